@@ -1,0 +1,57 @@
+/**
+ * `referrals-lake`: the command line. Each subcommand lives in its own file; this one only wires
+ * them into commander and maps errors to exit codes.
+ */
+import { Command, CommanderError } from 'commander';
+import { ReferralsLakeError } from '../common/errors.js';
+import { registerDemoCommand } from './demo-command.js';
+import { registerSandboxCommand } from './sandbox-command.js';
+
+/** Exit codes, stable for scripts. */
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  configInvalid: 3,
+  authRequired: 4,
+  alreadyRunning: 5,
+} as const;
+
+export function buildProgram(): Command {
+  const program = new Command('referrals-lake')
+    .description('Export Partner Center referrals to a data lake, and run the local Partner Center sandbox.')
+    .showHelpAfterError()
+    .exitOverride();
+  registerSandboxCommand(program);
+  registerDemoCommand(program);
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync([...argv]);
+    return EXIT.ok;
+  } catch (error) {
+    return exitCodeFor(error);
+  }
+}
+
+function exitCodeFor(error: unknown): number {
+  if (error instanceof CommanderError) {
+    return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`referrals-lake: ${message}\n`);
+  if (!(error instanceof ReferralsLakeError)) return EXIT.failure;
+  switch (error.code) {
+    case 'config_invalid':
+    case 'bad_query':
+      return EXIT.configInvalid;
+    case 'auth_required':
+      return EXIT.authRequired;
+    case 'already_running':
+      return EXIT.alreadyRunning;
+    default:
+      return EXIT.failure;
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * `/_sandbox/…` routes: what a test or benchmark in another process needs to steer the sandbox.
+ * They exist only in the sandbox (Partner Center has nothing like them) and listen on loopback.
+ *   GET  /_sandbox/stats             counters (requests, token grants, faults injected)
+ *   GET  /_sandbox/referrals         the current book as NDJSON, createdDateTime order
+ *   POST /_sandbox/mutate            {"updates": n, "creates": m} → ids changed
+ *   PUT  /_sandbox/faults            a FaultPlan as JSON, or {"spec": "<CLI form>"}
+ *   POST /_sandbox/expire-tokens     every access token issued so far expires
+ *   POST /_sandbox/device/approve    {"userCode": "…"} approves a pending device code
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type FaultInjector, faultPlanSchema, parseFaultSpec } from './faults.js';
+import type { IdentityProvider } from './identity.js';
+import { sendError, sendJson } from './referrals-api.js';
+import type { Mutator, SandboxStats } from './sandbox.js';
+import type { ReferralStore } from './store.js';
+
+interface ControlContext {
+  readonly identity: IdentityProvider;
+  readonly faults: FaultInjector;
+  readonly store: ReferralStore;
+  readonly mutator: Mutator;
+  readonly stats: () => SandboxStats;
+}
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+export async function handleControl(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  ctx: ControlContext,
+): Promise<boolean> {
+  if (!url.pathname.startsWith('/_sandbox/')) return false;
+  const route = `${req.method} ${url.pathname}`;
+  try {
+    switch (route) {
+      case 'GET /_sandbox/stats':
+        sendJson(res, 200, ctx.stats());
+        return true;
+      case 'GET /_sandbox/referrals':
+        sendReferrals(res, ctx.store);
+        return true;
+      case 'POST /_sandbox/mutate': {
+        const body = await readJson(req);
+        sendJson(res, 200, ctx.mutator.mutate(nonNegative(body.updates, 1), nonNegative(body.creates, 0)));
+        return true;
+      }
+      case 'PUT /_sandbox/faults': {
+        const body = await readJson(req);
+        ctx.faults.replace(typeof body.spec === 'string' ? parseFaultSpec(body.spec) : faultPlanSchema.parse(body));
+        sendJson(res, 200, ctx.faults.current);
+        return true;
+      }
+      case 'POST /_sandbox/expire-tokens':
+        ctx.identity.expireAccessTokens();
+        sendJson(res, 200, { expired: true });
+        return true;
+      case 'POST /_sandbox/device/approve': {
+        const body = await readJson(req);
+        const approved = typeof body.userCode === 'string' && ctx.identity.approveDeviceCode(body.userCode);
+        sendJson(res, approved ? 200 : 404, { approved });
+        return true;
+      }
+      default:
+        sendError(res, 404, 'NotFound', `No sandbox control route ${route}`, randomUUID());
+        return true;
+    }
+  } catch (error) {
+    sendError(res, 400, 'BadRequest', error instanceof Error ? error.message : String(error), randomUUID());
+    return true;
+  }
+}
+
+function sendReferrals(res: ServerResponse, store: ReferralStore): void {
+  res.writeHead(200, { 'Content-Type': 'application/x-ndjson; charset=utf-8' });
+  for (const referral of store.all()) res.write(`${store.jsonOf(referral.id)}\n`);
+  res.end();
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new Error(`body larger than ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8').trim();
+  if (text === '') return {};
+  const parsed: unknown = JSON.parse(text);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new Error('body must be a JSON object');
+  return parsed as Record<string, unknown>;
+}
+
+function nonNegative(value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw new Error(`expected a whole number ≥ 0, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}

@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../src/common/errors.js';
+import { loadPartnerCenterConfig, SETTING_NAMES, SETTINGS } from '../src/config.js';
+
+const minimal = { PARTNER_CENTER_TENANT_ID: 'contoso.onmicrosoft.com', PARTNER_CENTER_CLIENT_ID: 'abc' };
+
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config', () => {
+  it('fills defaults for the public cloud', () => {
+    const config = loadPartnerCenterConfig(minimal);
+    expect(config.apiBaseUrl).toBe('https://api.partner.microsoft.com');
+    expect(config.authorityHost).toBe('https://login.microsoftonline.com');
+    expect(config.scope).toBe('https://api.partner.microsoft.com/user_impersonation');
+    expect(config.clientSecret).toBeUndefined();
+  });
+
+  it('names the missing setting', () => {
+    expect(configError(() => loadPartnerCenterConfig({ PARTNER_CENTER_CLIENT_ID: 'x' })).setting).toBe(
+      'PARTNER_CENTER_TENANT_ID',
+    );
+  });
+
+  it('names a malformed setting and never echoes a secret', () => {
+    const error = configError(() => loadPartnerCenterConfig({ ...minimal, PARTNER_CENTER_API_BASE_URL: 'http://x' }));
+    expect(error.setting).toBe('PARTNER_CENTER_API_BASE_URL');
+    expect(error.message).toMatch(/https/);
+    const missingCa = configError(() => loadPartnerCenterConfig({ ...minimal, PARTNER_CENTER_CA_FILE: '/nope.pem' }));
+    expect(missingCa.setting).toBe('PARTNER_CENTER_CA_FILE');
+  });
+
+  it('local.settings.sample.json lists exactly the settings the code reads', () => {
+    const sample = JSON.parse(readFileSync(new URL('../local.settings.sample.json', import.meta.url), 'utf8')) as {
+      Values: Record<string, string>;
+    };
+    const functionsHost = ['AzureWebJobsStorage', 'FUNCTIONS_WORKER_RUNTIME'];
+    expect(
+      Object.keys(sample.Values)
+        .filter((k) => !functionsHost.includes(k))
+        .sort(),
+    ).toEqual([...SETTING_NAMES].sort());
+    for (const name of SETTING_NAMES) {
+      if (SETTINGS[name].secret) expect(sample.Values[name], `${name} must be empty in the sample`).toBe('');
+    }
+  });
+
+  it('the README settings table documents every setting', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    for (const name of SETTING_NAMES) expect(readme).toContain(`\`${name}\``);
+  });
+});
