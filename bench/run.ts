@@ -1,0 +1,56 @@
+/**
+ * `npm run bench [-- --quick] [-- --only name,…]`: measures what users pay for, on this machine, and
+ * writes docs/benchmarks.md. The last line of stdout is one JSON object with every figure; names
+ * are stable and carry their unit.
+ */
+import { writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { sandboxServingScenario } from './scenarios/sandbox-serving.js';
+
+export interface Scenario {
+  readonly name: string;
+  readonly title: string;
+  /** Runs the scenario and returns its figures (unit in each name). */
+  run(size: 'quick' | 'full'): Promise<Record<string, number>>;
+  /** One markdown paragraph: what was measured and how to read it. */
+  readonly description: string;
+}
+
+const SCENARIOS: readonly Scenario[] = [sandboxServingScenario];
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
+  const only = values.only?.split(',');
+  const size = values.quick ? 'quick' : 'full';
+  const figures: Record<string, number> = {};
+  const sections: string[] = [];
+  for (const scenario of SCENARIOS.filter((s) => !only || only.includes(s.name))) {
+    process.stderr.write(`bench: ${scenario.name} (${size})…\n`);
+    const result = await scenario.run(size);
+    Object.assign(figures, result);
+    sections.push(renderSection(scenario, result));
+  }
+  if (!values.quick && !only) await writeFile(new URL('../../docs/benchmarks.md', import.meta.url), renderDoc(sections));
+  process.stdout.write(`${JSON.stringify(figures)}\n`);
+}
+
+function renderSection(scenario: Scenario, figures: Record<string, number>): string {
+  const rows = Object.entries(figures).map(([k, v]) => `| \`${k}\` | ${Number.isInteger(v) ? v : v.toFixed(2)} |`);
+  return [`## ${scenario.title}`, '', scenario.description, '', '| figure | value |', '|---|---|', ...rows, ''].join('\n');
+}
+
+function renderDoc(sections: readonly string[]): string {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  return [
+    '# Benchmarks',
+    '',
+    `Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores (${cpu}), ` +
+      `${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}. Everything runs on 127.0.0.1 against the sandbox.`,
+    'Reproduce with `npm ci && npm run bench` (full) or `npm run bench -- --quick` (small sizes, not written here).',
+    '',
+    ...sections,
+  ].join('\n');
+}
+
+await main();

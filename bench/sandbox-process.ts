@@ -1,0 +1,49 @@
+/**
+ * Runs the sandbox CLI as a child process for benchmarks, so its CPU is not the client's. Reads the
+ * one JSON line it prints, and stops it by its own pid.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { request } from 'node:https';
+import { createInterface } from 'node:readline';
+import { rootCertificates } from 'node:tls';
+import type { SettingName } from '../src/config.js';
+import type { SandboxStats } from '../src/sandbox/sandbox.js';
+
+const BIN = new URL('../../bin/referrals-lake.js', import.meta.url).pathname;
+
+export interface SandboxProcess {
+  readonly baseUrl: string;
+  readonly env: Readonly<Record<SettingName, string>>;
+  stats(): Promise<SandboxStats>;
+  stop(): Promise<void>;
+}
+
+export async function spawnSandbox(args: readonly string[]): Promise<SandboxProcess> {
+  const child: ChildProcess = spawn(process.execPath, [BIN, 'sandbox', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  if (!child.stdout) throw new Error('sandbox has no stdout');
+  const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+  const { baseUrl, env } = JSON.parse(line) as { baseUrl: string; env: Record<SettingName, string> };
+  const { readFileSync } = await import('node:fs');
+  const ca = [...rootCertificates, readFileSync(env.PARTNER_CENTER_CA_FILE, 'utf8')];
+  return {
+    baseUrl,
+    env,
+    stats: () =>
+      new Promise((resolve, reject) => {
+        request(`${baseUrl}/_sandbox/stats`, { ca }, (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => {
+            text += c.toString();
+          });
+          res.on('end', () => resolve(JSON.parse(text) as SandboxStats));
+        })
+          .on('error', reject)
+          .end();
+      }),
+    stop: async () => {
+      child.kill('SIGTERM');
+      if (child.exitCode === null) await once(child, 'exit');
+    },
+  };
+}
