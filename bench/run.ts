@@ -6,6 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
+import { clientStreamingScenario } from './scenarios/client-streaming.js';
 import { sandboxServingScenario } from './scenarios/sandbox-serving.js';
 
 export interface Scenario {
@@ -17,7 +18,7 @@ export interface Scenario {
   readonly description: string;
 }
 
-const SCENARIOS: readonly Scenario[] = [sandboxServingScenario];
+const SCENARIOS: readonly Scenario[] = [sandboxServingScenario, clientStreamingScenario];
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
@@ -31,13 +32,16 @@ async function main(): Promise<void> {
     Object.assign(figures, result);
     sections.push(renderSection(scenario, result));
   }
-  if (!values.quick && !only) await writeFile(new URL('../../docs/benchmarks.md', import.meta.url), renderDoc(sections));
+  if (!values.quick && !only)
+    await writeFile(new URL('../../docs/benchmarks.md', import.meta.url), renderDoc(sections));
   process.stdout.write(`${JSON.stringify(figures)}\n`);
 }
 
 function renderSection(scenario: Scenario, figures: Record<string, number>): string {
   const rows = Object.entries(figures).map(([k, v]) => `| \`${k}\` | ${Number.isInteger(v) ? v : v.toFixed(2)} |`);
-  return [`## ${scenario.title}`, '', scenario.description, '', '| figure | value |', '|---|---|', ...rows, ''].join('\n');
+  return [`## ${scenario.title}`, '', scenario.description, '', '| figure | value |', '|---|---|', ...rows, ''].join(
+    '\n',
+  );
 }
 
 function renderDoc(sections: readonly string[]): string {

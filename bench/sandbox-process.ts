@@ -7,23 +7,24 @@ import { once } from 'node:events';
 import { request } from 'node:https';
 import { createInterface } from 'node:readline';
 import { rootCertificates } from 'node:tls';
-import type { SettingName } from '../src/config.js';
-import type { SandboxStats } from '../src/sandbox/sandbox.js';
+import type { SandboxEnv, SandboxStats } from '../src/sandbox/sandbox.js';
 
 const BIN = new URL('../../bin/referrals-lake.js', import.meta.url).pathname;
 
 export interface SandboxProcess {
   readonly baseUrl: string;
-  readonly env: Readonly<Record<SettingName, string>>;
+  readonly env: SandboxEnv;
   stats(): Promise<SandboxStats>;
   stop(): Promise<void>;
 }
 
 export async function spawnSandbox(args: readonly string[]): Promise<SandboxProcess> {
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'sandbox', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, [BIN, 'sandbox', ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   if (!child.stdout) throw new Error('sandbox has no stdout');
   const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
-  const { baseUrl, env } = JSON.parse(line) as { baseUrl: string; env: Record<SettingName, string> };
+  const { baseUrl, env } = JSON.parse(line) as { baseUrl: string; env: SandboxEnv };
   const { readFileSync } = await import('node:fs');
   const ca = [...rootCertificates, readFileSync(env.PARTNER_CENTER_CA_FILE, 'utf8')];
   return {

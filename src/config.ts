@@ -68,6 +68,26 @@ export const SETTINGS = {
     doc: 'PEM file of an extra CA to trust (the sandbox, or a TLS-inspecting proxy); added to the system CAs.',
     schema: text,
   }),
+  PARTNER_CENTER_TOKEN_CACHE: setting({
+    doc: 'Where the MSAL token cache (with the rotating refresh token) is kept: a file path for the CLI.',
+    default: '.data/msal-token-cache.json',
+    schema: text,
+  }),
+  PARTNER_CENTER_REQUEST_TIMEOUT_SECONDS: setting({
+    doc: 'Deadline for one request to Partner Center.',
+    default: '60',
+    schema: z.coerce.number().int().min(1).max(600),
+  }),
+  PARTNER_CENTER_MAX_ATTEMPTS: setting({
+    doc: 'Attempts per page request (429, 5xx, resets, timeouts and malformed pages are retried).',
+    default: '8',
+    schema: z.coerce.number().int().min(1).max(50),
+  }),
+  PARTNER_CENTER_MAX_RETRY_SECONDS: setting({
+    doc: 'Total time one page request may take, waits included, before the run fails.',
+    default: '600',
+    schema: z.coerce.number().int().min(1).max(3600),
+  }),
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -85,6 +105,10 @@ export interface PartnerCenterConfig {
   readonly bootstrapRefreshToken?: string;
   /** PEM text of the extra CA, read once here so a missing file fails at start. */
   readonly caPem?: string;
+  readonly tokenCache: string;
+  readonly requestTimeoutMs: number;
+  readonly maxAttempts: number;
+  readonly maxRetryMs: number;
 }
 
 export interface AppConfig {
@@ -130,6 +154,10 @@ export function loadPartnerCenterConfig(env: Env = process.env): PartnerCenterCo
     scope: readSetting(env, 'PARTNER_CENTER_SCOPE') ?? '',
     bootstrapRefreshToken: readSetting(env, 'PARTNER_CENTER_REFRESH_TOKEN'),
     caPem: readCaFile(readSetting(env, 'PARTNER_CENTER_CA_FILE')),
+    tokenCache: readSetting(env, 'PARTNER_CENTER_TOKEN_CACHE') ?? '',
+    requestTimeoutMs: (readSetting(env, 'PARTNER_CENTER_REQUEST_TIMEOUT_SECONDS') ?? 60) * 1000,
+    maxAttempts: readSetting(env, 'PARTNER_CENTER_MAX_ATTEMPTS') ?? 8,
+    maxRetryMs: (readSetting(env, 'PARTNER_CENTER_MAX_RETRY_SECONDS') ?? 600) * 1000,
   };
 }
 

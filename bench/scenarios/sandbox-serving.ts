@@ -2,8 +2,9 @@
  * How much CPU the sandbox spends serving a whole book: it must never be what holds up a benchmark
  * of the client. A plain keep-alive HTTPS loop pulls every page; the sandbox reports its own CPU.
  */
-import { Agent, request } from 'node:https';
+
 import { readFileSync } from 'node:fs';
+import { Agent, request } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import type { Scenario } from '../run.js';
 import { spawnSandbox } from '../sandbox-process.js';
@@ -13,7 +14,7 @@ export const sandboxServingScenario: Scenario = {
   title: 'Sandbox: serving the whole book',
   description:
     'The sandbox (a child process) serves every page of N seeded referrals, 100 a page, to a plain keep-alive ' +
-    'HTTPS loop that also parses each page. `sandbox_cpu_ms_*` is the sandbox process\'s own user+system CPU ' +
+    "HTTPS loop that also parses each page. `sandbox_cpu_ms_*` is the sandbox process's own user+system CPU " +
     'for the pass (its stats endpoint reads `process.cpuUsage()` before and after).',
   async run(size) {
     const count = size === 'quick' ? 5000 : 50_000;
@@ -60,9 +61,14 @@ async function refreshAccessToken(baseUrl: string, env: Record<string, string>, 
     refresh_token: env.PARTNER_CENTER_REFRESH_TOKEN ?? '',
     scope: `${env.PARTNER_CENTER_SCOPE} offline_access`,
   }).toString();
-  const text = await get(`${baseUrl}/${env.PARTNER_CENTER_TENANT_ID}/oauth2/v2.0/token`, agent, {
-    'Content-Type': 'application/x-www-form-urlencoded',
-  }, body);
+  const text = await get(
+    `${baseUrl}/${env.PARTNER_CENTER_TENANT_ID}/oauth2/v2.0/token`,
+    agent,
+    {
+      'Content-Type': 'application/x-www-form-urlencoded',
+    },
+    body,
+  );
   return (JSON.parse(text) as { access_token: string }).access_token;
 }
 

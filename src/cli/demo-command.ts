@@ -1,52 +1,63 @@
 /**
  * `referrals-lake demo`: shows the project working with no Azure account and no config. Until the
- * sync pipeline lands (issue 5), it starts the sandbox, signs in through MSAL exactly as a real run
- * would (refresh token → delegated token), asks the Referrals API for the newest referrals, prints
- * them, and stops what it started.
+ * sync pipeline lands (issue 5), it starts the sandbox, signs in exactly as an unattended run does
+ * (bootstrap refresh token → persisted MSAL cache → delegated token), streams every referral through
+ * the Partner Center client, prints the newest, and stops what it started.
  */
-import { request } from 'node:https';
-import { rootCertificates } from 'node:tls';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadPartnerCenterConfig } from '../config.js';
 import { startSandbox } from '../sandbox/sandbox.js';
 import type { Referral } from '../schema/referral-resource.js';
-import { createConfidentialClient } from '../source/auth/msal-app.js';
-
-interface ListPage {
-  '@odata.count'?: number;
-  value: Referral[];
-  '@odata.nextLink'?: string;
-}
+import { createPartnerCenterSource } from '../source/create.js';
 
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('Start the sandbox, sign in, and print the newest referrals (no Azure account needed).')
+    .description('Start the sandbox, sign in, stream every referral and print the newest (no Azure account needed).')
     .action(async () => {
       const sandbox = await startSandbox({ count: 5000, seed: 1 });
+      const work = await mkdtemp(join(tmpdir(), 'referrals-lake-demo-'));
+      const config = loadPartnerCenterConfig({
+        ...sandbox.env,
+        PARTNER_CENTER_TOKEN_CACHE: join(work, 'msal-cache.json'),
+      });
+      const source = createPartnerCenterSource(config);
       try {
-        const config = loadPartnerCenterConfig(sandbox.env);
-        const app = createConfidentialClient(config);
-        const auth = await app.acquireTokenByRefreshToken({
-          refreshToken: config.bootstrapRefreshToken ?? '',
-          scopes: [config.scope],
-          forceCache: true,
+        const began = performance.now();
+        let count = 0;
+        for await (const _ of source.client.listReferrals({ top: 100 })) count++;
+        const seconds = (performance.now() - began) / 1000;
+        const newest = source.client.listReferrals({
+          top: 5,
+          orderBy: { field: 'createdDateTime', direction: 'desc' },
         });
-        if (!auth) throw new Error('the sandbox gave no token');
-        const url = `${config.apiBaseUrl}/v1.0/engagements/referrals?$top=5&$count=true&$orderby=createdDateTime%20desc`;
-        const page = await getJson<ListPage>(url, auth.accessToken, config.caPem);
-        printPage(sandbox.baseUrl, page);
+        const first = await newest.pages()[Symbol.asyncIterator]().next();
+        printSummary(
+          sandbox.baseUrl,
+          count,
+          seconds,
+          source.client.stats.pages,
+          (first.value?.referrals ?? []) as Referral[],
+        );
       } finally {
+        source.close();
         await sandbox.close();
+        await rm(work, { recursive: true, force: true });
       }
     });
 }
 
-function printPage(baseUrl: string, page: ListPage): void {
+function printSummary(baseUrl: string, count: number, seconds: number, pages: number, newest: Referral[]): void {
   const out = process.stdout;
-  out.write(`Sandbox Partner Center at ${baseUrl}: ${page['@odata.count']} referrals.\n`);
-  out.write('The five newest, fetched through MSAL + the Referrals API:\n\n');
-  const rows = page.value.map((r) => [
+  out.write(`Sandbox Partner Center at ${baseUrl}\n`);
+  out.write(
+    `Streamed ${count} referrals in ${pages - 1} pages in ${seconds.toFixed(2)} s (${Math.round(count / seconds)}/s).\n`,
+  );
+  out.write('The five newest:\n\n');
+  const rows = newest.map((r) => [
     r.createdDateTime.slice(0, 19),
     r.direction ?? '',
     r.type ?? '',
@@ -61,27 +72,7 @@ function printPage(baseUrl: string, page: ListPage): void {
   for (const row of [header, ...rows]) {
     out.write(`  ${row.map((cell, i) => String(cell).padEnd(widths[i] ?? 0)).join('  ')}\n`);
   }
-  out.write('\nRun your own: `npx referrals-lake sandbox --count 5000` prints its base URL and settings as JSON.\n');
-}
-
-function getJson<T>(url: string, token: string, caPem: string | undefined): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const ca = caPem ? [...rootCertificates, caPem] : undefined;
-    const req = request(
-      url,
-      { headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' }, ca },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          if (res.statusCode !== 200) reject(new Error(`the Referrals API answered ${res.statusCode}`));
-          else resolve(JSON.parse(text) as T);
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
+  out.write(
+    '\nRun your own: `node bin/referrals-lake.js sandbox --count 5000` prints its base URL and settings as JSON.\n',
+  );
 }

@@ -4,7 +4,10 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ReferralsLakeError } from '../common/errors.js';
+import { redact } from '../common/redact.js';
+import { registerCheckCommand } from './check-command.js';
 import { registerDemoCommand } from './demo-command.js';
+import { registerLoginCommand } from './login-command.js';
 import { registerSandboxCommand } from './sandbox-command.js';
 
 /** Exit codes, stable for scripts. */
@@ -23,6 +26,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerSandboxCommand(program);
+  registerLoginCommand(program);
+  registerCheckCommand(program);
   registerDemoCommand(program);
   return program;
 }
@@ -41,7 +46,7 @@ function exitCodeFor(error: unknown): number {
     return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`referrals-lake: ${message}\n`);
+  process.stderr.write(`referrals-lake: ${redact(message)}\n`);
   if (!(error instanceof ReferralsLakeError)) return EXIT.failure;
   switch (error.code) {
     case 'config_invalid':

@@ -47,3 +47,47 @@ export class BadQueryError extends ReferralsLakeError {
     super(message, options);
   }
 }
+
+/** No usable sign-in: the token cache is empty or its refresh token is dead. */
+export class AuthRequiredError extends ReferralsLakeError {
+  readonly code = 'auth_required';
+
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(`${reason}. Run \`referrals-lake login\` to sign in again (device code flow).`, options);
+  }
+}
+
+/** Partner Center kept answering 429 past the retry budget. */
+export class ThrottledError extends ReferralsLakeError {
+  readonly code = 'throttled';
+
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number | undefined,
+    readonly requestId: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * Partner Center failed: an error status, a page that is not a referral page, or a transport
+ * failure past the retry budget. `url` has no query values that could carry a token.
+ */
+export class UpstreamError extends ReferralsLakeError {
+  readonly code = 'upstream_failed';
+
+  constructor(
+    message: string,
+    readonly details: { url?: string; status?: number; requestId?: string },
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Another run holds the lease. */
+export class AlreadyRunningError extends ReferralsLakeError {
+  readonly code = 'already_running';
+}

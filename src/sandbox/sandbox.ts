@@ -74,11 +74,29 @@ export interface SandboxStats {
   readonly process: { readonly cpuUserMs: number; readonly cpuSystemMs: number; readonly rssBytes: number };
 }
 
+/** The settings that point a sync at the sandbox; the rest keep their defaults. */
+export type SandboxEnv = Readonly<
+  Record<
+    Extract<
+      SettingName,
+      | 'PARTNER_CENTER_API_BASE_URL'
+      | 'PARTNER_CENTER_AUTHORITY_HOST'
+      | 'PARTNER_CENTER_TENANT_ID'
+      | 'PARTNER_CENTER_CLIENT_ID'
+      | 'PARTNER_CENTER_CLIENT_SECRET'
+      | 'PARTNER_CENTER_SCOPE'
+      | 'PARTNER_CENTER_REFRESH_TOKEN'
+      | 'PARTNER_CENTER_CA_FILE'
+    >,
+    string
+  >
+>;
+
 export interface Sandbox {
   /** https://127.0.0.1:port: both the API base URL and the authority host. */
   readonly baseUrl: string;
   /** Every app setting a sync needs to use this sandbox, by its real name. */
-  readonly env: Readonly<Record<SettingName, string>>;
+  readonly env: SandboxEnv;
   readonly caPem: string;
   readonly store: ReferralStore;
   readonly identity: IdentityProvider;

@@ -1,0 +1,85 @@
+/**
+ * Wires a PartnerCenterClient from configuration: MSAL with the persisted token cache, the HTTPS
+ * transport, the retry policy. Every entry point (timer, HTTP function, CLI) builds its client here.
+ */
+
+import { type Logger, silentLogger } from '../common/log.js';
+import { registerSecret } from '../common/redact.js';
+import type { PartnerCenterConfig } from '../config.js';
+import { createConfidentialClient } from './auth/msal-app.js';
+import { createMsalNetworkClient } from './auth/network-client.js';
+import { FileTokenCacheStore, PersistedTokenCachePlugin, type TokenCacheStore } from './auth/token-cache.js';
+import { MsalTokenProvider } from './auth/token-provider.js';
+import { PartnerCenterClient } from './client.js';
+import type { RetryPolicy } from './http/retry.js';
+import { createHttpsTransport, type Transport } from './http/transport.js';
+
+export interface PartnerCenterSource {
+  readonly client: PartnerCenterClient;
+  readonly tokens: MsalTokenProvider;
+  /** Closes idle connections (the process can then exit promptly). */
+  close(): void;
+}
+
+export interface SourceOptions {
+  readonly logger?: Logger;
+  readonly correlationId?: string;
+  /** Overrides the store PARTNER_CENTER_TOKEN_CACHE names. */
+  readonly tokenCacheStore?: TokenCacheStore;
+  /** Overrides parts of the retry policy the settings give (tests use short waits). */
+  readonly retry?: Partial<RetryPolicy>;
+  /** Test seams: how waits happen, and what carries requests. */
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly wrapTransport?: (transport: Transport) => Transport;
+}
+
+export function tokenCacheStoreFor(config: PartnerCenterConfig): TokenCacheStore {
+  return new FileTokenCacheStore(config.tokenCache);
+}
+
+export function createPartnerCenterSource(
+  config: PartnerCenterConfig,
+  options: SourceOptions = {},
+): PartnerCenterSource {
+  registerSecret(config.clientSecret);
+  registerSecret(config.bootstrapRefreshToken);
+  const logger = options.logger ?? silentLogger;
+  const store = options.tokenCacheStore ?? tokenCacheStoreFor(config);
+  const networkClient = createMsalNetworkClient({ caPem: config.caPem, timeoutMs: config.requestTimeoutMs });
+  const app = createConfidentialClient(config, {
+    networkClient,
+    cachePlugin: new PersistedTokenCachePlugin(store, logger),
+  });
+  const tokens = new MsalTokenProvider({
+    app,
+    scopes: [config.scope],
+    bootstrapRefreshToken: config.bootstrapRefreshToken,
+    cacheDescription: store.describe(),
+    logger,
+  });
+  const https = createHttpsTransport({ caPem: config.caPem, timeoutMs: config.requestTimeoutMs });
+  const transport = options.wrapTransport ? options.wrapTransport(https) : https;
+  const client = new PartnerCenterClient({
+    apiBaseUrl: config.apiBaseUrl,
+    transport,
+    tokens,
+    logger,
+    correlationId: options.correlationId,
+    retry: {
+      maxAttempts: config.maxAttempts,
+      maxElapsedMs: config.maxRetryMs,
+      baseDelayMs: 500,
+      maxDelayMs: 60_000,
+      ...options.retry,
+    },
+    sleep: options.sleep,
+  });
+  return {
+    client,
+    tokens,
+    close() {
+      https.close();
+      networkClient.close();
+    },
+  };
+}
