@@ -13,7 +13,14 @@ import type { SettingName } from '../config.js';
 import type { Referral } from '../schema/referral-resource.js';
 import { handleControl } from './control.js';
 import { FaultInjector, type FaultPlan, parseFaultSpec } from './faults.js';
-import { createReferral, generateReferrals, loadReferralsFile, updateReferral } from './generator.js';
+import {
+  createGeneratorContext,
+  createReferral,
+  type GeneratorContext,
+  generateReferrals,
+  loadReferralsFile,
+  updateReferral,
+} from './generator.js';
 import { IdentityProvider, type SandboxUser } from './identity.js';
 import { createRandom, type Random } from './random.js';
 import { type ApiOptions, type AuthResult, ReferralsApi, sendError } from './referrals-api.js';
@@ -126,7 +133,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds ?? 3600,
     deviceCodeAutoApproveMs: options.deviceCodeAutoApproveMs === undefined ? 1000 : options.deviceCodeAutoApproveMs,
   });
-  const mutator = new Mutator(store, createRandom(seed ^ 0x5eed));
+  const mutator = new Mutator(store, createRandom(seed ^ 0x5eed), createGeneratorContext({ seed }));
   let origin = '';
   const api = new ReferralsApi(
     {
@@ -209,6 +216,7 @@ export class Mutator {
   constructor(
     private readonly store: ReferralStore,
     private readonly random: Random,
+    private readonly context: GeneratorContext,
   ) {}
 
   mutate(updates: number, creates: number): { updated: string[]; created: string[] } {
@@ -222,7 +230,7 @@ export class Mutator {
       updated.push(next.id);
     }
     for (let i = 0; i < creates; i++) {
-      const referral = createReferral(this.random, this.store.size + i, this.tick());
+      const referral = createReferral(this.random, this.store.size + i, this.tick(), this.context);
       this.store.put(referral);
       created.push(referral.id);
     }

@@ -9,6 +9,8 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ICachePlugin, TokenCacheContext } from '@azure/msal-node';
 import { type Logger, silentLogger } from '../../common/log.js';
+import { statePath } from '../../lake/layout.js';
+import type { StorageTarget } from '../../lake/storage.js';
 
 export interface TokenCacheStore {
   /** Where the cache lives, for messages (no secrets). */
@@ -84,4 +86,32 @@ export class FileTokenCacheStore implements TokenCacheStore {
 
 function digest(data: string): string {
   return createHash('sha256').update(data).digest('base64url');
+}
+
+/** The cache as a small file in the lake (`_state/msal-token-cache.json`), for the function app. */
+export class StorageTokenCacheStore implements TokenCacheStore {
+  constructor(
+    private readonly target: StorageTarget,
+    private readonly path: string = statePath('msal-token-cache.json'),
+  ) {}
+
+  describe(): string {
+    return `${this.target.describe()} ${this.path}`;
+  }
+
+  async read(): Promise<{ data: string; etag: string } | undefined> {
+    const file = await this.target.read(this.path);
+    return file ? { data: file.body.toString('utf8'), etag: file.etag } : undefined;
+  }
+
+  async write(data: string, etag: string | undefined): Promise<{ ok: true; etag: string } | { ok: false }> {
+    const body = Buffer.from(data, 'utf8');
+    const options = { contentType: 'application/json' };
+    if (etag === undefined) {
+      const created = await this.target.createIfAbsent(this.path, body, options);
+      return created.created ? { ok: true, etag: created.etag } : { ok: false };
+    }
+    const replaced = await this.target.replaceIfMatch(this.path, body, etag, options);
+    return replaced.replaced ? { ok: true, etag: replaced.etag } : { ok: false };
+  }
 }
