@@ -1,0 +1,95 @@
+/**
+ * What the pipeline needs from lake storage, and nothing more: streamed writes of data files,
+ * whole reads of small files, listings, and conditional writes for the small state files that
+ * several runs may race on (manifests, watermarks, the MSAL token cache, the "latest" pointer).
+ *
+ * Implementations: BlobStorageTarget (Blob Storage, ADLS Gen2 through its Blob endpoint, Azurite)
+ * and LocalDirectoryTarget (a folder). Paths are `/`-separated keys relative to the target's root
+ * (see storage-keys.ts); the target adds its own prefix. A failed call is a StorageError.
+ */
+
+/** One stored file as a listing shows it. */
+export interface StoredObject {
+  /** Key relative to the target's root, e.g. `referrals/snapshot_date=…/part-00000.parquet`. */
+  readonly path: string;
+  readonly size: number;
+  readonly lastModified: Date;
+}
+
+/** A whole small file and the ETag to make a conditional replace against. */
+export interface FileContent {
+  readonly body: Buffer;
+  readonly etag: string;
+  readonly contentType: string | undefined;
+}
+
+export interface WrittenFile {
+  readonly bytes: number;
+  readonly etag: string;
+}
+
+/**
+ * A file being written. Nothing is visible at the path until `close()` resolves (Blob: the block
+ * list is committed; folder: a temp file is renamed), so a reader never sees half a file and an
+ * aborted write leaves nothing behind.
+ */
+export interface WriteSink {
+  /** Resolves when the chunk is accepted; awaiting it is the backpressure that bounds memory. */
+  write(chunk: Uint8Array): Promise<void>;
+  /** Commits the file; replaces an existing file at the path. */
+  close(): Promise<WrittenFile>;
+  /** Discards what was written. Safe to call after a failed write or twice. */
+  abort(): Promise<void>;
+}
+
+export interface WriteOptions {
+  /** Defaults to the type for the path's extension (content-type.ts). */
+  readonly contentType?: string;
+}
+
+export type CreateResult = { readonly created: true; readonly etag: string } | { readonly created: false };
+export type ReplaceResult = { readonly replaced: true; readonly etag: string } | { readonly replaced: false };
+
+export interface StorageTarget {
+  /** Names the target for logs and errors: account, container, prefix or folder. Never a secret. */
+  describe(): string;
+  openWrite(path: string, options?: WriteOptions): Promise<WriteSink>;
+  /** The whole file, or undefined when there is none. Meant for small files (state, manifests). */
+  read(path: string): Promise<FileContent | undefined>;
+  /** Files whose key starts with `prefix` (a plain string prefix, as Blob listings work), in key order. */
+  list(prefix: string): AsyncIterable<StoredObject>;
+  exists(path: string): Promise<boolean>;
+  /** True when a file was deleted, false when there was none. */
+  delete(path: string): Promise<boolean>;
+  /** Writes only if no file exists at the path; `created: false` when one does (Blob: 409). */
+  createIfAbsent(path: string, body: Uint8Array, options?: WriteOptions): Promise<CreateResult>;
+  /**
+   * Replaces the file only if its ETag is still `etag`; `replaced: false` when it changed or was
+   * deleted since it was read (Blob: 412/404). The new ETag is the one to use next time.
+   */
+  replaceIfMatch(path: string, body: Uint8Array, etag: string, options?: WriteOptions): Promise<ReplaceResult>;
+}
+
+/** Collects a listing; for bounded prefixes such as one table or one run. */
+export async function listAll(target: StorageTarget, prefix: string): Promise<StoredObject[]> {
+  const found: StoredObject[] = [];
+  for await (const item of target.list(prefix)) found.push(item);
+  return found;
+}
+
+/** Writes a whole small body unconditionally through a sink (overwrites). */
+export async function writeWhole(
+  target: StorageTarget,
+  path: string,
+  body: Uint8Array,
+  options?: WriteOptions,
+): Promise<WrittenFile> {
+  const sink = await target.openWrite(path, options);
+  try {
+    await sink.write(body);
+    return await sink.close();
+  } catch (error) {
+    await sink.abort();
+    throw error;
+  }
+}
