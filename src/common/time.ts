@@ -11,12 +11,22 @@ export function canonicalTimestamp(text: string): string | undefined {
   const m = ISO.exec(text.trim());
   if (!m) return undefined;
   const [, y, mo, d, h = '00', mi = '00', s = '00', frac = '', zone] = m;
-  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
-  const check = new Date(ms);
-  // Date.UTC rolls 2026-02-30 over into March; a calendar-invalid text is not a timestamp.
-  if (check.getUTCDate() !== Number(d) || check.getUTCHours() !== Number(h) || check.getUTCMinutes() !== Number(mi)) {
+  const date = new Date(0);
+  // setUTCFullYear, unlike Date.UTC, reads years 0–99 as themselves rather than as 19xx.
+  date.setUTCFullYear(Number(y), Number(mo) - 1, Number(d));
+  date.setUTCHours(Number(h), Number(mi), Number(s), 0);
+  // Date rolls 2026-02-30 into March and month 13 into next year; a calendar-invalid text is not a timestamp.
+  if (
+    date.getUTCFullYear() !== Number(y) ||
+    date.getUTCMonth() !== Number(mo) - 1 ||
+    date.getUTCDate() !== Number(d) ||
+    date.getUTCHours() !== Number(h) ||
+    date.getUTCMinutes() !== Number(mi) ||
+    date.getUTCSeconds() !== Number(s)
+  ) {
     return undefined;
   }
+  const ms = date.getTime();
   const offsetMinutes = parseOffsetMinutes(zone);
   const shifted = new Date(ms - offsetMinutes * 60_000);
   const ticks = (frac + '0000000').slice(0, 7);
