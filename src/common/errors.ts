@@ -91,3 +91,21 @@ export class UpstreamError extends ReferralsLakeError {
 export class AlreadyRunningError extends ReferralsLakeError {
   readonly code = 'already_running';
 }
+
+/**
+ * A lake storage operation failed (Blob Storage, ADLS Gen2, Azurite or a local folder). The message
+ * names the operation, the path and the target as `describe()` prints it: never an account key, SAS
+ * or connection string, and the cause is a scrubbed copy of the SDK error for the same reason.
+ * `status` is the HTTP status of the failed storage call when there was one (403, 404, 503, …).
+ */
+export class StorageError extends ReferralsLakeError {
+  readonly code = 'storage_failed';
+
+  constructor(
+    message: string,
+    readonly details: { operation: string; path: string; status?: number },
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -1,6 +1,6 @@
 /**
- * What the pipeline needs from lake storage, and nothing more: streamed writes of data files,
- * whole reads of small files, listings, and conditional writes for the small state files that
+ * What the pipeline needs from lake storage, and nothing more: streamed writes and reads of data
+ * files, whole reads of small files, listings, and conditional writes for the small state files that
  * several runs may race on (manifests, watermarks, the MSAL token cache, the "latest" pointer).
  *
  * Implementations: BlobStorageTarget (Blob Storage, ADLS Gen2 through its Blob endpoint, Azurite)
@@ -34,7 +34,10 @@ export interface WrittenFile {
  * aborted write leaves nothing behind.
  */
 export interface WriteSink {
-  /** Resolves when the chunk is accepted; awaiting it is the backpressure that bounds memory. */
+  /**
+   * Resolves when the chunk is accepted; awaiting it is the backpressure that bounds memory. The
+   * sink may hold on to the chunk until it is uploaded: do not modify it afterwards.
+   */
   write(chunk: Uint8Array): Promise<void>;
   /** Commits the file; replaces an existing file at the path. */
   close(): Promise<WrittenFile>;
@@ -56,6 +59,11 @@ export interface StorageTarget {
   openWrite(path: string, options?: WriteOptions): Promise<WriteSink>;
   /** The whole file, or undefined when there is none. Meant for small files (state, manifests). */
   read(path: string): Promise<FileContent | undefined>;
+  /**
+   * The file as a stream of chunks, or undefined when there is none: for reading data files back
+   * without holding them (e.g. NDJSON for the latest table). A failure mid-stream is a StorageError.
+   */
+  openRead(path: string): Promise<AsyncIterable<Uint8Array> | undefined>;
   /** Files whose key starts with `prefix` (a plain string prefix, as Blob listings work), in key order. */
   list(prefix: string): AsyncIterable<StoredObject>;
   exists(path: string): Promise<boolean>;

@@ -1,0 +1,116 @@
+/**
+ * Lines of text into a storage sink: encoded straight into chunks of about `chunkBytes` (one upload
+ * write per chunk, not per line) and optionally through one gzip stream. A single gzip member, not one per
+ * chunk: concatenated members are valid gzip but not every reader (older Hadoop codecs) reads past
+ * the first.
+ */
+import { once } from 'node:events';
+import { createGzip, type Gzip } from 'node:zlib';
+import { type Digest, DigestingSink } from './digesting-sink.js';
+import type { WriteSink } from './storage.js';
+
+export interface LineSinkOptions {
+  readonly gzip?: boolean;
+  /** Text buffered before a write to storage. Default 1 MiB. */
+  readonly chunkBytes?: number;
+}
+
+interface ByteOutput {
+  write(chunk: Uint8Array): Promise<void>;
+  finish(): Promise<Digest>;
+  abort(): Promise<void>;
+}
+
+export class LineSink {
+  private readonly output: ByteOutput;
+  private readonly chunkBytes: number;
+  private chunk: Buffer;
+  private used = 0;
+
+  constructor(sink: WriteSink, options: LineSinkOptions = {}) {
+    const digesting = new DigestingSink(sink);
+    this.output = options.gzip ? new GzipOutput(digesting) : plainOutput(digesting);
+    this.chunkBytes = options.chunkBytes ?? 1024 * 1024;
+    this.chunk = Buffer.allocUnsafe(this.chunkBytes);
+  }
+
+  /** Appends one line (the newline is added here), encoded straight into the current chunk. */
+  async writeLine(line: string): Promise<void> {
+    const worstCase = line.length * 3 + 1;
+    if (this.used + worstCase > this.chunk.length) {
+      await this.flush();
+      if (worstCase > this.chunk.length) this.chunk = Buffer.allocUnsafe(worstCase);
+    }
+    this.used += this.chunk.write(line, this.used, 'utf8');
+    this.chunk[this.used++] = 0x0a;
+    if (this.used >= this.chunkBytes) await this.flush();
+  }
+
+  async close(): Promise<Digest> {
+    await this.flush();
+    return this.output.finish();
+  }
+
+  abort(): Promise<void> {
+    this.used = 0;
+    return this.output.abort();
+  }
+
+  /** Hands the chunk over (the sink may keep it) and starts a fresh one. */
+  private async flush(): Promise<void> {
+    if (this.used === 0) return;
+    const full = this.chunk.subarray(0, this.used);
+    this.chunk = Buffer.allocUnsafe(this.chunkBytes);
+    this.used = 0;
+    await this.output.write(full);
+  }
+}
+
+function plainOutput(sink: DigestingSink): ByteOutput {
+  return { write: (chunk) => sink.write(chunk), finish: () => sink.close(), abort: () => sink.abort() };
+}
+
+/**
+ * Text in, gzip out, with backpressure both ways: a pump forwards compressed chunks to storage one at
+ * a time, so a slow upload stops the pump, fills gzip's buffers and makes `write` wait for `drain`.
+ */
+class GzipOutput implements ByteOutput {
+  private readonly gzip: Gzip = createGzip({ level: 6 });
+  private readonly pumped: Promise<void>;
+  private aborted = false;
+
+  constructor(private readonly sink: DigestingSink) {
+    this.pumped = this.pump();
+    this.pumped.catch(() => undefined); // surfaced by write/finish
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    if (!this.gzip.write(chunk)) await Promise.race([once(this.gzip, 'drain'), this.pumped.then(() => never())]);
+  }
+
+  async finish(): Promise<Digest> {
+    this.gzip.end();
+    await this.pumped;
+    return this.sink.close();
+  }
+
+  async abort(): Promise<void> {
+    this.aborted = true;
+    this.gzip.destroy();
+    await this.pumped.catch(() => undefined);
+    await this.sink.abort();
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      for await (const chunk of this.gzip) await this.sink.write(chunk as Buffer);
+    } catch (error) {
+      if (!this.aborted) throw error;
+    }
+  }
+}
+
+/** A pump that ended before the writer did is an error: the writer was not finished. */
+function never(): never {
+  throw new Error('the gzip stream ended early');
+}

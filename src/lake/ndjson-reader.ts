@@ -1,0 +1,39 @@
+/**
+ * Reads a table's NDJSON back as rows, streaming, for the latest-table build: line by line from
+ * storage, each value turned back into the in-memory cell its column type has (ISO timestamps →
+ * epoch microseconds). The NDJSON files hold exactly the Parquet files' values, so this is lossless.
+ */
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import type { Cell, Row, TableSpec } from '../schema/table.js';
+import type { StorageTarget } from './storage.js';
+
+export async function* readNdjsonRows(target: StorageTarget, path: string, spec: TableSpec): AsyncGenerator<Row> {
+  const stream = await target.openRead(path);
+  if (!stream) return;
+  const timestampColumns = spec.columns.filter((c) => c.type === 'timestamp').map((c) => c.name);
+  const lines = createInterface({ input: Readable.from(stream), crlfDelay: Number.POSITIVE_INFINITY });
+  let lineNumber = 0;
+  for await (const line of lines) {
+    lineNumber++;
+    if (line === '') continue;
+    let row: Record<string, Cell>;
+    try {
+      row = JSON.parse(line) as Record<string, Cell>;
+    } catch (error) {
+      throw new Error(`${target.describe()} ${path}: line ${lineNumber} is not JSON`, { cause: error });
+    }
+    for (const name of timestampColumns) {
+      const value = row[name];
+      if (typeof value === 'string') row[name] = isoToMicros(value);
+    }
+    yield row;
+  }
+}
+
+/** `2020-10-30T21:03:00.123456Z` → epoch microseconds (the writers' inverse). */
+export function isoToMicros(iso: string): number {
+  const fraction = /\.(\d+)Z$/.exec(iso)?.[1] ?? '';
+  const micros = Number((fraction + '000000').slice(3, 6));
+  return Date.parse(`${iso.slice(0, 19)}.${(fraction + '000').slice(0, 3)}Z`) * 1000 + micros;
+}
