@@ -69,7 +69,7 @@ export const SETTINGS = {
     schema: text,
   }),
   PARTNER_CENTER_TOKEN_CACHE: setting({
-    doc: 'Where the MSAL token cache (with the rotating refresh token) is kept: a file path for the CLI.',
+    doc: 'Where the MSAL token cache (with the rotating refresh token) is kept: `lake` (`_state/` in the lake, for the function app) or a file path.',
     default: '.data/msal-token-cache.json',
     schema: text,
   }),
@@ -87,6 +87,58 @@ export const SETTINGS = {
     doc: 'Total time one page request may take, waits included, before the run fails.',
     default: '600',
     schema: z.coerce.number().int().min(1).max(3600),
+  }),
+  LAKE_CONNECTION_STRING: setting({
+    doc: 'Storage connection string for the lake (or `UseDevelopmentStorage=true` for Azurite); prefer LAKE_ACCOUNT_URL in Azure.',
+    secret: true,
+    schema: text,
+  }),
+  LAKE_ACCOUNT_URL: setting({
+    doc: 'Blob endpoint of the lake account (`https://<account>.blob.core.windows.net`); signs in with managed identity.',
+    schema: z.string().url(),
+  }),
+  LAKE_CONTAINER: setting({
+    doc: 'Container (ADLS Gen2 file system) that holds the lake.',
+    default: 'referrals-lake',
+    schema: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'must be a valid container name'),
+  }),
+  LAKE_PREFIX: setting({
+    doc: 'Folder inside the container under which every table, `raw/`, `_runs/` and `_state/` live.',
+    schema: z.string().regex(/^[A-Za-z0-9._/-]*$/, 'letters, digits, . _ - and /'),
+  }),
+  LAKE_LOCAL_DIR: setting({
+    doc: 'Write the lake to this local folder instead of Blob Storage (development, or files on disk).',
+    schema: text,
+  }),
+  SYNC_SCHEDULE: setting({
+    doc: 'NCRONTAB schedule of the timer function (seconds first; UTC unless WEBSITE_TIME_ZONE is set).',
+    default: '0 0 6 * * *',
+    schema: text,
+  }),
+  SYNC_MODE: setting({
+    doc: '`full` pulls every referral; `incremental` pulls those updated since the watermark minus the overlap.',
+    default: 'full',
+    schema: z.enum(['full', 'incremental']),
+  }),
+  SYNC_CONCURRENCY: setting({
+    doc: 'Date ranges of a full run fetched side by side (lowered automatically while Partner Center throttles).',
+    default: '4',
+    schema: z.coerce.number().int().min(1).max(32),
+  }),
+  SYNC_PAGE_SIZE: setting({
+    doc: 'Referrals asked for per page (`$top`); the server may send fewer.',
+    default: '100',
+    schema: z.coerce.number().int().min(1).max(1000),
+  }),
+  SYNC_RANGE_FIELD: setting({
+    doc: 'Field that splits a full run into ranges: createdDateTime, or updatedDateTime (the documented filter field).',
+    default: 'createdDateTime',
+    schema: z.enum(['createdDateTime', 'updatedDateTime']),
+  }),
+  SYNC_OVERLAP_MINUTES: setting({
+    doc: 'Incremental runs re-read this much before the watermark (clock skew, in-flight updates).',
+    default: '60',
+    schema: z.coerce.number().int().min(0).max(10_080),
   }),
 } as const;
 
@@ -111,8 +163,29 @@ export interface PartnerCenterConfig {
   readonly maxRetryMs: number;
 }
 
+export type LakeConfig =
+  | { readonly kind: 'local'; readonly dir: string }
+  | {
+      readonly kind: 'connection-string';
+      readonly connectionString: string;
+      readonly container: string;
+      readonly prefix?: string;
+    }
+  | { readonly kind: 'account-url'; readonly accountUrl: string; readonly container: string; readonly prefix?: string };
+
+export interface SyncConfig {
+  readonly schedule: string;
+  readonly mode: 'full' | 'incremental';
+  readonly concurrency: number;
+  readonly pageSize: number;
+  readonly rangeField: 'createdDateTime' | 'updatedDateTime';
+  readonly overlapMs: number;
+}
+
 export interface AppConfig {
   readonly partnerCenter: PartnerCenterConfig;
+  readonly lake: LakeConfig;
+  readonly sync: SyncConfig;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -161,6 +234,33 @@ export function loadPartnerCenterConfig(env: Env = process.env): PartnerCenterCo
   };
 }
 
+/** Where the lake is: a local folder, or a container reached by connection string or managed identity. */
+export function loadLakeConfig(env: Env = process.env): LakeConfig {
+  const dir = readSetting(env, 'LAKE_LOCAL_DIR');
+  if (dir) return { kind: 'local', dir };
+  const container = readSetting(env, 'LAKE_CONTAINER') ?? 'referrals-lake';
+  const prefix = readSetting(env, 'LAKE_PREFIX');
+  const connectionString = readSetting(env, 'LAKE_CONNECTION_STRING');
+  if (connectionString) return { kind: 'connection-string', connectionString, container, prefix };
+  const accountUrl = readSetting(env, 'LAKE_ACCOUNT_URL');
+  if (accountUrl) return { kind: 'account-url', accountUrl, container, prefix };
+  throw new ConfigError(
+    'LAKE_ACCOUNT_URL',
+    'no lake is configured: set LAKE_ACCOUNT_URL, LAKE_CONNECTION_STRING or LAKE_LOCAL_DIR',
+  );
+}
+
+export function loadSyncConfig(env: Env = process.env): SyncConfig {
+  return {
+    schedule: readSetting(env, 'SYNC_SCHEDULE') ?? '0 0 6 * * *',
+    mode: readSetting(env, 'SYNC_MODE') ?? 'full',
+    concurrency: readSetting(env, 'SYNC_CONCURRENCY') ?? 4,
+    pageSize: readSetting(env, 'SYNC_PAGE_SIZE') ?? 100,
+    rangeField: readSetting(env, 'SYNC_RANGE_FIELD') ?? 'createdDateTime',
+    overlapMs: (readSetting(env, 'SYNC_OVERLAP_MINUTES') ?? 60) * 60_000,
+  };
+}
+
 export function loadConfig(env: Env = process.env): AppConfig {
-  return { partnerCenter: loadPartnerCenterConfig(env) };
+  return { partnerCenter: loadPartnerCenterConfig(env), lake: loadLakeConfig(env), sync: loadSyncConfig(env) };
 }

@@ -15,12 +15,16 @@ describe('canonicalTimestamp', () => {
     expect(canonicalTimestamp(input)).toBe(expected);
   });
 
-  it.each(['yesterday', '2026-02-30T00:00:00Z', '2026-13-01T00:00:00Z', '2026-01-01T24:00:00Z', '2026-01-01T10:61:00Z', ''])(
-    'refuses %s',
-    (input) => {
-      expect(canonicalTimestamp(input)).toBeUndefined();
-    },
-  );
+  it.each([
+    'yesterday',
+    '2026-02-30T00:00:00Z',
+    '2026-13-01T00:00:00Z',
+    '2026-01-01T24:00:00Z',
+    '2026-01-01T10:61:00Z',
+    '',
+  ])('refuses %s', (input) => {
+    expect(canonicalTimestamp(input)).toBeUndefined();
+  });
 
   it('sorts as the instants do', () => {
     const a = canonicalTimestamp('2020-10-30T21:03:00.1234566Z') ?? '';

@@ -7,18 +7,12 @@ import { ReferralsLakeError } from '../common/errors.js';
 import { redact } from '../common/redact.js';
 import { registerCheckCommand } from './check-command.js';
 import { registerDemoCommand } from './demo-command.js';
+import { CliExit, EXIT } from './exit.js';
 import { registerLoginCommand } from './login-command.js';
 import { registerSandboxCommand } from './sandbox-command.js';
+import { registerSyncCommand } from './sync-command.js';
 
-/** Exit codes, stable for scripts. */
-export const EXIT = {
-  ok: 0,
-  failure: 1,
-  usage: 2,
-  configInvalid: 3,
-  authRequired: 4,
-  alreadyRunning: 5,
-} as const;
+export { EXIT };
 
 export function buildProgram(): Command {
   const program = new Command('referrals-lake')
@@ -26,6 +20,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerSandboxCommand(program);
+  registerSyncCommand(program);
   registerLoginCommand(program);
   registerCheckCommand(program);
   registerDemoCommand(program);
@@ -42,6 +37,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 function exitCodeFor(error: unknown): number {
+  if (error instanceof CliExit) return error.exitCode;
   if (error instanceof CommanderError) {
     return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }

@@ -68,6 +68,8 @@ export interface ListOptions {
   readonly signal?: AbortSignal;
   /** Resume from a nextLink an earlier listing returned (the HTTP function's continuation). */
   readonly startAt?: string;
+  /** Told of every 429 before its wait (the sync lowers its concurrency). */
+  readonly onThrottled?: (waitMs: number) => void;
 }
 
 /** A listing: iterate it for referrals, or call pages() for whole pages. */
@@ -130,7 +132,9 @@ export class PartnerCenterClient {
         });
       }
       seen.add(url.href);
-      const answer: Fetched<ODataPage> | undefined = await this.fetchJson(url, options.signal, readPage);
+      const answer: Fetched<ODataPage> | undefined = await this.fetchJson(url, options.signal, readPage, {
+        onThrottled: options.onThrottled,
+      });
       if (!answer) throw new UpstreamError(`Partner Center answered 404 for ${safeUrl(url)}`, { url: safeUrl(url) });
       const page: ODataPage = answer.value;
       const next: URL | undefined =
@@ -170,7 +174,7 @@ export class PartnerCenterClient {
     url: URL,
     signal: AbortSignal | undefined,
     decode: (json: unknown, url: URL, requestId: string | undefined) => T,
-    { allowNotFound = false } = {},
+    { allowNotFound = false, onThrottled }: { allowNotFound?: boolean; onThrottled?: (waitMs: number) => void } = {},
   ): Promise<Fetched<T> | undefined> {
     let refreshedAfter401 = false;
     let rejectedToken: string | undefined;
@@ -208,6 +212,7 @@ export class PartnerCenterClient {
         if (error instanceof ThrottledError) {
           this.stats.throttled++;
           this.stats.throttledWaitMs += delay;
+          onThrottled?.(delay);
         }
         this.logger.warn('Partner Center request will be retried', {
           url: safeUrl(url),

@@ -3,12 +3,19 @@
  * transport, the retry policy. Every entry point (timer, HTTP function, CLI) builds its client here.
  */
 
+import { ConfigError } from '../common/errors.js';
 import { type Logger, silentLogger } from '../common/log.js';
 import { registerSecret } from '../common/redact.js';
 import type { PartnerCenterConfig } from '../config.js';
+import type { StorageTarget } from '../lake/storage.js';
 import { createConfidentialClient } from './auth/msal-app.js';
 import { createMsalNetworkClient } from './auth/network-client.js';
-import { FileTokenCacheStore, PersistedTokenCachePlugin, type TokenCacheStore } from './auth/token-cache.js';
+import {
+  FileTokenCacheStore,
+  PersistedTokenCachePlugin,
+  StorageTokenCacheStore,
+  type TokenCacheStore,
+} from './auth/token-cache.js';
 import { MsalTokenProvider } from './auth/token-provider.js';
 import { PartnerCenterClient } from './client.js';
 import type { RetryPolicy } from './http/retry.js';
@@ -33,8 +40,11 @@ export interface SourceOptions {
   readonly wrapTransport?: (transport: Transport) => Transport;
 }
 
-export function tokenCacheStoreFor(config: PartnerCenterConfig): TokenCacheStore {
-  return new FileTokenCacheStore(config.tokenCache);
+/** `lake` keeps the cache in the lake's `_state/` (the function app); anything else is a file path. */
+export function tokenCacheStoreFor(config: PartnerCenterConfig, lake?: StorageTarget): TokenCacheStore {
+  if (config.tokenCache !== 'lake') return new FileTokenCacheStore(config.tokenCache);
+  if (!lake) throw new ConfigError('PARTNER_CENTER_TOKEN_CACHE', "is 'lake' but this command has no lake configured");
+  return new StorageTokenCacheStore(lake);
 }
 
 export function createPartnerCenterSource(

@@ -1,0 +1,18 @@
+/** Exit codes, stable for scripts and schedulers. */
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  configInvalid: 3,
+  authRequired: 4,
+  alreadyRunning: 5,
+  /** An incremental sync found no change since the watermark. */
+  nothingToDo: 6,
+} as const;
+
+/** Ends a command with a given exit code after it has printed what it had to say. */
+export class CliExit extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`);
+  }
+}

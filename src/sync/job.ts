@@ -1,0 +1,65 @@
+/**
+ * A sync as configured by app settings: the one code path behind the timer function and
+ * `referrals-lake sync`. Settings are read and checked here, once, before anything runs.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../common/log.js';
+import { loadLakeConfig, loadPartnerCenterConfig, loadSyncConfig } from '../config.js';
+import { createStorageTarget } from '../lake/create-target.js';
+import type { StorageTarget } from '../lake/storage.js';
+import { createPartnerCenterSource, tokenCacheStoreFor } from '../source/create.js';
+import type { RunManifest } from './manifest.js';
+import type { SyncMode } from './plan.js';
+import { runSync, type SyncDependencies } from './run.js';
+
+export interface SyncJobOverrides {
+  readonly mode?: SyncMode;
+  readonly concurrency?: number;
+  readonly dryRun?: boolean;
+  /** A target built by the caller (the CLI's --target) instead of the LAKE_* settings. */
+  readonly target?: StorageTarget;
+}
+
+export interface SyncJobHooks {
+  readonly logger: Logger;
+  readonly onProgress?: SyncDependencies['onProgress'];
+  readonly signal?: AbortSignal;
+}
+
+export async function runSyncJob(
+  env: Readonly<Record<string, string | undefined>>,
+  overrides: SyncJobOverrides,
+  hooks: SyncJobHooks,
+): Promise<RunManifest> {
+  const partnerCenter = loadPartnerCenterConfig(env);
+  const settings = loadSyncConfig(env);
+  const target = overrides.target ?? createStorageTarget(loadLakeConfig(env));
+  const correlationId = randomUUID();
+  const source = createPartnerCenterSource(partnerCenter, {
+    logger: hooks.logger,
+    correlationId,
+    tokenCacheStore: tokenCacheStoreFor(partnerCenter, target),
+  });
+  try {
+    return await runSync(
+      {
+        client: source.client,
+        target,
+        apiBaseUrl: partnerCenter.apiBaseUrl,
+        logger: hooks.logger,
+        onProgress: hooks.onProgress,
+      },
+      {
+        mode: overrides.mode ?? settings.mode,
+        pageSize: settings.pageSize,
+        concurrency: overrides.concurrency ?? settings.concurrency,
+        rangeField: settings.rangeField,
+        overlapMs: settings.overlapMs,
+        dryRun: overrides.dryRun,
+        signal: hooks.signal,
+      },
+    );
+  } finally {
+    source.close();
+  }
+}

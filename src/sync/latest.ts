@@ -1,0 +1,110 @@
+/**
+ * The latest tables (`<table>_latest/part-00000.parquet` + `.ndjson`): the current state of every
+ * referral, one version each, rebuilt every run so Power BI can point at one folder.
+ *
+ * - Full run: this run's rows, less any version a newer one superseded during the pull.
+ * - Incremental run: the previous latest rows of every referral this run did not touch, then this
+ *   run's rows (less superseded versions).
+ *
+ * Both stream (rows read back from NDJSON, written to the new files as they come); memory holds only
+ * the ids this run changed. Each file is replaced in one commit (block list / rename), so a reader
+ * sees the old or the new file, never half; all tables are committed one after another at the end,
+ * then `_state/latest.json` names the run they come from.
+ */
+import { statePath } from '../lake/layout.js';
+import { readNdjsonRows } from '../lake/ndjson-reader.js';
+import { createNdjsonWriter } from '../lake/ndjson-writer.js';
+import { createParquetWriter } from '../lake/parquet-writer.js';
+import { type StorageTarget, writeWhole } from '../lake/storage.js';
+import type { TableFileWriter } from '../lake/table-writer.js';
+import type { Row } from '../schema/table.js';
+import { type LakeTableSpec, TABLES } from '../schema/tables.js';
+import type { SyncMode } from './plan.js';
+import type { FileRecord } from './run-files.js';
+
+export const LATEST_POINTER_PATH = statePath('latest.json');
+
+export function latestFolder(table: string): string {
+  return `${table}_latest`;
+}
+
+export function latestFilePath(table: string, format: 'parquet' | 'ndjson'): string {
+  return `${latestFolder(table)}/part-00000.${format}`;
+}
+
+export interface LatestInput {
+  readonly target: StorageTarget;
+  readonly runId: string;
+  readonly mode: SyncMode;
+  /** The run's committed files (its NDJSON files are read back). */
+  readonly runFiles: readonly FileRecord[];
+  /** id → updatedDateTime (µs) of the version that won, for referrals met at two versions. */
+  readonly superseded: ReadonlyMap<string, number>;
+  /** Incremental runs: every referral id this run wrote (their previous latest rows are replaced). */
+  readonly changedIds?: ReadonlySet<string>;
+}
+
+interface OpenTable {
+  readonly spec: LakeTableSpec;
+  readonly writers: readonly { path: string; format: 'parquet' | 'ndjson'; writer: TableFileWriter }[];
+}
+
+export async function buildLatest(input: LatestInput): Promise<FileRecord[]> {
+  const open: OpenTable[] = [];
+  try {
+    for (const spec of TABLES) {
+      const table = await openLatestTable(input.target, spec);
+      open.push(table);
+      await fillTable(input, table);
+    }
+    const records: FileRecord[] = [];
+    for (const table of open) {
+      for (const { path, format, writer } of table.writers) {
+        records.push({ path, table: latestFolder(table.spec.name), format, ...(await writer.close()) });
+      }
+    }
+    await writeWhole(
+      input.target,
+      LATEST_POINTER_PATH,
+      Buffer.from(`${JSON.stringify({ runId: input.runId, files: records }, null, 2)}\n`),
+      { contentType: 'application/json' },
+    );
+    return records;
+  } catch (error) {
+    await Promise.allSettled(open.flatMap((t) => t.writers.map((w) => w.writer.abort())));
+    throw error;
+  }
+}
+
+async function openLatestTable(target: StorageTarget, spec: LakeTableSpec): Promise<OpenTable> {
+  const writers = [];
+  for (const format of ['parquet', 'ndjson'] as const) {
+    const path = latestFilePath(spec.name, format);
+    const sink = await target.openWrite(path);
+    writers.push({
+      path,
+      format,
+      writer: format === 'parquet' ? createParquetWriter(spec, sink) : createNdjsonWriter(spec, sink),
+    });
+  }
+  return { spec, writers };
+}
+
+async function fillTable(input: LatestInput, table: OpenTable): Promise<void> {
+  const write = async (row: Row) => {
+    for (const { writer } of table.writers) await writer.write(row);
+  };
+  if (input.mode === 'incremental') {
+    const changed = input.changedIds ?? new Set<string>();
+    for await (const row of readNdjsonRows(input.target, latestFilePath(table.spec.name, 'ndjson'), table.spec)) {
+      if (!changed.has(String(row.referral_id))) await write(row);
+    }
+  }
+  const runFile = input.runFiles.find((f) => f.table === table.spec.name && f.format === 'ndjson');
+  if (!runFile) throw new Error(`the run wrote no NDJSON file for ${table.spec.name}`);
+  for await (const row of readNdjsonRows(input.target, runFile.path, table.spec)) {
+    const winner = input.superseded.get(String(row.referral_id));
+    if (winner !== undefined && Number(row._source_updated_date_time) < winner) continue;
+    await write(row);
+  }
+}

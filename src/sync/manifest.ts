@@ -1,0 +1,72 @@
+/**
+ * The run manifest, `_runs/<run_id>.json`, written last: a reader that starts from manifests never
+ * sees a partial run, because a run's files are all committed before its manifest exists. It is also
+ * the run summary the CLI prints and the log carries.
+ */
+import { runManifestPath } from '../lake/layout.js';
+import { type StorageTarget, writeWhole } from '../lake/storage.js';
+import type { ClientStats } from '../source/client.js';
+import type { SyncMode } from './plan.js';
+import type { FileRecord } from './run-files.js';
+
+export interface RunCounts {
+  referrals: number;
+  /** The same referral at the same or an older version, met again during the pull and skipped. */
+  duplicatesDropped: number;
+  /** A referral met again at a newer version (updated mid-pull); both versions are in the snapshot. */
+  supersededVersions: number;
+  quarantined: number;
+  rows: Record<string, number>;
+}
+
+export interface RunManifest {
+  readonly runId: string;
+  readonly status: 'succeeded' | 'nothing_to_do';
+  readonly mode: SyncMode;
+  readonly schemaVersion: number;
+  readonly schemaFingerprint: string;
+  readonly snapshotDate: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly durationSeconds: number;
+  readonly referralsPerSecond: number;
+  readonly source: {
+    readonly apiBaseUrl: string;
+    readonly query: string;
+    readonly ranges: number;
+    readonly concurrency: number;
+    readonly correlationId: string;
+  };
+  readonly counts: RunCounts;
+  readonly client: {
+    readonly pages: number;
+    readonly requests: number;
+    readonly retries: number;
+    readonly throttled: number;
+    readonly throttledSeconds: number;
+    readonly bytes: number;
+  };
+  readonly files: readonly FileRecord[];
+  /** Files of the latest tables this run published. */
+  readonly latest: readonly FileRecord[];
+  readonly watermark: string | undefined;
+}
+
+export function clientSummary(stats: ClientStats): RunManifest['client'] {
+  return {
+    pages: stats.pages,
+    requests: stats.requests,
+    retries: stats.retries,
+    throttled: stats.throttled,
+    throttledSeconds: Math.round(stats.throttledWaitMs / 100) / 10,
+    bytes: stats.bytes,
+  };
+}
+
+/** Writes (or, for a rerun of the same run id, overwrites) the manifest: the run's commit point. */
+export async function writeManifest(target: StorageTarget, manifest: RunManifest): Promise<string> {
+  const path = runManifestPath(manifest.runId);
+  const body = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
+  await writeWhole(target, path, body, { contentType: 'application/json' });
+  return path;
+}

@@ -1,0 +1,122 @@
+/**
+ * The files one run writes into its partition: for every table a Parquet and an NDJSON file, the raw
+ * archive of the untouched API objects, and the quarantine list. Referrals go in as they arrive;
+ * nothing is visible until close() commits each file, and abort() leaves nothing behind.
+ */
+import { dataFilePath, rawArchivePath } from '../lake/layout.js';
+import { createNdjsonWriter } from '../lake/ndjson-writer.js';
+import { createParquetWriter } from '../lake/parquet-writer.js';
+import { RawNdjsonGzipWriter } from '../lake/raw-ndjson-writer.js';
+import type { StorageTarget } from '../lake/storage.js';
+import type { FileSummary, FileWriter, TableFileWriter } from '../lake/table-writer.js';
+import { type Lineage, normalizeReferral } from '../normalize/normalize.js';
+import type { QuarantineEntry } from '../normalize/quarantine.js';
+import type { Row, TableSpec } from '../schema/table.js';
+import { QUARANTINE_COLUMNS, TABLES, type TableName } from '../schema/tables.js';
+
+export const QUARANTINE_TABLE = 'quarantine';
+
+export interface FileRecord extends FileSummary {
+  readonly path: string;
+  readonly table: string;
+  readonly format: 'parquet' | 'ndjson' | 'ndjson.gz';
+}
+
+interface OpenFile {
+  readonly path: string;
+  readonly table: string;
+  readonly format: FileRecord['format'];
+  readonly writer: FileWriter<unknown> | TableFileWriter;
+}
+
+export interface RunFilesOptions {
+  readonly target: StorageTarget;
+  readonly snapshotDate: string;
+  readonly lineage: Lineage;
+  /** Formats per table; both by default. */
+  readonly formats?: readonly ('parquet' | 'ndjson')[];
+}
+
+export class RunFiles {
+  private readonly tableWriters = new Map<string, TableFileWriter[]>();
+  private readonly open: OpenFile[] = [];
+  private raw!: RawNdjsonGzipWriter;
+  private quarantine!: TableFileWriter;
+  readonly rowCounts: Record<string, number> = {};
+  quarantined = 0;
+
+  private constructor(private readonly options: RunFilesOptions) {}
+
+  static async open(options: RunFilesOptions): Promise<RunFiles> {
+    const files = new RunFiles(options);
+    try {
+      await files.openAll();
+    } catch (error) {
+      await files.abort();
+      throw error;
+    }
+    return files;
+  }
+
+  /** The raw object to the archive, its rows to the tables, its odd values to the quarantine. */
+  async write(referral: unknown): Promise<void> {
+    await this.raw.write(referral);
+    const { rows, quarantine } = normalizeReferral(referral, this.options.lineage);
+    for (const table of TABLES) await this.writeRows(table.name, rows[table.name]);
+    for (const entry of quarantine) await this.writeQuarantine(entry);
+  }
+
+  /** Commits every file; returns what the manifest records. */
+  async close(): Promise<FileRecord[]> {
+    const records: FileRecord[] = [];
+    for (const file of this.open) {
+      const summary = await file.writer.close();
+      records.push({ path: file.path, table: file.table, format: file.format, ...summary });
+    }
+    return records;
+  }
+
+  async abort(): Promise<void> {
+    await Promise.allSettled(this.open.map((file) => file.writer.abort()));
+  }
+
+  private async writeRows(table: TableName, rows: readonly Row[]): Promise<void> {
+    if (rows.length === 0) return;
+    const writers = this.tableWriters.get(table) ?? [];
+    for (const row of rows) for (const writer of writers) await writer.write(row);
+    this.rowCounts[table] = (this.rowCounts[table] ?? 0) + rows.length;
+  }
+
+  private async writeQuarantine(entry: QuarantineEntry): Promise<void> {
+    this.quarantined++;
+    await this.quarantine.write(entry as unknown as Row);
+  }
+
+  private async openAll(): Promise<void> {
+    const { target, snapshotDate, lineage } = this.options;
+    const ref = (table: string) => ({ table, snapshotDate, runId: lineage.runId });
+    for (const table of TABLES) {
+      const writers: TableFileWriter[] = [];
+      for (const format of this.options.formats ?? ['parquet', 'ndjson']) {
+        const path = dataFilePath(ref(table.name), format);
+        const sink = await target.openWrite(path);
+        const writer = format === 'parquet' ? createParquetWriter(table, sink) : createNdjsonWriter(table, sink);
+        this.open.push({ path, table: table.name, format, writer });
+        writers.push(writer);
+      }
+      this.tableWriters.set(table.name, writers);
+      this.rowCounts[table.name] = 0;
+    }
+    const rawPath = rawArchivePath(snapshotDate, lineage.runId);
+    this.raw = new RawNdjsonGzipWriter(await target.openWrite(rawPath));
+    this.open.push({ path: rawPath, table: 'raw', format: 'ndjson.gz', writer: this.raw });
+    const quarantinePath = dataFilePath(ref(QUARANTINE_TABLE), 'ndjson');
+    const quarantineSpec: TableSpec = {
+      name: QUARANTINE_TABLE,
+      doc: 'Values not kept as sent.',
+      columns: QUARANTINE_COLUMNS,
+    };
+    this.quarantine = createNdjsonWriter(quarantineSpec, await target.openWrite(quarantinePath));
+    this.open.push({ path: quarantinePath, table: QUARANTINE_TABLE, format: 'ndjson', writer: this.quarantine });
+  }
+}

@@ -1,0 +1,254 @@
+/**
+ * One sync run, the product's main job, shared by the timer function and the CLI:
+ * lease → plan → extract (pages, concurrently) → normalize + write (streaming) → latest → manifest
+ * (the commit point) → watermark → release. A run that fails or is killed at any point before its
+ * manifest leaves no manifest, so readers that follow manifests never see it.
+ */
+
+import { type Logger, silentLogger } from '../common/log.js';
+import { canonicalTimestamp } from '../common/time.js';
+import { newRunId, snapshotDateOf } from '../lake/layout.js';
+import { RunLease } from '../lake/lease.js';
+import type { StorageTarget } from '../lake/storage.js';
+import { SCHEMA_VERSION, schemaFingerprint } from '../schema/tables.js';
+import type { PartnerCenterClient } from '../source/client.js';
+import { extractPages } from './extract.js';
+import { buildLatest } from './latest.js';
+import { clientSummary, type RunCounts, type RunManifest, writeManifest } from './manifest.js';
+import { type ExtractPlan, planFull, planIncremental, type SyncMode } from './plan.js';
+import { RunFiles } from './run-files.js';
+import { SeenIds } from './seen-ids.js';
+import { readWatermark, writeWatermark } from './watermark.js';
+
+export interface SyncOptions {
+  readonly mode: SyncMode;
+  readonly pageSize: number;
+  readonly concurrency: number;
+  /** Ranges per concurrent listing in a full run (more ranges even out their sizes). */
+  readonly rangesPerWorker?: number;
+  readonly rangeField: 'createdDateTime' | 'updatedDateTime';
+  /** Incremental runs re-read this much before the watermark. */
+  readonly overlapMs: number;
+  /** Fetch and normalize, write nothing. */
+  readonly dryRun?: boolean;
+  readonly runId?: string;
+  readonly now?: () => Date;
+  readonly signal?: AbortSignal;
+}
+
+export interface SyncDependencies {
+  readonly client: PartnerCenterClient;
+  readonly target: StorageTarget;
+  readonly apiBaseUrl: string;
+  readonly logger?: Logger;
+  /** Called after every page: referrals so far, and the total when Partner Center says it. */
+  readonly onProgress?: (progress: { pages: number; referrals: number; total?: number }) => void;
+}
+
+export async function runSync(deps: SyncDependencies, options: SyncOptions): Promise<RunManifest> {
+  const now = options.now ?? (() => new Date());
+  const started = now();
+  const runId = options.runId ?? newRunId(started);
+  const logger = (deps.logger ?? silentLogger).child({ runId, correlationId: deps.client.correlationId });
+  const lease = options.dryRun ? undefined : await RunLease.acquire(deps.target, runId);
+  try {
+    return await runUnderLease(deps, options, { runId, started, now, logger, lease });
+  } finally {
+    await lease?.release().catch((error: unknown) => logger.warn('could not release the sync lease', { error }));
+  }
+}
+
+interface RunContext {
+  readonly runId: string;
+  readonly started: Date;
+  readonly now: () => Date;
+  readonly logger: Logger;
+  readonly lease: RunLease | undefined;
+}
+
+async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: RunContext): Promise<RunManifest> {
+  const { target, client } = deps;
+  const previous = await readWatermark(target);
+  const plan = await makePlan(deps, options, previous?.watermark.updatedDateTime, ctx.logger);
+  ctx.logger.info('sync started', { mode: plan.mode, query: plan.description, ranges: plan.queries.length });
+  const snapshotDate = snapshotDateOf(ctx.started);
+  const lineage = { runId: ctx.runId, extractedAtMicros: ctx.started.getTime() * 1000 };
+  const files = options.dryRun ? undefined : await RunFiles.open({ target, snapshotDate, lineage });
+  const counts: RunCounts = { referrals: 0, duplicatesDropped: 0, supersededVersions: 0, quarantined: 0, rows: {} };
+  const seen = new SeenIds();
+  const superseded = new Map<string, number>();
+  // Only incremental runs need the changed ids (to drop their old latest rows); they are few.
+  const changedIds = plan.mode === 'incremental' ? new Set<string>() : undefined;
+  let newestUpdated = '';
+  const signal = anySignal([options.signal, ctx.lease?.signal]);
+  try {
+    let pages = 0;
+    for await (const page of extractPages(client, plan.queries, { concurrency: options.concurrency, signal })) {
+      for (const referral of page.referrals) {
+        const { id, updatedMicros, updated } = identify(referral);
+        if (id !== undefined) {
+          const seenAs = seen.observe(id, updatedMicros);
+          if (seenAs === 'same' || seenAs === 'older') {
+            counts.duplicatesDropped++;
+            continue;
+          }
+          if (seenAs === 'newer') {
+            counts.supersededVersions++;
+            superseded.set(id, updatedMicros);
+          }
+        }
+        if (updated > newestUpdated) newestUpdated = updated;
+        if (id !== undefined) changedIds?.add(id);
+        counts.referrals++;
+        await files?.write(referral);
+      }
+      pages++;
+      deps.onProgress?.({
+        pages,
+        referrals: counts.referrals,
+        total: plan.queries.length === 1 ? page.odataCount : undefined,
+      });
+    }
+    signal?.throwIfAborted();
+  } catch (error) {
+    await files?.abort();
+    throw error;
+  }
+  if (!files) return summarize(deps, options, ctx, plan, counts, [], [], undefined, 'succeeded');
+  if (counts.referrals === 0 && plan.mode === 'incremental') {
+    await files.abort();
+    ctx.logger.info('nothing changed since the watermark');
+    return summarize(deps, options, ctx, plan, counts, [], [], previous?.watermark.updatedDateTime, 'nothing_to_do');
+  }
+  const written = await files.close();
+  counts.rows = { ...files.rowCounts };
+  counts.quarantined = files.quarantined;
+  const latest = await buildLatest({
+    target,
+    runId: ctx.runId,
+    mode: plan.mode,
+    runFiles: written,
+    superseded,
+    changedIds,
+  });
+  const watermark = nextWatermark(plan.mode, newestUpdated, ctx.started, previous?.watermark.updatedDateTime);
+  const manifest = summarize(deps, options, ctx, plan, counts, written, latest, watermark, 'succeeded');
+  signal?.throwIfAborted();
+  await writeManifest(target, manifest);
+  if (
+    watermark &&
+    !(await writeWatermark(
+      target,
+      { updatedDateTime: watermark, runId: ctx.runId, writtenAt: ctx.now().toISOString() },
+      previous?.etag,
+    ))
+  ) {
+    ctx.logger.warn('the watermark changed during this run; left as the other run set it');
+  }
+  ctx.logger.info('sync finished', { ...manifest.counts, durationSeconds: manifest.durationSeconds });
+  return manifest;
+}
+
+async function makePlan(
+  deps: SyncDependencies,
+  options: SyncOptions,
+  watermark: string | undefined,
+  logger: Logger,
+): Promise<ExtractPlan> {
+  if (options.mode === 'incremental') {
+    if (watermark) {
+      const since = new Date(Date.parse(watermark) - options.overlapMs).toISOString();
+      return planIncremental(canonicalTimestamp(since) ?? since, { pageSize: options.pageSize });
+    }
+    logger.info('no watermark yet: this incremental run pulls everything');
+  }
+  const ranges = options.concurrency > 1 ? options.concurrency * (options.rangesPerWorker ?? 4) : 1;
+  const bounds = ranges > 1 ? await probeBounds(deps.client, options.rangeField) : undefined;
+  return planFull({ pageSize: options.pageSize, rangeField: options.rangeField, ranges, bounds });
+}
+
+/** The oldest and newest value of the range field: two one-item pages. */
+async function probeBounds(
+  client: PartnerCenterClient,
+  field: 'createdDateTime' | 'updatedDateTime',
+): Promise<{ min: string; max: string } | undefined> {
+  const edge = async (direction: 'asc' | 'desc') => {
+    const pages = client.listReferrals({ top: 1, orderBy: { field, direction } }).pages()[Symbol.asyncIterator]();
+    const first = await pages.next();
+    await pages.return?.(undefined);
+    const value = (first.value?.referrals[0] as Record<string, unknown> | undefined)?.[field];
+    return typeof value === 'string' ? canonicalTimestamp(value) : undefined;
+  };
+  const [min, max] = [await edge('asc'), await edge('desc')];
+  return min && max ? { min, max } : undefined;
+}
+
+/**
+ * After a full run, referrals updated while it paged may have been missed (an update can move one
+ * behind the cursor), so the watermark is the run's start unless everything seen is older; after an
+ * incremental run, the newest updatedDateTime seen.
+ */
+function nextWatermark(
+  mode: SyncMode,
+  newestSeen: string,
+  started: Date,
+  previous: string | undefined,
+): string | undefined {
+  const startedAt = canonicalTimestamp(started.toISOString()) ?? '';
+  const candidate = mode === 'full' ? (newestSeen && newestSeen < startedAt ? newestSeen : startedAt) : newestSeen;
+  if (!candidate) return previous;
+  return previous && previous > candidate ? previous : candidate;
+}
+
+function identify(referral: unknown): { id?: string; updatedMicros: number; updated: string } {
+  const record = referral as Record<string, unknown> | null;
+  const id = record && typeof record === 'object' && typeof record.id === 'string' ? record.id : undefined;
+  const raw = record && typeof record === 'object' ? record.updatedDateTime : undefined;
+  const updated = typeof raw === 'string' ? (canonicalTimestamp(raw) ?? '') : '';
+  const updatedMicros = updated ? Date.parse(updated.slice(0, 23) + 'Z') * 1000 + Number(updated.slice(23, 26)) : 0;
+  return { id, updatedMicros, updated };
+}
+
+function anySignal(signals: readonly (AbortSignal | undefined)[]): AbortSignal | undefined {
+  const present = signals.filter((s): s is AbortSignal => s !== undefined);
+  return present.length === 0 ? undefined : AbortSignal.any(present);
+}
+
+function summarize(
+  deps: SyncDependencies,
+  options: SyncOptions,
+  ctx: RunContext,
+  plan: ExtractPlan,
+  counts: RunCounts,
+  files: RunManifest['files'],
+  latest: RunManifest['latest'],
+  watermark: string | undefined,
+  status: RunManifest['status'],
+): RunManifest {
+  const finished = ctx.now();
+  const durationSeconds = (finished.getTime() - ctx.started.getTime()) / 1000;
+  return {
+    runId: ctx.runId,
+    status,
+    mode: plan.mode,
+    schemaVersion: SCHEMA_VERSION,
+    schemaFingerprint: schemaFingerprint(),
+    snapshotDate: snapshotDateOf(ctx.started),
+    startedAt: ctx.started.toISOString(),
+    finishedAt: finished.toISOString(),
+    durationSeconds,
+    referralsPerSecond: durationSeconds > 0 ? Math.round(counts.referrals / durationSeconds) : counts.referrals,
+    source: {
+      apiBaseUrl: deps.apiBaseUrl,
+      query: plan.description,
+      ranges: plan.queries.length,
+      concurrency: options.concurrency,
+      correlationId: deps.client.correlationId,
+    },
+    counts,
+    client: clientSummary(deps.client.stats),
+    files,
+    latest,
+    watermark,
+  };
+}
