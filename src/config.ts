@@ -140,6 +140,11 @@ export const SETTINGS = {
     default: '60',
     schema: z.coerce.number().int().min(0).max(10_080),
   }),
+  SYNC_LEASE_SECONDS: setting({
+    doc: 'How long the sync lease lasts without renewal: a crashed run blocks the next for at most this long.',
+    default: '60',
+    schema: z.coerce.number().int().min(2).max(3600),
+  }),
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -180,6 +185,7 @@ export interface SyncConfig {
   readonly pageSize: number;
   readonly rangeField: 'createdDateTime' | 'updatedDateTime';
   readonly overlapMs: number;
+  readonly leaseMs: number;
 }
 
 export interface AppConfig {
@@ -258,6 +264,7 @@ export function loadSyncConfig(env: Env = process.env): SyncConfig {
     pageSize: readSetting(env, 'SYNC_PAGE_SIZE') ?? 100,
     rangeField: readSetting(env, 'SYNC_RANGE_FIELD') ?? 'createdDateTime',
     overlapMs: (readSetting(env, 'SYNC_OVERLAP_MINUTES') ?? 60) * 60_000,
+    leaseMs: (readSetting(env, 'SYNC_LEASE_SECONDS') ?? 60) * 1000,
   };
 }
 

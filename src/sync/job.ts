@@ -55,6 +55,7 @@ export async function runSyncJob(
         concurrency: overrides.concurrency ?? settings.concurrency,
         rangeField: settings.rangeField,
         overlapMs: settings.overlapMs,
+        leaseMs: settings.leaseMs,
         dryRun: overrides.dryRun,
         signal: hooks.signal,
       },

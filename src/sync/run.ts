@@ -29,6 +29,8 @@ export interface SyncOptions {
   readonly rangeField: 'createdDateTime' | 'updatedDateTime';
   /** Incremental runs re-read this much before the watermark. */
   readonly overlapMs: number;
+  /** How long the lease lasts without renewal (a crashed run blocks the next this long at most). */
+  readonly leaseMs?: number;
   /** Fetch and normalize, write nothing. */
   readonly dryRun?: boolean;
   readonly runId?: string;
@@ -50,7 +52,7 @@ export async function runSync(deps: SyncDependencies, options: SyncOptions): Pro
   const started = now();
   const runId = options.runId ?? newRunId(started);
   const logger = (deps.logger ?? silentLogger).child({ runId, correlationId: deps.client.correlationId });
-  const lease = options.dryRun ? undefined : await RunLease.acquire(deps.target, runId);
+  const lease = options.dryRun ? undefined : await RunLease.acquire(deps.target, runId, { durationMs: options.leaseMs });
   try {
     return await runUnderLease(deps, options, { runId, started, now, logger, lease });
   } finally {
