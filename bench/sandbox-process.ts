@@ -15,6 +15,8 @@ export interface SandboxProcess {
   readonly baseUrl: string;
   readonly env: SandboxEnv;
   stats(): Promise<SandboxStats>;
+  /** A new bootstrap refresh token: each lake signs in once, and refresh tokens rotate. */
+  freshRefreshToken(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -30,21 +32,26 @@ export async function spawnSandbox(args: readonly string[]): Promise<SandboxProc
   return {
     baseUrl,
     env,
-    stats: () =>
-      new Promise((resolve, reject) => {
-        request(`${baseUrl}/_sandbox/stats`, { ca }, (res) => {
-          let text = '';
-          res.on('data', (c: Buffer) => {
-            text += c.toString();
-          });
-          res.on('end', () => resolve(JSON.parse(text) as SandboxStats));
-        })
-          .on('error', reject)
-          .end();
-      }),
+    stats: () => control<SandboxStats>(`${baseUrl}/_sandbox/stats`, 'GET', ca),
+    freshRefreshToken: async () =>
+      (await control<{ refreshToken: string }>(`${baseUrl}/_sandbox/refresh-token`, 'POST', ca)).refreshToken,
     stop: async () => {
       child.kill('SIGTERM');
       if (child.exitCode === null) await once(child, 'exit');
     },
   };
+}
+
+function control<T>(url: string, method: string, ca: string[]): Promise<T> {
+  return new Promise((resolve, reject) => {
+    request(url, { ca, method }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => {
+        text += c.toString();
+      });
+      res.on('end', () => resolve(JSON.parse(text) as T));
+    })
+      .on('error', reject)
+      .end();
+  });
 }

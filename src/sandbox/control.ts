@@ -7,6 +7,7 @@
  *   PUT  /_sandbox/faults            a FaultPlan as JSON, or {"spec": "<CLI form>"}
  *   POST /_sandbox/expire-tokens     every access token issued so far expires
  *   POST /_sandbox/device/approve    {"userCode": "…"} approves a pending device code
+ *   POST /_sandbox/refresh-token     a new bootstrap refresh token for the seeded admin (a second "login")
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -56,6 +57,9 @@ export async function handleControl(
       case 'POST /_sandbox/expire-tokens':
         ctx.identity.expireAccessTokens();
         sendJson(res, 200, { expired: true });
+        return true;
+      case 'POST /_sandbox/refresh-token':
+        sendJson(res, 200, { refreshToken: ctx.identity.issueBootstrapRefreshToken(0) });
         return true;
       case 'POST /_sandbox/device/approve': {
         const body = await readJson(req);
