@@ -1,0 +1,73 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TokenCacheContext } from '@azure/msal-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/common/log.js';
+import { LocalDirectoryTarget } from '../../src/lake/local-directory-target.js';
+import {
+  FileTokenCacheStore,
+  PersistedTokenCachePlugin,
+  StorageTokenCacheStore,
+  type TokenCacheStore,
+} from '../../src/source/auth/token-cache.js';
+
+let work: string;
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'token-cache-'));
+});
+afterAll(() => rm(work, { recursive: true, force: true }));
+
+/** The part of MSAL's cache context the plugin uses. */
+function context(serialized: string, changed: boolean) {
+  const loaded: string[] = [];
+  const ctx = {
+    cacheHasChanged: changed,
+    tokenCache: { serialize: () => serialized, deserialize: (data: string) => loaded.push(data) },
+  } as unknown as TokenCacheContext;
+  return { ctx, loaded };
+}
+
+describe.each([
+  ['file', () => new FileTokenCacheStore(join(work, 'file', 'cache.json'))],
+  ['lake', () => new StorageTokenCacheStore(new LocalDirectoryTarget({ root: join(work, 'lake') }))],
+] as const)('%s token cache store', (_name, makeStore: () => TokenCacheStore) => {
+  it('writes only against the version it read (ETag-guarded)', async () => {
+    const store = makeStore();
+    expect(await store.read()).toBeUndefined();
+    const first = await store.write('{"v":1}', undefined);
+    expect(first.ok).toBe(true);
+    expect((await store.write('{"v":"racer"}', undefined)).ok).toBe(false);
+    const current = await store.read();
+    expect(current?.data).toBe('{"v":1}');
+    expect((await store.write('{"v":2}', current?.etag)).ok).toBe(true);
+    expect((await store.write('{"v":3}', current?.etag)).ok).toBe(false);
+    expect((await store.read())?.data).toBe('{"v":2}');
+  });
+
+  it('the plugin loads before MSAL reads, writes back only changes, and survives a concurrent writer', async () => {
+    const store = makeStore();
+    await store.write('{"seed":true}', (await store.read())?.etag);
+    const lines: string[] = [];
+    const plugin = new PersistedTokenCachePlugin(
+      store,
+      createLogger((_l, line) => lines.push(line)),
+    );
+    const read = context('', false);
+    await plugin.beforeCacheAccess(read.ctx);
+    expect(read.loaded).toEqual(['{"seed":true}']);
+    await plugin.afterCacheAccess(context('{"unchanged":true}', false).ctx);
+    expect((await store.read())?.data).toBe('{"seed":true}');
+    // Another instance rotates the refresh token meanwhile.
+    await store.write('{"other":true}', (await store.read())?.etag);
+    await plugin.afterCacheAccess(context('{"ours":true}', true).ctx);
+    expect((await store.read())?.data).toBe('{"ours":true}');
+    expect(lines.join('\n')).toMatch(/changed under us/);
+  });
+});
+
+it('the file store keeps the cache private (mode 0600)', async () => {
+  const store = new FileTokenCacheStore(join(work, 'private', 'cache.json'));
+  await store.write('{}', undefined);
+  expect((await stat(join(work, 'private', 'cache.json'))).mode & 0o777).toBe(0o600);
+});
