@@ -8,6 +8,7 @@ process.stdout.write(
     referrals: manifest.counts.referrals,
     durationSeconds: manifest.durationSeconds,
     pages: manifest.client.pages,
+    timings: manifest.timings,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
   })}\n`,
 );

@@ -74,6 +74,23 @@ function comparable(actual: unknown, type: Exclude<Literal['type'], 'null'>): st
     case 'boolean':
       return typeof actual === 'boolean' ? actual : undefined;
     case 'datetime':
-      return typeof actual === 'string' ? canonicalTimestamp(actual) : undefined;
+      return typeof actual === 'string' ? canonicalOnce(actual) : undefined;
   }
+}
+
+/**
+ * Range filters compare the same few timestamp strings on every page of every pass; parsing each
+ * with a regex was most of the sandbox's CPU. The cache holds at most one entry per distinct string.
+ */
+const canonicalCache = new Map<string, string | undefined>();
+const CANONICAL_CACHE_LIMIT = 2_000_000;
+
+function canonicalOnce(text: string): string | undefined {
+  let value = canonicalCache.get(text);
+  if (value === undefined && !canonicalCache.has(text)) {
+    if (canonicalCache.size >= CANONICAL_CACHE_LIMIT) canonicalCache.clear();
+    value = canonicalTimestamp(text);
+    canonicalCache.set(text, value);
+  }
+  return value;
 }

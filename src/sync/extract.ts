@@ -67,7 +67,9 @@ export async function* extractPages(
 ): AsyncGenerator<ExtractedPage> {
   const limit = new AdaptiveLimit(Math.max(1, Math.min(options.concurrency, queries.length)));
   const buffer = new PageChannel<ExtractedPage>(options.bufferPages ?? Math.max(2, options.concurrency * 2));
-  const pending = queries.map((query, range) => ({ query, range }));
+  // Newest ranges first: books grow, so recent ranges are the long ones, and a long range started
+  // last would leave the other workers idle at the end.
+  const pending = queries.map((query, range) => ({ query, range })).reverse();
   const worker = async () => {
     for (let next = pending.shift(); next; next = pending.shift()) {
       await fetchRange(client, next.query, next.range, limit, buffer, options.signal);

@@ -2,7 +2,8 @@
  * The latest tables (`<table>_latest/part-00000.parquet` + `.ndjson`): the current state of every
  * referral, one version each, rebuilt every run so Power BI can point at one folder.
  *
- * - Full run: this run's rows, less any version a newer one superseded during the pull.
+ * - Full run: this run's rows, less any version a newer one superseded during the pull. When none
+ *   was (the usual case) the run's files already are the latest tables, and are copied byte for byte.
  * - Incremental run: the previous latest rows of every referral this run did not touch, then this
  *   run's rows (less superseded versions).
  *
@@ -15,7 +16,7 @@ import { statePath } from '../lake/layout.js';
 import { readNdjsonRows } from '../lake/ndjson-reader.js';
 import { createNdjsonWriter } from '../lake/ndjson-writer.js';
 import { createParquetWriter } from '../lake/parquet-writer.js';
-import { type StorageTarget, writeWhole } from '../lake/storage.js';
+import { type StorageTarget, type WriteSink, writeWhole } from '../lake/storage.js';
 import type { TableFileWriter } from '../lake/table-writer.js';
 import type { Row } from '../schema/table.js';
 import { type LakeTableSpec, TABLES } from '../schema/tables.js';
@@ -50,6 +51,42 @@ interface OpenTable {
 }
 
 export async function buildLatest(input: LatestInput): Promise<FileRecord[]> {
+  const records =
+    input.mode === 'full' && input.superseded.size === 0 ? await copyRunFiles(input) : await rebuildTables(input);
+  await writeWhole(
+    input.target,
+    LATEST_POINTER_PATH,
+    Buffer.from(`${JSON.stringify({ runId: input.runId, files: records }, null, 2)}\n`),
+    { contentType: 'application/json' },
+  );
+  return records;
+}
+
+/** Streams each table file of the run to its latest name; the copies commit together at the end. */
+async function copyRunFiles(input: LatestInput): Promise<FileRecord[]> {
+  const copies: Array<{ record: FileRecord; sink: WriteSink }> = [];
+  try {
+    for (const spec of TABLES) {
+      for (const format of ['parquet', 'ndjson'] as const) {
+        const source = input.runFiles.find((f) => f.table === spec.name && f.format === format);
+        if (!source) throw new Error(`the run wrote no ${format} file for ${spec.name}`);
+        const path = latestFilePath(spec.name, format);
+        const sink = await input.target.openWrite(path);
+        copies.push({ record: { ...source, path, table: latestFolder(spec.name) }, sink });
+        const stream = await input.target.openRead(source.path);
+        if (!stream) throw new Error(`${source.path} vanished before it was copied to ${path}`);
+        for await (const chunk of stream) await sink.write(chunk);
+      }
+    }
+    for (const { sink } of copies) await sink.close();
+    return copies.map((c) => c.record);
+  } catch (error) {
+    await Promise.allSettled(copies.map((c) => c.sink.abort()));
+    throw error;
+  }
+}
+
+async function rebuildTables(input: LatestInput): Promise<FileRecord[]> {
   const open: OpenTable[] = [];
   try {
     for (const spec of TABLES) {
@@ -63,12 +100,6 @@ export async function buildLatest(input: LatestInput): Promise<FileRecord[]> {
         records.push({ path, table: latestFolder(table.spec.name), format, ...(await writer.close()) });
       }
     }
-    await writeWhole(
-      input.target,
-      LATEST_POINTER_PATH,
-      Buffer.from(`${JSON.stringify({ runId: input.runId, files: records }, null, 2)}\n`),
-      { contentType: 'application/json' },
-    );
     return records;
   } catch (error) {
     await Promise.allSettled(open.flatMap((t) => t.writers.map((w) => w.writer.abort())));

@@ -50,6 +50,8 @@ export interface RunManifest {
   /** Files of the latest tables this run published. */
   readonly latest: readonly FileRecord[];
   readonly watermark: string | undefined;
+  /** Seconds per phase: plan, extract (fetch + normalize + write), commitFiles, latest. */
+  readonly timings?: Readonly<Record<string, number>>;
 }
 
 export function clientSummary(stats: ClientStats): RunManifest['client'] {

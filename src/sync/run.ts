@@ -5,6 +5,7 @@
  * manifest leaves no manifest, so readers that follow manifests never see it.
  */
 
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { type Logger, silentLogger } from '../common/log.js';
 import { canonicalTimestamp } from '../common/time.js';
 import { newRunId, snapshotDateOf } from '../lake/layout.js';
@@ -52,7 +53,9 @@ export async function runSync(deps: SyncDependencies, options: SyncOptions): Pro
   const started = now();
   const runId = options.runId ?? newRunId(started);
   const logger = (deps.logger ?? silentLogger).child({ runId, correlationId: deps.client.correlationId });
-  const lease = options.dryRun ? undefined : await RunLease.acquire(deps.target, runId, { durationMs: options.leaseMs });
+  const lease = options.dryRun
+    ? undefined
+    : await RunLease.acquire(deps.target, runId, { durationMs: options.leaseMs });
   try {
     return await runUnderLease(deps, options, { runId, started, now, logger, lease });
   } finally {
@@ -70,8 +73,10 @@ interface RunContext {
 
 async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: RunContext): Promise<RunManifest> {
   const { target, client } = deps;
+  const timings = new Timings();
   const previous = await readWatermark(target);
   const plan = await makePlan(deps, options, previous?.watermark.updatedDateTime, ctx.logger);
+  timings.lap('plan');
   ctx.logger.info('sync started', { mode: plan.mode, query: plan.description, ranges: plan.queries.length });
   const snapshotDate = snapshotDateOf(ctx.started);
   const lineage = { runId: ctx.runId, extractedAtMicros: ctx.started.getTime() * 1000 };
@@ -105,6 +110,9 @@ async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: 
         await files?.write(referral);
       }
       pages++;
+      // Writing is CPU work whose awaits resolve at once; without a turn of the event loop the
+      // fetchers' responses would wait, and fetching would stall behind writing instead of overlapping.
+      await yieldToEventLoop();
       deps.onProgress?.({
         pages,
         referrals: counts.referrals,
@@ -116,6 +124,7 @@ async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: 
     await files?.abort();
     throw error;
   }
+  timings.lap('extract');
   if (!files) return summarize(deps, options, ctx, plan, counts, [], [], undefined, 'succeeded');
   if (counts.referrals === 0 && plan.mode === 'incremental') {
     await files.abort();
@@ -123,6 +132,7 @@ async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: 
     return summarize(deps, options, ctx, plan, counts, [], [], previous?.watermark.updatedDateTime, 'nothing_to_do');
   }
   const written = await files.close();
+  timings.lap('commitFiles');
   counts.rows = { ...files.rowCounts };
   counts.quarantined = files.quarantined;
   const latest = await buildLatest({
@@ -133,8 +143,12 @@ async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: 
     superseded,
     changedIds,
   });
+  timings.lap('latest');
   const watermark = nextWatermark(plan.mode, newestUpdated, ctx.started, previous?.watermark.updatedDateTime);
-  const manifest = summarize(deps, options, ctx, plan, counts, written, latest, watermark, 'succeeded');
+  const manifest = {
+    ...summarize(deps, options, ctx, plan, counts, written, latest, watermark, 'succeeded'),
+    timings: timings.seconds,
+  };
   signal?.throwIfAborted();
   await writeManifest(target, manifest);
   if (
@@ -209,6 +223,18 @@ function identify(referral: unknown): { id?: string; updatedMicros: number; upda
   const updated = typeof raw === 'string' ? (canonicalTimestamp(raw) ?? '') : '';
   const updatedMicros = updated ? Date.parse(updated.slice(0, 23) + 'Z') * 1000 + Number(updated.slice(23, 26)) : 0;
   return { id, updatedMicros, updated };
+}
+
+/** Seconds spent in each phase of the run, for the manifest. */
+class Timings {
+  readonly seconds: Record<string, number> = {};
+  private last = performance.now();
+
+  lap(phase: string): void {
+    const now = performance.now();
+    this.seconds[phase] = Math.round(now - this.last) / 1000;
+    this.last = now;
+  }
 }
 
 function anySignal(signals: readonly (AbortSignal | undefined)[]): AbortSignal | undefined {

@@ -26,7 +26,10 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-function syncProcess(lake: string, extraEnv: Record<string, string> = {}): ChildProcess & { output: Promise<Finished> } {
+function syncProcess(
+  lake: string,
+  extraEnv: Record<string, string> = {},
+): ChildProcess & { output: Promise<Finished> } {
   const child = spawn(process.execPath, [BIN, 'sync', '--mode', 'full'], {
     env: {
       PATH: process.env.PATH ?? '',
@@ -48,7 +51,12 @@ function syncProcess(lake: string, extraEnv: Record<string, string> = {}): Child
   child.stderr?.on('data', (c: Buffer) => {
     stderr += c.toString();
   });
-  const output = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal, stdout, stderr }));
+  const output = once(child, 'exit').then(([code, signal]) => ({
+    code: code as number | null,
+    signal,
+    stdout,
+    stderr,
+  }));
   return Object.assign(child, { output });
 }
 

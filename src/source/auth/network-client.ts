@@ -11,8 +11,8 @@
 
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { Agent, request as httpsRequest } from 'node:https';
-import { rootCertificates } from 'node:tls';
 import { AuthError, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
+import { trustOptions } from '../http/trust.js';
 
 export interface MsalNetworkClientOptions {
   /** Extra CA certificate(s), PEM, trusted in addition to Node's bundled public roots. */
@@ -34,9 +34,9 @@ const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 export function createMsalNetworkClient(options: MsalNetworkClientOptions = {}): MsalNetworkClient {
   const agent = new Agent({
     keepAlive: true,
-    // Setting `ca` replaces Node's default trust store, so the public roots are added back: real Entra
-    // must keep working when the setting is present. (NODE_EXTRA_CA_CERTS entries are not re-added.)
-    ...(options.caPem ? { ca: [...rootCertificates, options.caPem] } : {}),
+    // The extra CA is trusted on top of the public roots, so real Entra keeps working when it is set.
+    // (NODE_EXTRA_CA_CERTS entries are not re-added.)
+    ...trustOptions(options.caPem),
   });
   const defaults = {
     agent,

@@ -5,8 +5,8 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, request } from 'node:https';
-import { rootCertificates } from 'node:tls';
 import { safeUrl } from '../../common/redact.js';
+import { trustOptions } from './trust.js';
 
 export interface TransportResponse {
   readonly status: number;
@@ -49,7 +49,7 @@ export function createHttpsTransport(options: HttpsTransportOptions = {}): Trans
   const agent = new Agent({
     keepAlive: true,
     maxSockets: options.maxSockets ?? 16,
-    ...(options.caPem ? { ca: [...rootCertificates, options.caPem] } : {}),
+    ...trustOptions(options.caPem),
   });
   const timeoutMs = options.timeoutMs ?? 60_000;
   const maxBytes = options.maxResponseBytes ?? 64 * 1024 * 1024;

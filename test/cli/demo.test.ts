@@ -1,0 +1,158 @@
+/**
+ * `referrals-lake demo` as a person runs it: the built CLI, a bare environment (PATH and HOME only),
+ * run from an empty folder so its `.data/` lands there. It must sync the 5,000 sandbox referrals into
+ * Azurite, print the summary, the blob tree and five rows read back from the Parquet, leave a local
+ * copy for the DuckDB hint, and stop Azurite before it exits. A second run in the same folder starts
+ * from an empty lake again (the first run's token cache and lease must not get in its way).
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AZURITE_KEY } from '../helpers/azurite.js';
+
+const BIN = new URL('../../bin/referrals-lake.js', import.meta.url).pathname;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  seconds: number;
+}
+
+async function demo(cwd: string): Promise<Run> {
+  const began = performance.now();
+  const child = spawn(process.execPath, [BIN, 'demo'], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? cwd },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, stdout, stderr, seconds: (performance.now() - began) / 1000 };
+}
+
+/** True when something accepts connections on 127.0.0.1:port. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+function azuritePort(stdout: string): number {
+  const match = /Azurite \(blob\)\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(stdout);
+  expect(match, 'the demo names the port Azurite listened on').not.toBeNull();
+  return Number(match?.[1]);
+}
+
+/** The lines of the section that starts with a line matching `heading`, up to the next blank line. */
+function section(stdout: string, heading: RegExp): string[] {
+  const lines = stdout.split('\n');
+  const start = lines.findIndex((line) => heading.test(line));
+  expect(start, `a section headed ${heading}`).toBeGreaterThanOrEqual(0);
+  const end = lines.indexOf('', start);
+  return lines.slice(start + 1, end === -1 ? undefined : end);
+}
+
+describe('referrals-lake demo', () => {
+  let work: string;
+  let first: Run;
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'demo-test-'));
+    first = await demo(work);
+  }, 120_000);
+
+  afterAll(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('exits 0, quietly', () => {
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+  });
+
+  it('prints the run summary of a full sync of the 5,000 sandbox referrals', () => {
+    expect(first.stdout).toMatch(/^\s+run\s+\d{8}T\d{6}Z-[0-9a-f]{4}\s+\(full, succeeded/m);
+    expect(first.stdout).toMatch(/^\s+referrals\s+5,000 in [\d.]+ s = [\d,]+\/s/m);
+    expect(first.stdout).toMatch(/^\s+requests\s+\d+ pages/m);
+    expect(first.stdout).toMatch(/^\s+rows\s+referrals\s+5,000\s/m);
+    for (const table of ['referral_products', 'referral_team_members', 'referral_targets']) {
+      expect(first.stdout).toMatch(new RegExp(`${table}\\s+[\\d,]+`));
+    }
+  });
+
+  it('prints the blob tree grouped by folder, with the partition layout of the referrals table', () => {
+    const tree = section(first.stdout, /^The lake: container referrals-lake, \d+ files/).join('\n');
+    expect(tree).toMatch(
+      /^ {2}referrals\/\s+2 files.*\n {4}snapshot_date=\d{4}-\d{2}-\d{2}\/\n {6}run_id=\d{8}T\d{6}Z-[0-9a-f]{4}\/\n {8}part-00000\.parquet\s+[\d.]+ MB\n {8}part-00000\.ndjson\s/m,
+    );
+    for (const folder of [
+      'referral_*/snapshot_date=…/run_id=…/',
+      'raw/snapshot_date=…/run_id=…/',
+      'referrals_latest/',
+      'referral_*_latest/',
+      '_runs/',
+      '_state/',
+    ]) {
+      expect(tree).toContain(`  ${folder} `);
+    }
+    expect(tree.split('\n').length).toBeLessThan(25);
+  });
+
+  it('previews five rows read back from the Parquet of referrals_latest', () => {
+    const preview = section(first.stdout, /^The 5 newest of 5,000 rows in referrals_latest\/part-00000\.parquet/);
+    expect(preview[0]).toMatch(/referral_id\s+created_date_time\s+status\s+substatus\s+direction\s+customer_name/);
+    const rows = preview.slice(1);
+    expect(rows).toHaveLength(5);
+    for (const row of rows)
+      expect(row).toMatch(/^ {2}[0-9a-f]{8}…\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}\s+(New|Active|Closed)\s/);
+  });
+
+  it('says how to look further, and the local copy it points at is there', async () => {
+    expect(first.stdout).toContain(
+      `duckdb -c "SELECT status, substatus, count(*) FROM '.data/demo-lake/referrals_latest/*.parquet'`,
+    );
+    expect(first.stdout).toContain('npx azurite-blob --location .data/azurite');
+    expect(first.stdout).toContain('UseDevelopmentStorage=true');
+    expect(
+      (await stat(join(work, '.data', 'demo-lake', 'referrals_latest', 'part-00000.parquet'))).size,
+    ).toBeGreaterThan(0);
+    expect(await readdir(join(work, '.data', 'azurite'))).toContain('__blobstorage__');
+  });
+
+  it('never prints the storage account key', () => {
+    expect(first.stdout).not.toContain(AZURITE_KEY);
+    expect(first.stdout).not.toMatch(/AccountKey/i);
+  });
+
+  it('stops Azurite before it exits', async () => {
+    expect(first.stdout).toMatch(/^Stopped the sandbox and Azurite\. Demo took [\d.]+ s\.$/m);
+    expect(await listening(azuritePort(first.stdout))).toBe(false);
+  });
+
+  it('runs again in the same folder, from an empty lake', async () => {
+    const second = await demo(work);
+    expect(second.stderr).toBe('');
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/^\s+referrals\s+5,000 in /m);
+    const tree = section(second.stdout, /^The lake: container referrals-lake/).join('\n');
+    expect(tree.match(/run_id=\d/g)).toHaveLength(1);
+    expect(await listening(azuritePort(second.stdout))).toBe(false);
+  }, 120_000);
+});
