@@ -4,8 +4,10 @@
  * buffer between them is the backpressure: fetchers wait when the writer is behind, so memory holds
  * a few pages, never the result.
  */
-import type { ListQuery } from '../odata/ast.js';
+import { canonicalTimestamp } from '../common/time.js';
+import type { ListQuery, OrderByField } from '../odata/ast.js';
 import type { PartnerCenterClient, ReferralPage } from '../source/client.js';
+import { type ExtractPlan, type Range, rangeQuery } from './plan.js';
 
 export interface ExtractOptions {
   readonly concurrency: number;
@@ -15,7 +17,7 @@ export interface ExtractOptions {
 }
 
 export interface ExtractedPage extends ReferralPage {
-  /** Which of the plan's queries the page answers. */
+  /** Which listing the page answers: a plan query's index, or a later number for a split-off half. */
   readonly range: number;
 }
 
@@ -60,22 +62,44 @@ export class AdaptiveLimit {
   }
 }
 
+export interface ExtractInput {
+  readonly queries: readonly ListQuery[];
+  /** Range plans only: the bounds of each query, which lets an idle fetcher split a long range. */
+  readonly ranges?: ExtractPlan['ranges'];
+}
+
+/** One listing being fetched: a plan query, or the back half of a range split off another. */
+interface Task {
+  readonly id: number;
+  readonly query: ListQuery;
+  readonly range?: { readonly from?: string; to?: string };
+  /** Set when the back half was split off: this listing stops before it. */
+  stopAt?: string;
+  /** The range field's value of the last referral taken, and how many were taken. */
+  lastSeen?: string;
+  taken: number;
+  done: boolean;
+}
+
 export async function* extractPages(
   client: PartnerCenterClient,
-  queries: readonly ListQuery[],
+  input: ExtractInput | readonly ListQuery[],
   options: ExtractOptions,
 ): AsyncGenerator<ExtractedPage> {
-  const limit = new AdaptiveLimit(Math.max(1, Math.min(options.concurrency, queries.length)));
+  const plan: ExtractInput = 'queries' in input ? input : { queries: input };
+  const width = Math.max(1, Math.min(options.concurrency, plan.queries.length));
+  const limit = new AdaptiveLimit(width);
   const buffer = new PageChannel<ExtractedPage>(options.bufferPages ?? Math.max(2, options.concurrency * 2));
-  // Newest ranges first: books grow, so recent ranges are the long ones, and a long range started
-  // last would leave the other workers idle at the end.
-  const pending = queries.map((query, range) => ({ query, range })).reverse();
+  const scheduler = new Scheduler(plan);
   const worker = async () => {
-    for (let next = pending.shift(); next; next = pending.shift()) {
-      await fetchRange(client, next.query, next.range, limit, buffer, options.signal);
+    for (;;) {
+      const task = scheduler.next();
+      if (task === 'wait') await scheduler.progress();
+      else if (task) await fetchRange(client, task, plan.ranges?.field, limit, buffer, options.signal, scheduler);
+      else return;
     }
   };
-  const workers = Promise.all(Array.from({ length: Math.min(options.concurrency, queries.length) }, worker)).then(
+  const workers = Promise.all(Array.from({ length: width }, worker)).then(
     () => buffer.end(),
     (error: unknown) => buffer.fail(error),
   );
@@ -87,33 +111,129 @@ export async function* extractPages(
   }
 }
 
+/**
+ * Hands out listings: the plan's ranges first (newest first: books grow, so recent ranges are the
+ * long ones), then, to a fetcher that would sit idle, the untouched back half of the longest range
+ * still running. Range sizes are unknown up front; splitting while running keeps every fetcher busy
+ * to the end instead of waiting on the one long range.
+ */
+class Scheduler {
+  private readonly pending: Task[];
+  private readonly running = new Set<Task>();
+  private nextId: number;
+
+  constructor(private readonly plan: ExtractInput) {
+    this.pending = plan.queries.map((query, id) => newTask(id, query, plan.ranges?.bounds[id])).reverse();
+    this.nextId = plan.queries.length;
+  }
+
+  private waiters: Array<() => void> = [];
+
+  /** A listing to fetch; 'wait' while others run that may yet be split; undefined when all is done. */
+  next(): Task | 'wait' | undefined {
+    for (const task of this.running) if (task.done) this.running.delete(task);
+    const task = this.pending.shift() ?? this.split();
+    if (task) {
+      this.running.add(task);
+      return task;
+    }
+    return this.plan.ranges && this.running.size > 0 ? 'wait' : undefined;
+  }
+
+  /** Resolves at the next page or end of any listing (when a split may have become worth it). */
+  progress(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  noteProgress(): void {
+    for (const resolve of this.waiters.splice(0)) resolve();
+  }
+
+  private split(): Task | undefined {
+    const ranges = this.plan.ranges;
+    if (!ranges) return undefined;
+    let best: { task: Task; from: number; to: number } | undefined;
+    for (const task of this.running) {
+      if (task.done || !task.range || !task.lastSeen) continue;
+      const from = Date.parse(task.lastSeen);
+      const to = Date.parse(task.stopAt ?? task.range.to ?? ranges.max);
+      const pageSize = task.query.top ?? 100;
+      // Only worth it when the rest, at the density seen so far, is more than two pages.
+      const seenSpan = from - Date.parse(task.range.from ?? ranges.bounds[0]?.to ?? task.lastSeen);
+      const expected = seenSpan > 0 ? (task.taken / seenSpan) * (to - from) : 0;
+      if (to - from > 1 && expected > 2 * pageSize && (!best || to - from > best.to - best.from))
+        best = { task, from, to };
+    }
+    if (!best) return undefined;
+    const middle = `${new Date(Math.floor((best.from + best.to) / 2)).toISOString().slice(0, 23)}0000Z`;
+    const back = { from: middle, to: best.task.stopAt ?? best.task.range?.to };
+    best.task.stopAt = middle;
+    return newTask(this.nextId++, rangeQuery(ranges.field, back, best.task.query.top ?? 100), back);
+  }
+}
+
+function newTask(id: number, query: ListQuery, range: Range | undefined): Task {
+  return { id, query, range: range ? { ...range } : undefined, taken: 0, done: false };
+}
+
 async function fetchRange(
   client: PartnerCenterClient,
-  query: ListQuery,
-  range: number,
+  task: Task,
+  field: OrderByField | undefined,
   limit: AdaptiveLimit,
   buffer: PageChannel<ExtractedPage>,
   signal: AbortSignal | undefined,
+  scheduler: Scheduler,
 ): Promise<void> {
   const pages = client
-    .listReferrals(query, { signal, onThrottled: () => limit.throttled() })
+    .listReferrals(task.query, { signal, onThrottled: () => limit.throttled() })
     .pages()
     [Symbol.asyncIterator]();
-  for (;;) {
-    await limit.acquire();
-    let step: IteratorResult<ReferralPage>;
-    try {
-      step = await pages.next();
-    } finally {
-      limit.release();
+  try {
+    for (;;) {
+      await limit.acquire();
+      let step: IteratorResult<ReferralPage>;
+      try {
+        step = await pages.next();
+      } finally {
+        limit.release();
+      }
+      if (step.done) return;
+      limit.pageDone();
+      const { kept, reachedStop } = cutAtStop(step.value.referrals, field, task);
+      scheduler.noteProgress();
+      if (!(await buffer.push({ ...step.value, referrals: kept, range: task.id }))) return;
+      if (reachedStop) return;
     }
-    if (step.done) return;
-    limit.pageDone();
-    if (!(await buffer.push({ ...step.value, range }))) {
-      await pages.return?.(undefined);
-      return;
-    }
+  } finally {
+    task.done = true;
+    scheduler.noteProgress();
+    await pages.return?.(undefined);
   }
+}
+
+/** Keeps the referrals before the task's stop (the split-off half fetches the rest), and notes progress. */
+function cutAtStop(
+  referrals: readonly unknown[],
+  field: OrderByField | undefined,
+  task: Task,
+): { kept: readonly unknown[]; reachedStop: boolean } {
+  if (!field) return { kept: referrals, reachedStop: false };
+  let kept = referrals;
+  let reachedStop = false;
+  for (const [i, referral] of referrals.entries()) {
+    const raw = (referral as Record<string, unknown> | null)?.[field];
+    const value = typeof raw === 'string' ? canonicalTimestamp(raw) : undefined;
+    if (value === undefined) continue;
+    if (task.stopAt !== undefined && value >= task.stopAt) {
+      kept = referrals.slice(0, i);
+      reachedStop = true;
+      break;
+    }
+    task.lastSeen = value;
+  }
+  task.taken += kept.length;
+  return { kept, reachedStop };
 }
 
 /** A bounded async queue: push waits while full; iteration ends at end() or throws at fail(). */

@@ -62,26 +62,31 @@ export async function buildLatest(input: LatestInput): Promise<FileRecord[]> {
   return records;
 }
 
-/** Streams each table file of the run to its latest name; the copies commit together at the end. */
+/** Streams each table file of the run to its latest name, side by side; the copies commit together at the end. */
 async function copyRunFiles(input: LatestInput): Promise<FileRecord[]> {
-  const copies: Array<{ record: FileRecord; sink: WriteSink }> = [];
+  const copies = TABLES.flatMap((spec) =>
+    (['parquet', 'ndjson'] as const).map((format) => {
+      const source = input.runFiles.find((f) => f.table === spec.name && f.format === format);
+      if (!source) throw new Error(`the run wrote no ${format} file for ${spec.name}`);
+      const path = latestFilePath(spec.name, format);
+      return { source, record: { ...source, path, table: latestFolder(spec.name) } };
+    }),
+  );
+  const sinks: WriteSink[] = [];
   try {
-    for (const spec of TABLES) {
-      for (const format of ['parquet', 'ndjson'] as const) {
-        const source = input.runFiles.find((f) => f.table === spec.name && f.format === format);
-        if (!source) throw new Error(`the run wrote no ${format} file for ${spec.name}`);
-        const path = latestFilePath(spec.name, format);
-        const sink = await input.target.openWrite(path);
-        copies.push({ record: { ...source, path, table: latestFolder(spec.name) }, sink });
+    await Promise.all(
+      copies.map(async ({ source, record }) => {
+        const sink = await input.target.openWrite(record.path);
+        sinks.push(sink);
         const stream = await input.target.openRead(source.path);
-        if (!stream) throw new Error(`${source.path} vanished before it was copied to ${path}`);
+        if (!stream) throw new Error(`${source.path} vanished before it was copied to ${record.path}`);
         for await (const chunk of stream) await sink.write(chunk);
-      }
-    }
-    for (const { sink } of copies) await sink.close();
+      }),
+    );
+    for (const sink of sinks) await sink.close();
     return copies.map((c) => c.record);
   } catch (error) {
-    await Promise.allSettled(copies.map((c) => c.sink.abort()));
+    await Promise.allSettled(sinks.map((sink) => sink.abort()));
     throw error;
   }
 }

@@ -18,6 +18,8 @@ export interface ExtractPlan {
   readonly mode: SyncMode;
   /** One listing per range; pages inside a listing are fetched in order, as nextLink demands. */
   readonly queries: readonly ListQuery[];
+  /** For range plans: each query's bounds, so the extractor can split a long range while it runs. */
+  readonly ranges?: { readonly field: OrderByField; readonly bounds: readonly Range[]; readonly max: string };
   /** The filter the run applied, for the manifest. */
   readonly description: string;
 }
@@ -37,12 +39,19 @@ export function planFull(options: PlanOptions): ExtractPlan {
   if (options.ranges <= 1 || !options.bounds) {
     return { mode: 'full', queries: [{ orderBy: order, top: options.pageSize }], description: 'every referral' };
   }
-  const queries = splitRange(options.bounds.min, options.bounds.max, options.ranges).map((range) => ({
-    filter: rangeFilter(options.rangeField, range),
-    orderBy: order,
-    top: options.pageSize,
-  }));
-  return { mode: 'full', queries, description: `every referral, in ${queries.length} ${options.rangeField} ranges` };
+  const bounds = splitRange(options.bounds.min, options.bounds.max, options.ranges);
+  const queries = bounds.map((range) => rangeQuery(options.rangeField, range, options.pageSize));
+  return {
+    mode: 'full',
+    queries,
+    ranges: { field: options.rangeField, bounds, max: options.bounds.max },
+    description: `every referral, in ${queries.length} ${options.rangeField} ranges`,
+  };
+}
+
+/** The listing of one range, in ascending order of its field. */
+export function rangeQuery(field: OrderByField, range: Range, pageSize: number): ListQuery {
+  return { filter: rangeFilter(field, range), orderBy: { field, direction: 'asc' }, top: pageSize };
 }
 
 export function planIncremental(since: string, options: Pick<PlanOptions, 'pageSize'>): ExtractPlan {

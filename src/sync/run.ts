@@ -90,7 +90,7 @@ async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: 
   const signal = anySignal([options.signal, ctx.lease?.signal]);
   try {
     let pages = 0;
-    for await (const page of extractPages(client, plan.queries, { concurrency: options.concurrency, signal })) {
+    for await (const page of extractPages(client, plan, { concurrency: options.concurrency, signal })) {
       for (const referral of page.referrals) {
         const { id, updatedMicros, updated } = identify(referral);
         if (id !== undefined) {
@@ -108,11 +108,11 @@ async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: 
         if (id !== undefined) changedIds?.add(id);
         counts.referrals++;
         await files?.write(referral);
+        // Writing is CPU work whose awaits resolve at once; a turn of the event loop every few
+        // referrals lets the fetchers' responses in, so fetching overlaps writing instead of waiting.
+        if (counts.referrals % 20 === 0) await yieldToEventLoop();
       }
       pages++;
-      // Writing is CPU work whose awaits resolve at once; without a turn of the event loop the
-      // fetchers' responses would wait, and fetching would stall behind writing instead of overlapping.
-      await yieldToEventLoop();
       deps.onProgress?.({
         pages,
         referrals: counts.referrals,
@@ -178,7 +178,7 @@ async function makePlan(
     }
     logger.info('no watermark yet: this incremental run pulls everything');
   }
-  const ranges = options.concurrency > 1 ? options.concurrency * (options.rangesPerWorker ?? 4) : 1;
+  const ranges = options.concurrency > 1 ? options.concurrency * (options.rangesPerWorker ?? 1) : 1;
   const bounds = ranges > 1 ? await probeBounds(deps.client, options.rangeField) : undefined;
   return planFull({ pageSize: options.pageSize, rangeField: options.rangeField, ranges, bounds });
 }
@@ -195,7 +195,7 @@ async function probeBounds(
     const value = (first.value?.referrals[0] as Record<string, unknown> | undefined)?.[field];
     return typeof value === 'string' ? canonicalTimestamp(value) : undefined;
   };
-  const [min, max] = [await edge('asc'), await edge('desc')];
+  const [min, max] = await Promise.all([edge('asc'), edge('desc')]);
   return min && max ? { min, max } : undefined;
 }
 
