@@ -3,6 +3,7 @@
  * parsed once at start. A bad value is a ConfigError naming the setting; secrets are never echoed.
  * local.settings.sample.json and the README's settings table list exactly these (a test checks).
  */
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from './common/errors.js';
@@ -52,6 +53,10 @@ export const SETTINGS = {
   PARTNER_CENTER_CLIENT_SECRET: setting({
     doc: 'Client secret of the app registration (a Key Vault reference in Azure).',
     secret: true,
+    schema: text,
+  }),
+  PARTNER_CENTER_CLIENT_CERTIFICATE_FILE: setting({
+    doc: 'PEM file with the app certificate and its RSA private key, instead of a client secret.',
     schema: text,
   }),
   PARTNER_CENTER_SCOPE: setting({
@@ -158,6 +163,8 @@ export interface PartnerCenterConfig {
   readonly tenantId: string;
   readonly clientId: string;
   readonly clientSecret?: string;
+  /** Certificate credential, read once here: thumbprint, key and chain for MSAL. */
+  readonly clientCertificate?: { readonly thumbprintSha256: string; readonly privateKey: string; readonly x5c: string };
   readonly scope: string;
   readonly bootstrapRefreshToken?: string;
   /** PEM text of the extra CA, read once here so a missing file fails at start. */
@@ -223,6 +230,38 @@ function readCaFile(path: string | undefined): string | undefined {
   }
 }
 
+/** The certificate credential; a secret and a certificate together is a mistake MSAL refuses. */
+function readClientCertificate(env: Env): PartnerCenterConfig['clientCertificate'] {
+  const path = readSetting(env, 'PARTNER_CENTER_CLIENT_CERTIFICATE_FILE');
+  if (path === undefined) return undefined;
+  if (readSetting(env, 'PARTNER_CENTER_CLIENT_SECRET')) {
+    throw new ConfigError(
+      'PARTNER_CENTER_CLIENT_CERTIFICATE_FILE',
+      'set either it or PARTNER_CENTER_CLIENT_SECRET, not both',
+    );
+  }
+  try {
+    const pem = readFileSync(path, 'utf8');
+    const certPem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)?.[0];
+    const keyPem = /-----BEGIN (?:RSA )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA )?PRIVATE KEY-----/.exec(pem)?.[0];
+    if (!certPem || !keyPem) throw new Error('the file needs a CERTIFICATE and a PRIVATE KEY block');
+    const cert = new X509Certificate(certPem);
+    return {
+      thumbprintSha256: cert.fingerprint256.replaceAll(':', ''),
+      privateKey: keyPem,
+      x5c: certPem,
+    };
+  } catch (error) {
+    throw new ConfigError(
+      'PARTNER_CENTER_CLIENT_CERTIFICATE_FILE',
+      `cannot read a certificate and key from '${path}'`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
 export function loadPartnerCenterConfig(env: Env = process.env): PartnerCenterConfig {
   return {
     apiBaseUrl: readSetting(env, 'PARTNER_CENTER_API_BASE_URL') ?? '',
@@ -230,6 +269,7 @@ export function loadPartnerCenterConfig(env: Env = process.env): PartnerCenterCo
     tenantId: readSetting(env, 'PARTNER_CENTER_TENANT_ID') ?? '',
     clientId: readSetting(env, 'PARTNER_CENTER_CLIENT_ID') ?? '',
     clientSecret: readSetting(env, 'PARTNER_CENTER_CLIENT_SECRET'),
+    clientCertificate: readClientCertificate(env),
     scope: readSetting(env, 'PARTNER_CENTER_SCOPE') ?? '',
     bootstrapRefreshToken: readSetting(env, 'PARTNER_CENTER_REFRESH_TOKEN'),
     caPem: readCaFile(readSetting(env, 'PARTNER_CENTER_CA_FILE')),

@@ -23,6 +23,7 @@ import {
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { verifyClientAssertion } from './client-assertion.js';
 
 export type PartnerCenterRole = 'admin' | 'user' | 'none';
 
@@ -38,6 +39,8 @@ export interface IdentityOptions {
   tenantId: string;
   clientId: string;
   clientSecret: string;
+  /** A certificate registered for the app (PEM): client assertions signed with its key are accepted. */
+  clientCertificatePem?: string;
   /** The first user is the seeded one: bootstrap refresh tokens and auto-approved device codes are theirs. */
   users: SandboxUser[];
   /** Default 3600. */
@@ -177,6 +180,7 @@ export class IdentityProvider {
   private readonly now: () => number;
   private readonly key: SigningKey;
   private issuerOrigin: string | undefined;
+  private readonly clientCertificatePem: string | undefined;
 
   /** Keyed by a hash of the token so a heap dump or debugger view shows no usable token. */
   private readonly refreshGrants = new Map<string, RefreshGrant>();
@@ -198,6 +202,7 @@ export class IdentityProvider {
     this.tenantId = options.tenantId;
     this.clientId = options.clientId;
     this.secretDigest = sha256(options.clientSecret);
+    this.clientCertificatePem = options.clientCertificatePem;
     this.users = [...options.users];
     this.accessTokenLifetimeSeconds = options.accessTokenLifetimeSeconds ?? 3600;
     this.deviceCodeAutoApproveMs = options.deviceCodeAutoApproveMs ?? null;
@@ -523,14 +528,8 @@ export class IdentityProvider {
     const clientId = basic?.clientId ?? form.get('client_id');
     if (!clientId) return { ok: false, refusal: missingParameter('client_id') };
     if (!this.isOurClient(clientId)) return { ok: false, refusal: this.unknownClient(clientId, tenant) };
-    if (form.has('client_assertion')) {
-      return fail(
-        401,
-        'invalid_client',
-        700027,
-        'Client assertion failed signature validation. The sandbox does not support certificate credentials (client_assertion); use a client secret.',
-      );
-    }
+    const assertion = form.get('client_assertion');
+    if (assertion !== null) return this.checkAssertion(assertion, tenant);
     const secret = basic?.secret ?? form.get('client_secret');
     if (secret === null) return { ok: true, value: { confidential: false } };
     if (!timingSafeEqual(sha256(secret), this.secretDigest)) {
@@ -854,6 +853,21 @@ export class IdentityProvider {
   private isServedTenant(tenant: string): boolean {
     const lower = tenant.toLowerCase();
     return lower === this.tenantId.toLowerCase() || PUBLIC_TENANTS.has(lower);
+  }
+
+  /** Certificate credentials: the assertion must be signed with the registered certificate's key. */
+  private checkAssertion(assertion: string, tenant: string): Outcome<ClientAuth> {
+    if (!this.clientCertificatePem) {
+      return fail(401, 'invalid_client', 700027, 'Client assertion failed: no certificate is registered for this app.');
+    }
+    const audiences = [tenant, this.tenantId].map((t) => `${this.origin()}/${t}/oauth2/v2.0/token`);
+    const check = verifyClientAssertion(
+      assertion,
+      { certificatePem: this.clientCertificatePem },
+      { clientId: this.clientId, audiences, nowSeconds: Math.floor(this.now() / 1000) },
+    );
+    if (!check.ok) return fail(401, 'invalid_client', 700027, `Client assertion failed: ${check.reason}.`);
+    return { ok: true, value: { confidential: true } };
   }
 
   private isOurClient(clientId: string): boolean {

@@ -105,6 +105,8 @@ export interface Sandbox {
   /** Every app setting a sync needs to use this sandbox, by its real name. */
   readonly env: SandboxEnv;
   readonly caPem: string;
+  /** The app's registered certificate (key + certificate PEM): set it as PARTNER_CENTER_CLIENT_CERTIFICATE_FILE, instead of the secret. */
+  readonly clientCertificateFile: string;
   readonly store: ReferralStore;
   readonly identity: IdentityProvider;
   readonly faults: FaultInjector;
@@ -129,6 +131,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     tenantId: TENANT_ID,
     clientId: CLIENT_ID,
     clientSecret,
+    clientCertificatePem: tls.clientCertPem,
     users: [...SANDBOX_USERS],
     accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds ?? 3600,
     deviceCodeAutoApproveMs: options.deviceCodeAutoApproveMs === undefined ? 1000 : options.deviceCodeAutoApproveMs,
@@ -184,6 +187,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       PARTNER_CENTER_CA_FILE: tls.caFile,
     },
     caPem: tls.caCertPem,
+    clientCertificateFile: tls.clientCertFile,
     store,
     identity,
     faults,

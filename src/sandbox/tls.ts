@@ -16,6 +16,10 @@ export interface SandboxTls {
   readonly keyPem: string;
   /** Where the CA certificate is on disk, for clients and child processes. */
   readonly caFile: string;
+  /** The sandbox app's registered client certificate (RSA: MSAL signs assertions with PS256). */
+  readonly clientCertPem: string;
+  /** Its private key and certificate in one PEM file, as PARTNER_CENTER_CLIENT_CERTIFICATE_FILE wants it. */
+  readonly clientCertFile: string;
 }
 
 const VALID_DAYS = 30;
@@ -26,6 +30,7 @@ export async function loadOrCreateTls(dir: string): Promise<SandboxTls> {
     caFile: join(dir, 'sandbox-ca.pem'),
     certFile: join(dir, 'sandbox-server.pem'),
     keyFile: join(dir, 'sandbox-server.key'),
+    clientFile: join(dir, 'sandbox-client.pem'),
   };
   const cached = await readCached(files);
   if (cached) return cached;
@@ -34,29 +39,46 @@ export async function loadOrCreateTls(dir: string): Promise<SandboxTls> {
   await writeFile(files.caFile, created.caCertPem);
   await writeFile(files.certFile, created.certPem);
   await writeFile(files.keyFile, created.keyPem, { mode: 0o600 });
-  return { ...created, caFile: files.caFile };
+  await writeFile(files.clientFile, `${created.clientKeyPem}${created.clientCertPem}`, { mode: 0o600 });
+  return {
+    caCertPem: created.caCertPem,
+    certPem: created.certPem,
+    keyPem: created.keyPem,
+    caFile: files.caFile,
+    clientCertPem: created.clientCertPem,
+    clientCertFile: files.clientFile,
+  };
 }
 
 async function readCached(files: {
   caFile: string;
   certFile: string;
   keyFile: string;
+  clientFile: string;
 }): Promise<SandboxTls | undefined> {
   try {
-    const [caCertPem, certPem, keyPem] = await Promise.all([
+    const [caCertPem, certPem, keyPem, clientPem] = await Promise.all([
       readFile(files.caFile, 'utf8'),
       readFile(files.certFile, 'utf8'),
       readFile(files.keyFile, 'utf8'),
+      readFile(files.clientFile, 'utf8'),
     ]);
     const validTo = Date.parse(new X509Certificate(certPem).validTo);
     if (validTo - Date.now() < 24 * 3600_000) return undefined;
-    return { caCertPem, certPem, keyPem, caFile: files.caFile };
+    const clientCertPem = clientPem.slice(clientPem.indexOf('-----BEGIN CERTIFICATE-----'));
+    return { caCertPem, certPem, keyPem, caFile: files.caFile, clientCertPem, clientCertFile: files.clientFile };
   } catch {
     return undefined;
   }
 }
 
-async function createTls(): Promise<Omit<SandboxTls, 'caFile'>> {
+async function createTls(): Promise<{
+  caCertPem: string;
+  certPem: string;
+  keyPem: string;
+  clientCertPem: string;
+  clientKeyPem: string;
+}> {
   const notBeforeDate = new Date(Date.now() - 3600_000);
   const notAfterDate = new Date(Date.now() + VALID_DAYS * 86_400_000);
   const ca = await selfsigned.generate([{ name: 'commonName', value: 'referrals-lake sandbox CA' }], {
@@ -88,5 +110,18 @@ async function createTls(): Promise<Omit<SandboxTls, 'caFile'>> {
       },
     ],
   });
-  return { caCertPem: ca.cert, certPem: server.cert, keyPem: server.private };
+  const client = await selfsigned.generate([{ name: 'commonName', value: 'referrals-lake sandbox app' }], {
+    keyType: 'rsa',
+    keySize: 2048,
+    algorithm: 'sha256',
+    notBeforeDate,
+    notAfterDate,
+  });
+  return {
+    caCertPem: ca.cert,
+    certPem: server.cert,
+    keyPem: server.private,
+    clientCertPem: client.cert,
+    clientKeyPem: client.private,
+  };
 }

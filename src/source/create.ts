@@ -65,6 +65,9 @@ export function createPartnerCenterSource(
     scopes: [config.scope],
     bootstrapRefreshToken: config.bootstrapRefreshToken,
     cacheDescription: store.describe(),
+    credentialSetting: config.clientCertificate
+      ? 'PARTNER_CENTER_CLIENT_CERTIFICATE_FILE'
+      : 'PARTNER_CENTER_CLIENT_SECRET',
     logger,
   });
   const https = createHttpsTransport({ caPem: config.caPem, timeoutMs: config.requestTimeoutMs });

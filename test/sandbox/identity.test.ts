@@ -459,7 +459,7 @@ describe('client authentication', () => {
     expect(ok?.accessToken).toBeTruthy();
   });
 
-  it('refuses certificate credentials with a clear invalid_client', async () => {
+  it('refuses a client assertion when the app has no certificate registered', async () => {
     const response = await postForm(`${sandbox.origin}/${TENANT_ID}/oauth2/v2.0/token`, {
       grant_type: 'client_credentials',
       client_id: CLIENT_ID,
@@ -469,7 +469,7 @@ describe('client authentication', () => {
     });
     expect(response.status).toBe(401);
     expect(response.body.error).toBe('invalid_client');
-    expect(String(response.body.error_description)).toMatch(/does not support certificate credentials/);
+    expect(String(response.body.error_description)).toMatch(/no certificate is registered/);
   });
 
   it('refuses an unknown application', async () => {

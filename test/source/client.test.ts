@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AuthRequiredError, ThrottledError, UpstreamError } from '../../src/common/errors.js';
+import { AuthRequiredError, ConfigError, ThrottledError, UpstreamError } from '../../src/common/errors.js';
 import { createLogger } from '../../src/common/log.js';
 import { loadPartnerCenterConfig } from '../../src/config.js';
 import type { ListQuery } from '../../src/odata/ast.js';
@@ -270,3 +270,48 @@ function errorChainText(error: unknown): string {
   }
   return parts.join('\n');
 }
+
+describe('certificate credentials', () => {
+  it('signs in with the app certificate instead of a secret', async () => {
+    const sandbox = await startSandbox({ count: 20, seed: 3 });
+    const config = loadPartnerCenterConfig({
+      ...sandbox.env,
+      PARTNER_CENTER_CLIENT_SECRET: '',
+      PARTNER_CENTER_CLIENT_CERTIFICATE_FILE: sandbox.clientCertificateFile,
+      PARTNER_CENTER_TOKEN_CACHE: join(work, 'cert-cache.json'),
+    });
+    expect(config.clientCertificate?.thumbprintSha256).toMatch(/^[0-9A-F]{64}$/);
+    const source = createPartnerCenterSource(config);
+    opened.push({ sandbox, source });
+    expect(await collectIds(source.client, { top: 10 })).toHaveLength(20);
+    expect(sandbox.stats().identity.byGrant.refresh_token).toBeGreaterThanOrEqual(1);
+  });
+
+  it('refuses an assertion signed with a certificate the app does not have', async () => {
+    const sandbox = await startSandbox({ count: 5, seed: 3, tlsDir: join(work, 'other-tls') });
+    const other = await startSandbox({ count: 5, seed: 3, tlsDir: join(work, 'third-tls') });
+    await other.close();
+    const config = loadPartnerCenterConfig({
+      ...sandbox.env,
+      PARTNER_CENTER_CLIENT_SECRET: '',
+      PARTNER_CENTER_CLIENT_CERTIFICATE_FILE: other.clientCertificateFile,
+      PARTNER_CENTER_TOKEN_CACHE: join(work, 'wrong-cert-cache.json'),
+    });
+    const source = createPartnerCenterSource(config);
+    opened.push({ sandbox, source });
+    const error = await collectIds(source.client).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).setting).toBe('PARTNER_CENTER_CLIENT_CERTIFICATE_FILE');
+  });
+
+  it('will not take a secret and a certificate at once', () => {
+    expect(() =>
+      loadPartnerCenterConfig({
+        PARTNER_CENTER_TENANT_ID: 't',
+        PARTNER_CENTER_CLIENT_ID: 'c',
+        PARTNER_CENTER_CLIENT_SECRET: 's3cret-value',
+        PARTNER_CENTER_CLIENT_CERTIFICATE_FILE: '/nope.pem',
+      }),
+    ).toThrow(/not both/);
+  });
+});

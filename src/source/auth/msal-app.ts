@@ -26,6 +26,7 @@ function msalConfiguration(config: PartnerCenterConfig, options: MsalAppOptions,
       clientId: config.clientId,
       authority: `${config.authorityHost}/${config.tenantId}`,
       ...(withSecret && config.clientSecret ? { clientSecret: config.clientSecret } : {}),
+      ...(withSecret && config.clientCertificate ? { clientCertificate: { ...config.clientCertificate } } : {}),
       // A non-public authority (the sandbox, a sovereign cloud) must be named with its port, or MSAL
       // asks the public cloud's instance discovery endpoint about it.
       ...(PUBLIC_CLOUD_HOSTS.has(authorityHost.hostname) ? {} : { knownAuthorities: [authorityHost.host] }),

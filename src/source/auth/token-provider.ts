@@ -24,6 +24,8 @@ export interface MsalTokenProviderOptions {
   readonly bootstrapRefreshToken?: string;
   /** Where the cache lives, for the "run login" message. */
   readonly cacheDescription: string;
+  /** The setting that holds the app's credential, named when Entra refuses it. */
+  readonly credentialSetting?: 'PARTNER_CENTER_CLIENT_SECRET' | 'PARTNER_CENTER_CLIENT_CERTIFICATE_FILE';
   readonly logger?: Logger;
   /** Renew this long before expiry. */
   readonly refreshMarginMs?: number;
@@ -95,9 +97,10 @@ export class MsalTokenProvider implements AccessTokenProvider {
       return new AuthRequiredError(`Entra ID refused ${source} (${code || 'interaction required'})`, { cause: error });
     }
     if (code === 'invalid_client' || code === 'unauthorized_client') {
+      const setting = this.options.credentialSetting ?? 'PARTNER_CENTER_CLIENT_SECRET';
       return new ConfigError(
-        'PARTNER_CENTER_CLIENT_SECRET',
-        `Entra ID refused the app's credentials (${code}); check the client id and secret`,
+        setting,
+        `Entra ID refused the app's credentials (${code}); check PARTNER_CENTER_CLIENT_ID and ${setting}`,
         { cause: error },
       );
     }
