@@ -50,16 +50,42 @@ interface OpenTable {
   readonly writers: readonly { path: string; format: 'parquet' | 'ndjson'; writer: TableFileWriter }[];
 }
 
-export async function buildLatest(input: LatestInput): Promise<FileRecord[]> {
+export interface LatestResult {
+  readonly files: FileRecord[];
+  /**
+   * Incremental runs: referrals whose version differs from the previous latest (new or updated).
+   * The overlap before the watermark re-reads some unchanged ones; this counts only real changes.
+   */
+  readonly changed?: number;
+}
+
+export async function buildLatest(input: LatestInput): Promise<LatestResult> {
+  const versions = new VersionTally();
   const records =
-    input.mode === 'full' && input.superseded.size === 0 ? await copyRunFiles(input) : await rebuildTables(input);
+    input.mode === 'full' && input.superseded.size === 0
+      ? await copyRunFiles(input)
+      : await rebuildTables(input, versions);
   await writeWhole(
     input.target,
     LATEST_POINTER_PATH,
     Buffer.from(`${JSON.stringify({ runId: input.runId, files: records }, null, 2)}\n`),
     { contentType: 'application/json' },
   );
-  return records;
+  return { files: records, changed: input.mode === 'incremental' ? versions.changed : undefined };
+}
+
+/** Compares the run's referrals with their previous latest version, keeping only the changed ids' versions. */
+class VersionTally {
+  private readonly previous = new Map<string, unknown>();
+  changed = 0;
+
+  rememberPrevious(row: Row): void {
+    this.previous.set(String(row.referral_id), row._source_updated_date_time);
+  }
+
+  countRunRow(row: Row): void {
+    if (this.previous.get(String(row.referral_id)) !== row._source_updated_date_time) this.changed++;
+  }
 }
 
 /** Streams each table file of the run to its latest name, side by side; the copies commit together at the end. */
@@ -91,13 +117,13 @@ async function copyRunFiles(input: LatestInput): Promise<FileRecord[]> {
   }
 }
 
-async function rebuildTables(input: LatestInput): Promise<FileRecord[]> {
+async function rebuildTables(input: LatestInput, versions: VersionTally): Promise<FileRecord[]> {
   const open: OpenTable[] = [];
   try {
     for (const spec of TABLES) {
       const table = await openLatestTable(input.target, spec);
       open.push(table);
-      await fillTable(input, table);
+      await fillTable(input, table, versions);
     }
     const records: FileRecord[] = [];
     for (const table of open) {
@@ -126,14 +152,16 @@ async function openLatestTable(target: StorageTarget, spec: LakeTableSpec): Prom
   return { spec, writers };
 }
 
-async function fillTable(input: LatestInput, table: OpenTable): Promise<void> {
+async function fillTable(input: LatestInput, table: OpenTable, versions: VersionTally): Promise<void> {
   const write = async (row: Row) => {
     for (const { writer } of table.writers) await writer.write(row);
   };
+  const isMain = table.spec.name === 'referrals';
   if (input.mode === 'incremental') {
     const changed = input.changedIds ?? new Set<string>();
     for await (const row of readNdjsonRows(input.target, latestFilePath(table.spec.name, 'ndjson'), table.spec)) {
       if (!changed.has(String(row.referral_id))) await write(row);
+      else if (isMain) versions.rememberPrevious(row);
     }
   }
   const runFile = input.runFiles.find((f) => f.table === table.spec.name && f.format === 'ndjson');
@@ -141,6 +169,7 @@ async function fillTable(input: LatestInput, table: OpenTable): Promise<void> {
   for await (const row of readNdjsonRows(input.target, runFile.path, table.spec)) {
     const winner = input.superseded.get(String(row.referral_id));
     if (winner !== undefined && Number(row._source_updated_date_time) < winner) continue;
+    if (isMain) versions.countRunRow(row);
     await write(row);
   }
 }

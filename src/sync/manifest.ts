@@ -16,6 +16,8 @@ export interface RunCounts {
   /** A referral met again at a newer version (updated mid-pull); both versions are in the snapshot. */
   supersededVersions: number;
   quarantined: number;
+  /** Incremental runs: referrals new or updated since the previous latest (the overlap re-reads the rest). */
+  changed?: number;
   rows: Record<string, number>;
 }
 

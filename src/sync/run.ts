@@ -135,7 +135,7 @@ async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: 
   timings.lap('commitFiles');
   counts.rows = { ...files.rowCounts };
   counts.quarantined = files.quarantined;
-  const latest = await buildLatest({
+  const { files: latest, changed } = await buildLatest({
     target,
     runId: ctx.runId,
     mode: plan.mode,
@@ -144,6 +144,7 @@ async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: 
     changedIds,
   });
   timings.lap('latest');
+  if (changed !== undefined) counts.changed = changed;
   const watermark = nextWatermark(plan.mode, newestUpdated, ctx.started, previous?.watermark.updatedDateTime);
   const manifest = {
     ...summarize(deps, options, ctx, plan, counts, written, latest, watermark, 'succeeded'),

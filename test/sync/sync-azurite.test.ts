@@ -133,7 +133,7 @@ describe('timer sync: sandbox → Azurite, read back by DuckDB', () => {
     }
   }, 120_000);
 
-  it('an incremental run after 50 updates takes all of them (plus only overlap re-reads), and latest equals the source now', async () => {
+  it('an incremental run after 50 updates changes exactly those (re-reading only the overlap), and latest equals the source now', async () => {
     Object.assign(process.env, { SYNC_MODE: 'incremental' });
     const before = new Map(sandbox.store.all().map((r) => [r.id, r.updatedDateTime]));
     const { updated, created } = sandbox.mutate(50, 0);
@@ -157,6 +157,8 @@ describe('timer sync: sandbox → Azurite, read back by DuckDB', () => {
       expect(Date.parse(before.get(id) ?? '')).toBeGreaterThanOrEqual(windowStart);
     }
     expect(extras.length).toBeLessThan(10);
+    // Measured against the previous latest, the run changed exactly the 50 mutated referrals.
+    expect(incremental.counts.changed).toBe(50);
 
     const latest = await duck.query(
       `SELECT referral_id, _source_updated_date_time AS updated, status FROM read_parquet(${sqlString(`${dir}/referrals_latest/*.parquet`)})`,
