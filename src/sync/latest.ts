@@ -19,7 +19,7 @@ import { createParquetWriter } from '../lake/parquet-writer.js';
 import { type StorageTarget, type WriteSink, writeWhole } from '../lake/storage.js';
 import type { TableFileWriter } from '../lake/table-writer.js';
 import type { Row } from '../schema/table.js';
-import { type LakeTableSpec, TABLES } from '../schema/tables.js';
+import { getTable, type LakeTableSpec, TABLES } from '../schema/tables.js';
 import type { SyncMode } from './plan.js';
 import type { FileRecord } from './run-files.js';
 
@@ -50,42 +50,29 @@ interface OpenTable {
   readonly writers: readonly { path: string; format: 'parquet' | 'ndjson'; writer: TableFileWriter }[];
 }
 
-export interface LatestResult {
-  readonly files: FileRecord[];
-  /**
-   * Incremental runs: referrals whose version differs from the previous latest (new or updated).
-   * The overlap before the watermark re-reads some unchanged ones; this counts only real changes.
-   */
-  readonly changed?: number;
-}
-
-export async function buildLatest(input: LatestInput): Promise<LatestResult> {
-  const versions = new VersionTally();
+export async function buildLatest(input: LatestInput): Promise<FileRecord[]> {
   const records =
-    input.mode === 'full' && input.superseded.size === 0
-      ? await copyRunFiles(input)
-      : await rebuildTables(input, versions);
+    input.mode === 'full' && input.superseded.size === 0 ? await copyRunFiles(input) : await rebuildTables(input);
   await writeWhole(
     input.target,
     LATEST_POINTER_PATH,
     Buffer.from(`${JSON.stringify({ runId: input.runId, files: records }, null, 2)}\n`),
     { contentType: 'application/json' },
   );
-  return { files: records, changed: input.mode === 'incremental' ? versions.changed : undefined };
+  return records;
 }
 
-/** Compares the run's referrals with their previous latest version, keeping only the changed ids' versions. */
-class VersionTally {
-  private readonly previous = new Map<string, unknown>();
-  changed = 0;
-
-  rememberPrevious(row: Row): void {
-    this.previous.set(String(row.referral_id), row._source_updated_date_time);
+/**
+ * How many of the run's referrals differ from their version in the previous latest table (new, or
+ * updated). Reads only the ids and versions of the previous `referrals_latest`, streaming.
+ */
+export async function countChanged(target: StorageTarget, runVersions: ReadonlyMap<string, number>): Promise<number> {
+  let unchanged = 0;
+  for await (const row of readNdjsonRows(target, latestFilePath('referrals', 'ndjson'), getTable('referrals'))) {
+    const version = runVersions.get(String(row.referral_id));
+    if (version !== undefined && version === row._source_updated_date_time) unchanged++;
   }
-
-  countRunRow(row: Row): void {
-    if (this.previous.get(String(row.referral_id)) !== row._source_updated_date_time) this.changed++;
-  }
+  return runVersions.size - unchanged;
 }
 
 /** Streams each table file of the run to its latest name, side by side; the copies commit together at the end. */
@@ -117,13 +104,13 @@ async function copyRunFiles(input: LatestInput): Promise<FileRecord[]> {
   }
 }
 
-async function rebuildTables(input: LatestInput, versions: VersionTally): Promise<FileRecord[]> {
+async function rebuildTables(input: LatestInput): Promise<FileRecord[]> {
   const open: OpenTable[] = [];
   try {
     for (const spec of TABLES) {
       const table = await openLatestTable(input.target, spec);
       open.push(table);
-      await fillTable(input, table, versions);
+      await fillTable(input, table);
     }
     const records: FileRecord[] = [];
     for (const table of open) {
@@ -152,16 +139,14 @@ async function openLatestTable(target: StorageTarget, spec: LakeTableSpec): Prom
   return { spec, writers };
 }
 
-async function fillTable(input: LatestInput, table: OpenTable, versions: VersionTally): Promise<void> {
+async function fillTable(input: LatestInput, table: OpenTable): Promise<void> {
   const write = async (row: Row) => {
     for (const { writer } of table.writers) await writer.write(row);
   };
-  const isMain = table.spec.name === 'referrals';
   if (input.mode === 'incremental') {
     const changed = input.changedIds ?? new Set<string>();
     for await (const row of readNdjsonRows(input.target, latestFilePath(table.spec.name, 'ndjson'), table.spec)) {
       if (!changed.has(String(row.referral_id))) await write(row);
-      else if (isMain) versions.rememberPrevious(row);
     }
   }
   const runFile = input.runFiles.find((f) => f.table === table.spec.name && f.format === 'ndjson');
@@ -169,7 +154,6 @@ async function fillTable(input: LatestInput, table: OpenTable, versions: Version
   for await (const row of readNdjsonRows(input.target, runFile.path, table.spec)) {
     const winner = input.superseded.get(String(row.referral_id));
     if (winner !== undefined && Number(row._source_updated_date_time) < winner) continue;
-    if (isMain) versions.countRunRow(row);
     await write(row);
   }
 }

@@ -14,7 +14,7 @@ import type { StorageTarget } from '../lake/storage.js';
 import { SCHEMA_VERSION, schemaFingerprint } from '../schema/tables.js';
 import type { PartnerCenterClient } from '../source/client.js';
 import { extractPages } from './extract.js';
-import { buildLatest } from './latest.js';
+import { buildLatest, countChanged } from './latest.js';
 import { clientSummary, type RunCounts, type RunManifest, writeManifest } from './manifest.js';
 import { type ExtractPlan, planFull, planIncremental, type SyncMode } from './plan.js';
 import { RunFiles } from './run-files.js';
@@ -84,8 +84,9 @@ async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: 
   const counts: RunCounts = { referrals: 0, duplicatesDropped: 0, supersededVersions: 0, quarantined: 0, rows: {} };
   const seen = new SeenIds();
   const superseded = new Map<string, number>();
-  // Only incremental runs need the changed ids (to drop their old latest rows); they are few.
-  const changedIds = plan.mode === 'incremental' ? new Set<string>() : undefined;
+  // Only incremental runs need the ids they took, with their versions (to tell real changes from
+  // overlap re-reads, and to replace those rows in latest); they are few.
+  const runVersions = plan.mode === 'incremental' ? new Map<string, number>() : undefined;
   let newestUpdated = '';
   const signal = anySignal([options.signal, ctx.lease?.signal]);
   try {
@@ -105,7 +106,7 @@ async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: 
           }
         }
         if (updated > newestUpdated) newestUpdated = updated;
-        if (id !== undefined) changedIds?.add(id);
+        if (id !== undefined) runVersions?.set(id, updatedMicros);
         counts.referrals++;
         await files?.write(referral);
         // Writing is CPU work whose awaits resolve at once; a turn of the event loop every few
@@ -126,7 +127,9 @@ async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: 
   }
   timings.lap('extract');
   if (!files) return summarize(deps, options, ctx, plan, counts, [], [], undefined, 'succeeded');
-  if (counts.referrals === 0 && plan.mode === 'incremental') {
+  if (runVersions) counts.changed = await countChanged(target, runVersions);
+  if (plan.mode === 'incremental' && (counts.referrals === 0 || counts.changed === 0)) {
+    // Only overlap re-reads of unchanged referrals (or nothing): publish nothing, keep the watermark.
     await files.abort();
     ctx.logger.info('nothing changed since the watermark');
     return summarize(deps, options, ctx, plan, counts, [], [], previous?.watermark.updatedDateTime, 'nothing_to_do');
@@ -135,16 +138,15 @@ async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: 
   timings.lap('commitFiles');
   counts.rows = { ...files.rowCounts };
   counts.quarantined = files.quarantined;
-  const { files: latest, changed } = await buildLatest({
+  const latest = await buildLatest({
     target,
     runId: ctx.runId,
     mode: plan.mode,
     runFiles: written,
     superseded,
-    changedIds,
+    changedIds: runVersions ? new Set(runVersions.keys()) : undefined,
   });
   timings.lap('latest');
-  if (changed !== undefined) counts.changed = changed;
   const watermark = nextWatermark(plan.mode, newestUpdated, ctx.started, previous?.watermark.updatedDateTime);
   const manifest = {
     ...summarize(deps, options, ctx, plan, counts, written, latest, watermark, 'succeeded'),

@@ -5,41 +5,18 @@
  * copy for the DuckDB hint, and stop Azurite before it exits. A second run in the same folder starts
  * from an empty lake again (the first run's token cache and lease must not get in its way).
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AZURITE_KEY } from '../helpers/azurite.js';
+import { type CliRun, runCli } from '../helpers/cli.js';
 
-const BIN = new URL('../../bin/referrals-lake.js', import.meta.url).pathname;
+type Run = CliRun;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  seconds: number;
-}
-
-async function demo(cwd: string): Promise<Run> {
-  const began = performance.now();
-  const child = spawn(process.execPath, [BIN, 'demo'], {
-    cwd,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? cwd },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => {
-    stdout += c.toString();
-  });
-  child.stderr.on('data', (c: Buffer) => {
-    stderr += c.toString();
-  });
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr, seconds: (performance.now() - began) / 1000 };
+function demo(cwd: string): Promise<Run> {
+  return runCli(['demo'], { cwd, env: { HOME: process.env.HOME ?? cwd } });
 }
 
 /** True when something accepts connections on 127.0.0.1:port. */

@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadPartnerCenterConfig, SETTING_NAMES } from '../../src/config.js';
 
-const BIN = new URL('../../bin/referrals-lake.js', import.meta.url).pathname;
+import { BIN } from '../helpers/cli.js';
 
 let child: ChildProcess | undefined;
 afterEach(() => {

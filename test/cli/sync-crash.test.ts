@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../src/sandbox/sandbox.js';
 import type { RunManifest } from '../../src/sync/manifest.js';
 
-const BIN = new URL('../../bin/referrals-lake.js', import.meta.url).pathname;
+import { BIN } from '../helpers/cli.js';
+
 const COUNT = 3000;
 
 let sandbox: Sandbox;
@@ -129,7 +130,7 @@ describe('referrals-lake sync, killed and raced', () => {
     }
   }, 90_000);
 
-  it('two runs started together: one runs, the other exits "already running"', async () => {
+  it('two runs started together: one runs, the other exits "already running"; then nothing to do exits 6', async () => {
     const lake = join(work, 'raced');
     // A second lake needs its own sign-in: the first one rotated the bootstrap token away.
     const bootstrap = sandbox.identity.issueBootstrapRefreshToken(0);
@@ -145,5 +146,22 @@ describe('referrals-lake sync, killed and raced', () => {
     } finally {
       sandbox.faults.replace({});
     }
+    // Nothing changed since: an incremental run re-reads only the overlap and publishes nothing.
+    const runsBefore = (await manifests(lake)).length;
+    const idle = spawn(process.execPath, [BIN, 'sync', '--mode', 'incremental'], {
+      env: { PATH: process.env.PATH ?? '', ...sandbox.env, PARTNER_CENTER_TOKEN_CACHE: 'lake', LAKE_LOCAL_DIR: lake },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    idle.stdout?.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    const [code] = (await once(idle, 'exit')) as [number | null];
+    expect(code).toBe(6);
+    expect(JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}')).toMatchObject({
+      status: 'nothing_to_do',
+      counts: { changed: 0 },
+    });
+    expect(await manifests(lake)).toHaveLength(runsBefore);
   }, 90_000);
 });
