@@ -79,7 +79,7 @@ export class RunLease {
       if (taken.replaced) return new RunLease(target, path, body, taken.etag, durationMs, now).startRenewing();
     }
     // The file changed between our read and our write (or vanished): someone else just took it.
-    throw new AlreadyRunningError('Another sync took the lease at the same moment');
+    throw new AlreadyRunningError('Another sync is already running: it took the lease at the same moment');
   }
 
   /** Gives the lease up, so the next run need not wait for it to expire. */
