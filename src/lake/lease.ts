@@ -34,6 +34,8 @@ export interface LeaseOptions {
 export class RunLease {
   private readonly controller = new AbortController();
   private timer: NodeJS.Timeout | undefined;
+  /** The renewal under way, if any: one at a time, and release() waits for it. */
+  private renewing: Promise<void> | undefined;
 
   private constructor(
     private readonly target: StorageTarget,
@@ -85,13 +87,19 @@ export class RunLease {
   /** Gives the lease up, so the next run need not wait for it to expire. */
   async release(): Promise<void> {
     this.stopRenewing();
+    await this.renewing;
     if (this.controller.signal.aborted) return;
     await this.target.replaceIfMatch(this.path, encode({ ...this.body, released: true, expiresAt: 0 }), this.etag);
   }
 
   private startRenewing(): this {
     this.timer = setInterval(() => {
-      this.renew().catch((error: unknown) => this.controller.abort(error));
+      if (this.renewing) return;
+      this.renewing = this.renew()
+        .catch((error: unknown) => this.onRenewFailed(error))
+        .finally(() => {
+          this.renewing = undefined;
+        });
     }, this.durationMs / 3);
     this.timer.unref();
     return this;
@@ -100,6 +108,17 @@ export class RunLease {
   private stopRenewing(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+  }
+
+  /**
+   * A lease taken over is lost for good; a storage error is not, while the lease has time left: the
+   * next tick tries again. Only when it has expired does the run stop.
+   */
+  private onRenewFailed(error: unknown): void {
+    if (error instanceof AlreadyRunningError || this.now() >= this.body.expiresAt) {
+      this.stopRenewing();
+      this.controller.abort(error);
+    }
   }
 
   private async renew(): Promise<void> {

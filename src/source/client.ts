@@ -178,9 +178,13 @@ export class PartnerCenterClient {
   ): Promise<Fetched<T> | undefined> {
     let refreshedAfter401 = false;
     let rejectedToken: string | undefined;
+    const began = performance.now();
     const wait = this.options.sleep ?? ((ms: number, s?: AbortSignal) => sleep(ms, undefined, { signal: s }));
     const attempt = async () => {
-      const token = await this.options.tokens.getAccessToken({ rejected: rejectedToken });
+      const token = await this.options.tokens.getAccessToken({ rejected: rejectedToken }).catch((error: unknown) => {
+        // Entra unreachable for a moment is worth another try; a refused sign-in is not.
+        throw error instanceof UpstreamError ? markRetryable(error) : error;
+      });
       const response = await this.send(url, token, signal);
       const requestId = headerOf(response, 'request-id');
       if (response.status === 401 && !refreshedAfter401) {
@@ -208,6 +212,9 @@ export class PartnerCenterClient {
             ? error.retryAfterSeconds * 1000
             : undefined;
         const delay = error instanceof RetryNow ? 0 : retryDelayMs(this.retry, attemptNumber, retryAfterMs);
+        // p-retry checks its time budget only after this wait: a Retry-After past the budget fails now.
+        const left = this.retry.maxElapsedMs - (performance.now() - began);
+        if (delay > left) throw error;
         this.stats.retries++;
         if (error instanceof ThrottledError) {
           this.stats.throttled++;

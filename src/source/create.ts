@@ -3,10 +3,10 @@
  * transport, the retry policy. Every entry point (timer, HTTP function, CLI) builds its client here.
  */
 
-import { ConfigError } from '../common/errors.js';
 import { type Logger, silentLogger } from '../common/log.js';
 import { registerSecret } from '../common/redact.js';
-import type { PartnerCenterConfig } from '../config.js';
+import { loadLakeConfig, type PartnerCenterConfig } from '../config.js';
+import { createStorageTarget } from '../lake/create-target.js';
 import type { StorageTarget } from '../lake/storage.js';
 import { createConfidentialClient } from './auth/msal-app.js';
 import { createMsalNetworkClient } from './auth/network-client.js';
@@ -40,11 +40,17 @@ export interface SourceOptions {
   readonly wrapTransport?: (transport: Transport) => Transport;
 }
 
-/** `lake` keeps the cache in the lake's `_state/` (the function app); anything else is a file path. */
-export function tokenCacheStoreFor(config: PartnerCenterConfig, lake?: StorageTarget): TokenCacheStore {
+/**
+ * `lake` keeps the cache in the lake's `_state/` (the function app); anything else is a file path.
+ * Without a target from the caller, the LAKE_* settings name the lake.
+ */
+export function tokenCacheStoreFor(
+  config: PartnerCenterConfig,
+  lake?: StorageTarget,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): TokenCacheStore {
   if (config.tokenCache !== 'lake') return new FileTokenCacheStore(config.tokenCache);
-  if (!lake) throw new ConfigError('PARTNER_CENTER_TOKEN_CACHE', "is 'lake' but this command has no lake configured");
-  return new StorageTokenCacheStore(lake);
+  return new StorageTokenCacheStore(lake ?? createStorageTarget(loadLakeConfig(env)));
 }
 
 export function createPartnerCenterSource(

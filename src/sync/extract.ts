@@ -91,23 +91,29 @@ export async function* extractPages(
   const limit = new AdaptiveLimit(width);
   const buffer = new PageChannel<ExtractedPage>(options.bufferPages ?? Math.max(2, options.concurrency * 2));
   const scheduler = new Scheduler(plan);
+  // Stops every fetcher (and its in-flight request) once the consumer is gone or a fetcher failed.
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
   const worker = async () => {
-    for (;;) {
+    while (!buffer.isEnded) {
       const task = scheduler.next();
       if (task === 'wait') await scheduler.progress();
-      else if (task) await fetchRange(client, task, plan.ranges?.field, limit, buffer, options.signal, scheduler);
+      else if (task) await fetchRange(client, task, plan.ranges?.field, limit, buffer, signal, scheduler);
       else return;
     }
   };
-  const workers = Promise.all(Array.from({ length: width }, worker)).then(
-    () => buffer.end(),
-    (error: unknown) => buffer.fail(error),
-  );
+  const workers = Promise.allSettled(Array.from({ length: width }, worker)).then((results) => {
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed && !stop.signal.aborted) buffer.fail(failed.reason);
+    else buffer.end();
+  });
   try {
     yield* buffer;
   } finally {
+    stop.abort(new Error('extraction stopped'));
     buffer.end();
-    await workers.catch(() => {});
+    scheduler.noteProgress();
+    await workers;
   }
 }
 
@@ -159,7 +165,7 @@ class Scheduler {
       const to = Date.parse(task.stopAt ?? task.range.to ?? ranges.max);
       const pageSize = task.query.top ?? 100;
       // Only worth it when the rest, at the density seen so far, is more than two pages.
-      const seenSpan = from - Date.parse(task.range.from ?? ranges.bounds[0]?.to ?? task.lastSeen);
+      const seenSpan = from - Date.parse(task.range.from ?? ranges.min);
       const expected = seenSpan > 0 ? (task.taken / seenSpan) * (to - from) : 0;
       if (to - from > 1 && expected > 2 * pageSize && (!best || to - from > best.to - best.from))
         best = { task, from, to };
@@ -190,7 +196,7 @@ async function fetchRange(
     .pages()
     [Symbol.asyncIterator]();
   try {
-    for (;;) {
+    while (!buffer.isEnded) {
       await limit.acquire();
       let step: IteratorResult<ReferralPage>;
       try {
@@ -246,6 +252,10 @@ class PageChannel<T> implements AsyncIterable<T> {
   private wakeProducers: Array<() => void> = [];
 
   constructor(private readonly capacity: number) {}
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
 
   /** False when the consumer has gone away and the producer should stop. */
   async push(item: T): Promise<boolean> {

@@ -87,7 +87,7 @@ async function copyRunFiles(input: LatestInput): Promise<FileRecord[]> {
   );
   const sinks: WriteSink[] = [];
   try {
-    await Promise.all(
+    const results = await Promise.allSettled(
       copies.map(async ({ source, record }) => {
         const sink = await input.target.openWrite(record.path);
         sinks.push(sink);
@@ -96,6 +96,9 @@ async function copyRunFiles(input: LatestInput): Promise<FileRecord[]> {
         for await (const chunk of stream) await sink.write(chunk);
       }),
     );
+    // Every copy is finished (or failed) before anything is committed or aborted.
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     for (const sink of sinks) await sink.close();
     return copies.map((c) => c.record);
   } catch (error) {

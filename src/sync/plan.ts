@@ -19,7 +19,12 @@ export interface ExtractPlan {
   /** One listing per range; pages inside a listing are fetched in order, as nextLink demands. */
   readonly queries: readonly ListQuery[];
   /** For range plans: each query's bounds, so the extractor can split a long range while it runs. */
-  readonly ranges?: { readonly field: OrderByField; readonly bounds: readonly Range[]; readonly max: string };
+  readonly ranges?: {
+    readonly field: OrderByField;
+    readonly bounds: readonly Range[];
+    readonly min: string;
+    readonly max: string;
+  };
   /** The filter the run applied, for the manifest. */
   readonly description: string;
 }
@@ -44,7 +49,7 @@ export function planFull(options: PlanOptions): ExtractPlan {
   return {
     mode: 'full',
     queries,
-    ranges: { field: options.rangeField, bounds, max: options.bounds.max },
+    ranges: { field: options.rangeField, bounds, min: options.bounds.min, max: options.bounds.max },
     description: `every referral, in ${queries.length} ${options.rangeField} ranges`,
   };
 }

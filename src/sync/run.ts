@@ -17,7 +17,7 @@ import { extractPages } from './extract.js';
 import { buildLatest, countChanged } from './latest.js';
 import { clientSummary, type RunCounts, type RunManifest, writeManifest } from './manifest.js';
 import { type ExtractPlan, planFull, planIncremental, type SyncMode } from './plan.js';
-import { RunFiles } from './run-files.js';
+import { type FileRecord, RunFiles } from './run-files.js';
 import { SeenIds } from './seen-ids.js';
 import { readWatermark, writeWatermark } from './watermark.js';
 
@@ -134,19 +134,29 @@ async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: 
     ctx.logger.info('nothing changed since the watermark');
     return summarize(deps, options, ctx, plan, counts, [], [], previous?.watermark.updatedDateTime, 'nothing_to_do');
   }
-  const written = await files.close();
-  timings.lap('commitFiles');
-  counts.rows = { ...files.rowCounts };
-  counts.quarantined = files.quarantined;
-  const latest = await buildLatest({
-    target,
-    runId: ctx.runId,
-    mode: plan.mode,
-    runFiles: written,
-    superseded,
-    changedIds: runVersions ? new Set(runVersions.keys()) : undefined,
-  });
-  timings.lap('latest');
+  let written: FileRecord[];
+  let latest: FileRecord[];
+  try {
+    // A run that lost its lease publishes nothing: not its files, not the latest tables.
+    signal?.throwIfAborted();
+    written = await files.close();
+    timings.lap('commitFiles');
+    counts.rows = { ...files.rowCounts };
+    counts.quarantined = files.quarantined;
+    signal?.throwIfAborted();
+    latest = await buildLatest({
+      target,
+      runId: ctx.runId,
+      mode: plan.mode,
+      runFiles: written,
+      superseded,
+      changedIds: runVersions ? new Set(runVersions.keys()) : undefined,
+    });
+    timings.lap('latest');
+  } catch (error) {
+    await files.abort();
+    throw error;
+  }
   const watermark = nextWatermark(plan.mode, newestUpdated, ctx.started, previous?.watermark.updatedDateTime);
   const manifest = {
     ...summarize(deps, options, ctx, plan, counts, written, latest, watermark, 'succeeded'),

@@ -117,6 +117,16 @@ describe('PartnerCenterClient against the sandbox', () => {
     expect((error as ThrottledError).requestId).toBeTruthy();
   });
 
+  it('fails at once, typed, when Retry-After asks for more than the time budget left', async () => {
+    const { client, waits } = await harness({ count: 5, faults: '429(rate=1,retryAfter=30)' }, {}, { maxElapsedMs: 5000 });
+    const began = performance.now();
+    const error = await collectIds(client).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ThrottledError);
+    expect((error as ThrottledError).retryAfterSeconds).toBe(30);
+    expect(waits).toHaveLength(0);
+    expect(performance.now() - began).toBeLessThan(3000);
+  });
+
   it('recovers from 5xx bursts, resets mid-body and malformed pages with nothing lost or repeated', async () => {
     const { sandbox, client } = await harness({
       count: 3000,

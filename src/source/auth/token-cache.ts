@@ -9,6 +9,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ICachePlugin, TokenCacheContext } from '@azure/msal-node';
 import { type Logger, silentLogger } from '../../common/log.js';
+import { withFileLock } from '../../lake/file-lock.js';
 import { statePath } from '../../lake/layout.js';
 import type { StorageTarget } from '../../lake/storage.js';
 
@@ -74,13 +75,16 @@ export class FileTokenCacheStore implements TokenCacheStore {
   }
 
   async write(data: string, etag: string | undefined): Promise<{ ok: true; etag: string } | { ok: false }> {
-    const current = await this.read();
-    if (current?.etag !== etag) return { ok: false };
     await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
-    const temp = `${this.path}.${process.pid}.tmp`;
-    await writeFile(temp, data, { mode: 0o600 });
-    await rename(temp, this.path);
-    return { ok: true, etag: digest(data) };
+    // The lock makes compare-and-rename one step for every process on this machine.
+    return withFileLock(`${this.path}.lock`, async () => {
+      const current = await this.read();
+      if (current?.etag !== etag) return { ok: false } as const;
+      const temp = `${this.path}.${process.pid}.tmp`;
+      await writeFile(temp, data, { mode: 0o600 });
+      await rename(temp, this.path);
+      return { ok: true, etag: digest(data) } as const;
+    });
   }
 }
 

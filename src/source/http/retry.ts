@@ -1,7 +1,8 @@
 /**
  * When and how long to wait before asking Partner Center again. The loop itself (attempt count,
  * total time budget, abort) is p-retry's; the delay is ours because it must honour Retry-After:
- * the wait is max(Retry-After, exponential backoff with full jitter), capped.
+ * the wait is max(Retry-After, exponential backoff with full jitter), and never past the request's
+ * time budget (the client fails at once when the server asks for more than is left).
  */
 
 export interface RetryPolicy {
