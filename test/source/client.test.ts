@@ -118,7 +118,11 @@ describe('PartnerCenterClient against the sandbox', () => {
   });
 
   it('fails at once, typed, when Retry-After asks for more than the time budget left', async () => {
-    const { client, waits } = await harness({ count: 5, faults: '429(rate=1,retryAfter=30)' }, {}, { maxElapsedMs: 5000 });
+    const { client, waits } = await harness(
+      { count: 5, faults: '429(rate=1,retryAfter=30)' },
+      {},
+      { maxElapsedMs: 5000 },
+    );
     const began = performance.now();
     const error = await collectIds(client).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ThrottledError);
