@@ -2,18 +2,11 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/common/errors.js';
 import { loadPartnerCenterConfig, SETTING_NAMES, SETTINGS } from '../src/config.js';
+import { thrownBy } from './helpers/errors.js';
 
 const minimal = { PARTNER_CENTER_TENANT_ID: 'contoso.onmicrosoft.com', PARTNER_CENTER_CLIENT_ID: 'abc' };
 
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+const configError = (fn: () => unknown) => thrownBy(ConfigError, fn);
 
 describe('config', () => {
   it('fills defaults for the public cloud', () => {

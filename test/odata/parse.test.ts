@@ -3,6 +3,7 @@ import { BadQueryError } from '../../src/common/errors.js';
 import { formatFilter, formatListQuery } from '../../src/odata/format.js';
 import { parseFilter, parseListQuery, parseOrderBy } from '../../src/odata/parse.js';
 import { matches } from '../../src/sandbox/odata-eval.js';
+import { thrownBy } from '../helpers/errors.js';
 
 const EXAMPLE_FILTERS = [
   "(type eq 'Shared' and direction eq 'Incoming')",
@@ -13,15 +14,7 @@ const EXAMPLE_FILTERS = [
   "customerProfile/address/country eq 'US' and direction eq 'Incoming'",
 ];
 
-function badQuery(fn: () => unknown): BadQueryError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof BadQueryError) return error;
-    throw error;
-  }
-  throw new Error('expected a BadQueryError');
-}
+const badQuery = (fn: () => unknown) => thrownBy(BadQueryError, fn);
 
 describe('parseFilter', () => {
   it.each(EXAMPLE_FILTERS)('parses the documented filter %s and formats it back to an equivalent one', (text) => {
