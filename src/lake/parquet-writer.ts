@@ -34,6 +34,14 @@ const DEFAULT_ROW_GROUP_BYTES = 64 * 1024 * 1024;
 /** Summing 60 columns' sizes every row would cost more than the slack of checking every 1,000 rows. */
 const SIZE_CHECK_EVERY = 1_000;
 
+/**
+ * Row-group memory for one table of a run: the main table gets most of it, child tables (narrow,
+ * and many per run) little, so a run's nine Parquet files together stay near 64 MiB of buffers.
+ */
+export function lakeTableWriterOptions(table: string): ParquetWriterOptions {
+  return { rowGroupBytes: table === 'referrals' ? 32 * 1024 * 1024 : 4 * 1024 * 1024 };
+}
+
 export function createParquetWriter(
   spec: TableSpec,
   sink: WriteSink,

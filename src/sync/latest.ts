@@ -15,7 +15,7 @@
 import { statePath } from '../lake/layout.js';
 import { readNdjsonRows } from '../lake/ndjson-reader.js';
 import { createNdjsonWriter } from '../lake/ndjson-writer.js';
-import { createParquetWriter } from '../lake/parquet-writer.js';
+import { createParquetWriter, lakeTableWriterOptions } from '../lake/parquet-writer.js';
 import { type StorageTarget, type WriteSink, writeWhole } from '../lake/storage.js';
 import type { TableFileWriter } from '../lake/table-writer.js';
 import type { Row } from '../schema/table.js';
@@ -136,7 +136,10 @@ async function openLatestTable(target: StorageTarget, spec: LakeTableSpec): Prom
     writers.push({
       path,
       format,
-      writer: format === 'parquet' ? createParquetWriter(spec, sink) : createNdjsonWriter(spec, sink),
+      writer:
+        format === 'parquet'
+          ? createParquetWriter(spec, sink, lakeTableWriterOptions(spec.name))
+          : createNdjsonWriter(spec, sink),
     });
   }
   return { spec, writers };

@@ -5,7 +5,7 @@
  */
 import { dataFilePath, rawArchivePath } from '../lake/layout.js';
 import { createNdjsonWriter } from '../lake/ndjson-writer.js';
-import { createParquetWriter } from '../lake/parquet-writer.js';
+import { createParquetWriter, lakeTableWriterOptions } from '../lake/parquet-writer.js';
 import { RawNdjsonGzipWriter } from '../lake/raw-ndjson-writer.js';
 import type { StorageTarget } from '../lake/storage.js';
 import type { FileSummary, FileWriter, TableFileWriter } from '../lake/table-writer.js';
@@ -100,7 +100,10 @@ export class RunFiles {
       for (const format of this.options.formats ?? ['parquet', 'ndjson']) {
         const path = dataFilePath(ref(table.name), format);
         const sink = await target.openWrite(path);
-        const writer = format === 'parquet' ? createParquetWriter(table, sink) : createNdjsonWriter(table, sink);
+        const writer =
+          format === 'parquet'
+            ? createParquetWriter(table, sink, lakeTableWriterOptions(table.name))
+            : createNdjsonWriter(table, sink);
         this.open.push({ path, table: table.name, format, writer });
         writers.push(writer);
       }
