@@ -5,6 +5,7 @@
  */
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
+import { timestampMicros } from '../normalize/coerce.js';
 import type { Cell, Row, TableSpec } from '../schema/table.js';
 import type { StorageTarget } from './storage.js';
 
@@ -25,15 +26,12 @@ export async function* readNdjsonRows(target: StorageTarget, path: string, spec:
     }
     for (const name of timestampColumns) {
       const value = row[name];
-      if (typeof value === 'string') row[name] = isoToMicros(value);
+      if (typeof value !== 'string') continue;
+      const micros = timestampMicros(value);
+      if (micros === undefined)
+        throw new Error(`${target.describe()} ${path}: line ${lineNumber}: ${name} is not a timestamp`);
+      row[name] = micros;
     }
     yield row;
   }
-}
-
-/** `2020-10-30T21:03:00.123456Z` → epoch microseconds (the writers' inverse). */
-export function isoToMicros(iso: string): number {
-  const fraction = /\.(\d+)Z$/.exec(iso)?.[1] ?? '';
-  const micros = Number((fraction + '000000').slice(3, 6));
-  return Date.parse(`${iso.slice(0, 19)}.${(fraction + '000').slice(0, 3)}Z`) * 1000 + micros;
 }

@@ -11,6 +11,7 @@ import { canonicalTimestamp } from '../common/time.js';
 import { newRunId, snapshotDateOf } from '../lake/layout.js';
 import { RunLease } from '../lake/lease.js';
 import type { StorageTarget } from '../lake/storage.js';
+import { canonicalTextMicros } from '../normalize/coerce.js';
 import { SCHEMA_VERSION, schemaFingerprint } from '../schema/tables.js';
 import type { PartnerCenterClient } from '../source/client.js';
 import { extractPages } from './extract.js';
@@ -234,7 +235,7 @@ function identify(referral: unknown): { id?: string; updatedMicros: number; upda
   const id = record && typeof record === 'object' && typeof record.id === 'string' ? record.id : undefined;
   const raw = record && typeof record === 'object' ? record.updatedDateTime : undefined;
   const updated = typeof raw === 'string' ? (canonicalTimestamp(raw) ?? '') : '';
-  const updatedMicros = updated ? Date.parse(updated.slice(0, 23) + 'Z') * 1000 + Number(updated.slice(23, 26)) : 0;
+  const updatedMicros = canonicalTextMicros(updated || undefined) ?? 0;
   return { id, updatedMicros, updated };
 }
 
