@@ -75,7 +75,9 @@ function plainOutput(sink: DigestingSink): ByteOutput {
  * a time, so a slow upload stops the pump, fills gzip's buffers and makes `write` wait for `drain`.
  */
 class GzipOutput implements ByteOutput {
-  private readonly gzip: Gzip = createGzip({ level: 6 });
+  // Level 3 (zlib's fast strategy): measured on 56 MB of raw referrals, half level 6's CPU for a
+  // file 21% larger (9.5 MB against 7.8 MB); the sync is CPU-bound and the archive is rarely read.
+  private readonly gzip: Gzip = createGzip({ level: 3 });
   private readonly pumped: Promise<void>;
   private aborted = false;
 

@@ -23,6 +23,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { contentTypeFor } from './content-type.js';
 import { withFileLock } from './file-lock.js';
 import type {
+  CopiedFile,
   CreateResult,
   FileContent,
   ReplaceResult,
@@ -121,6 +122,31 @@ export class LocalDirectoryTarget implements StorageTarget {
         await rename(temp, file);
         return { replaced: true, etag: etagOf(body) };
       });
+    });
+  }
+
+  async copy(from: string, to: string): Promise<CopiedFile> {
+    const source = this.fileFor(from);
+    const file = this.fileFor(to);
+    return this.guard('copy', to, async () => {
+      await mkdir(dirname(file), { recursive: true });
+      const temp = tempPathFor(file);
+      try {
+        // A reflink where the file system has them, a kernel-side copy otherwise.
+        await copyFile(source, temp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+        const handle = await open(temp, 'r+');
+        try {
+          await handle.datasync(); // as in close(): the name must never point at missing data
+          const { size } = await handle.stat();
+          await rename(temp, file);
+          return { bytes: size };
+        } finally {
+          await handle.close();
+        }
+      } catch (error) {
+        await unlinkIfExists(temp).catch(() => undefined);
+        throw error;
+      }
     });
   }
 

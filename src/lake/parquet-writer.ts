@@ -5,7 +5,7 @@
  * parquetjs-lite or hyparquet-writer, with measurements.
  *
  * Streaming: cells are encoded into per-column pages as rows come, and each page is compressed as
- * soon as it fills (~1 MiB), so a row group waits in memory mostly compressed. When it is full
+ * soon as it fills (~256 KiB), so a row group waits in memory mostly compressed. When it is full
  * (`rowGroupRows`, or `rowGroupBytes` held) its column chunks go to the sink one after another and
  * are dropped. Memory is one row group, whatever the file size.
  */
@@ -36,10 +36,10 @@ const SIZE_CHECK_EVERY = 1_000;
 
 /**
  * Row-group memory for one table of a run: the main table gets most of it, child tables (narrow,
- * and many per run) little, so a run's nine Parquet files together stay near 64 MiB of buffers.
+ * and many per run) little, so a run's nine Parquet files together stay near 32 MiB of buffers.
  */
 export function lakeTableWriterOptions(table: string): ParquetWriterOptions {
-  return { rowGroupBytes: table === 'referrals' ? 32 * 1024 * 1024 : 4 * 1024 * 1024 };
+  return { rowGroupBytes: table === 'referrals' ? 16 * 1024 * 1024 : 2 * 1024 * 1024 };
 }
 
 export function createParquetWriter(

@@ -76,6 +76,30 @@ export interface StorageTarget {
    * deleted since it was read (Blob: 412/404). The new ETag is the one to use next time.
    */
   replaceIfMatch(path: string, body: Uint8Array, etag: string, options?: WriteOptions): Promise<ReplaceResult>;
+  /**
+   * Copies a file inside the target, replacing `to` in one commit, without the bytes passing through
+   * this process where the store can copy by itself (Blob: Copy Blob; folder: copyFile + rename).
+   * Resolves with the size copied; a missing source is a StorageError.
+   */
+  copy(from: string, to: string): Promise<CopiedFile>;
+}
+
+export interface CopiedFile {
+  readonly bytes: number;
+}
+
+/** The portable copy: streams `from` through this process into a new `to` (committed at the end). */
+export async function streamCopy(target: StorageTarget, from: string, to: string): Promise<CopiedFile> {
+  const stream = await target.openRead(from);
+  if (!stream) throw new Error(`${from} does not exist`);
+  const sink = await target.openWrite(to);
+  try {
+    for await (const chunk of stream) await sink.write(chunk);
+    return { bytes: (await sink.close()).bytes };
+  } catch (error) {
+    await sink.abort();
+    throw error;
+  }
 }
 
 /** Collects a listing; for bounded prefixes such as one table or one run. */

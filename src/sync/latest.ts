@@ -8,15 +8,15 @@
  *   run's rows (less superseded versions).
  *
  * Both stream (rows read back from NDJSON, written to the new files as they come); memory holds only
- * the ids this run changed. Each file is replaced in one commit (block list / rename), so a reader
- * sees the old or the new file, never half; all tables are committed one after another at the end,
- * then `_state/latest.json` names the run they come from.
+ * the ids this run changed. Each file is replaced in one commit (block list, Copy Blob or rename), so
+ * a reader sees the old or the new file, never half; all tables are committed one after another at
+ * the end, then `_state/latest.json` names the run they come from.
  */
 import { statePath } from '../lake/layout.js';
 import { readNdjsonRows } from '../lake/ndjson-reader.js';
 import { createNdjsonWriter } from '../lake/ndjson-writer.js';
 import { createParquetWriter, lakeTableWriterOptions } from '../lake/parquet-writer.js';
-import { type StorageTarget, type WriteSink, writeWhole } from '../lake/storage.js';
+import { type StorageTarget, writeWhole } from '../lake/storage.js';
 import type { TableFileWriter } from '../lake/table-writer.js';
 import type { Row } from '../schema/table.js';
 import { getTable, type LakeTableSpec, TABLES } from '../schema/tables.js';
@@ -75,7 +75,10 @@ export async function countChanged(target: StorageTarget, runVersions: ReadonlyM
   return runVersions.size - unchanged;
 }
 
-/** Streams each table file of the run to its latest name, side by side; the copies commit together at the end. */
+/**
+ * Copies each table file of the run to its latest name, side by side, inside the store (no bytes
+ * through this process where the store copies by itself). Each copy replaces its file in one commit.
+ */
 async function copyRunFiles(input: LatestInput): Promise<FileRecord[]> {
   const copies = TABLES.flatMap((spec) =>
     (['parquet', 'ndjson'] as const).map((format) => {
@@ -85,26 +88,17 @@ async function copyRunFiles(input: LatestInput): Promise<FileRecord[]> {
       return { source, record: { ...source, path, table: latestFolder(spec.name) } };
     }),
   );
-  const sinks: WriteSink[] = [];
-  try {
-    const results = await Promise.allSettled(
-      copies.map(async ({ source, record }) => {
-        const sink = await input.target.openWrite(record.path);
-        sinks.push(sink);
-        const stream = await input.target.openRead(source.path);
-        if (!stream) throw new Error(`${source.path} vanished before it was copied to ${record.path}`);
-        for await (const chunk of stream) await sink.write(chunk);
-      }),
-    );
-    // Every copy is finished (or failed) before anything is committed or aborted.
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
-    for (const sink of sinks) await sink.close();
-    return copies.map((c) => c.record);
-  } catch (error) {
-    await Promise.allSettled(sinks.map((sink) => sink.abort()));
-    throw error;
-  }
+  await Promise.all(
+    copies.map(async ({ source, record }) => {
+      const { bytes } = await input.target.copy(source.path, record.path);
+      if (bytes !== source.bytes) {
+        throw new Error(
+          `${record.path}: copied ${bytes} bytes of ${source.path}, which the run wrote as ${source.bytes}`,
+        );
+      }
+    }),
+  );
+  return copies.map((c) => c.record);
 }
 
 async function rebuildTables(input: LatestInput): Promise<FileRecord[]> {

@@ -66,14 +66,21 @@ export class RunFiles {
     for (const entry of quarantine) await this.writeQuarantine(entry);
   }
 
-  /** Commits every file; returns what the manifest records. */
+  /**
+   * Commits every file, side by side: a Parquet writer's last row group is CPU work and every commit
+   * a round trip to storage, so one file's upload overlaps another's encoding. Returns what the
+   * manifest records; the first failure once every close has settled.
+   */
   async close(): Promise<FileRecord[]> {
-    const records: FileRecord[] = [];
-    for (const file of this.open) {
-      const summary = await file.writer.close();
-      records.push({ path: file.path, table: file.table, format: file.format, ...summary });
-    }
-    return records;
+    const results = await Promise.allSettled(
+      this.open.map(async (file): Promise<FileRecord> => {
+        const summary = await file.writer.close();
+        return { path: file.path, table: file.table, format: file.format, ...summary };
+      }),
+    );
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return results.map((r) => (r as PromiseFulfilledResult<FileRecord>).value);
   }
 
   async abort(): Promise<void> {

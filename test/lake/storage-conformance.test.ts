@@ -119,6 +119,25 @@ describe.each(harnesses)('$name', (harness) => {
     await expect(sink.write(text('more'))).rejects.toBeInstanceOf(StorageError);
   });
 
+  it('copies inside the store, replacing the destination, and fails on a missing source', async () => {
+    const payload = randomBytes(2 * 1024 * 1024 + 3);
+    await writeWhole(target, 'copy/run/part-00000.parquet', payload);
+    await writeWhole(target, 'copy/latest/part-00000.parquet', text('old'));
+
+    const copied = await target.copy('copy/run/part-00000.parquet', 'copy/latest/part-00000.parquet');
+
+    expect(copied.bytes).toBe(payload.length);
+    const back = await target.read('copy/latest/part-00000.parquet');
+    expect(sha256(back?.body ?? Buffer.alloc(0))).toBe(sha256(payload));
+    expect(back?.contentType).toBe('application/vnd.apache.parquet');
+    expect((await listAll(target, 'copy/')).map((o) => o.path)).toEqual([
+      'copy/latest/part-00000.parquet',
+      'copy/run/part-00000.parquet',
+    ]);
+    await expect(target.copy('copy/run/missing.parquet', 'copy/latest/x.parquet')).rejects.toBeInstanceOf(StorageError);
+    expect(await target.exists('copy/latest/x.parquet')).toBe(false);
+  });
+
   it('lists by string prefix, in key order, with sizes, and nothing outside the prefix', async () => {
     const keys = [
       'list/t/snapshot_date=2026-11-24/run_id=20261124T060000Z-ab12/part-00000.parquet',

@@ -1,6 +1,6 @@
 /**
  * One column of the current row group. Cells arrive a row at a time; values are cut into pages of
- * about 1 MiB or 20,000 rows, and a page is compressed as soon as it is complete, so what a row
+ * about 256 KiB or 20,000 rows, and a page is compressed as soon as it is complete, so what a row
  * group holds in memory is mostly compressed pages. Dictionary-encoded pages are the exception:
  * their index bit width is known only when the row group ends, so they wait (as 4-byte indices).
  *
@@ -19,7 +19,8 @@ import { writeRleHybrid } from './rle.js';
 import { snappyCompress } from './snappy.js';
 import { Uint8List } from './typed-list.js';
 
-const PAGE_BYTES = 1024 * 1024;
+// 256 KiB, not the usual 1 MiB: a run fills ~150 columns at once, and Snappy works in 64 KiB blocks anyway.
+const PAGE_BYTES = 256 * 1024;
 const PAGE_ROWS = 20_000;
 /**
  * One page body is assembled at a time (synchronously, then compressed out of it), so every column
