@@ -7,8 +7,11 @@ import { writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { clientStreamingScenario } from './scenarios/client-streaming.js';
+import { fullSyncScenario } from './scenarios/full-sync.js';
 import { latencyBoundScenario } from './scenarios/latency-bound.js';
+import { parquetAnchorScenario } from './scenarios/parquet-anchor.js';
 import { sandboxServingScenario } from './scenarios/sandbox-serving.js';
+import { syncMemoryScenario } from './scenarios/sync-memory.js';
 
 export interface Scenario {
   readonly name: string;
@@ -19,7 +22,14 @@ export interface Scenario {
   readonly description: string;
 }
 
-const SCENARIOS: readonly Scenario[] = [sandboxServingScenario, clientStreamingScenario, latencyBoundScenario];
+const SCENARIOS: readonly Scenario[] = [
+  sandboxServingScenario,
+  clientStreamingScenario,
+  fullSyncScenario,
+  parquetAnchorScenario,
+  syncMemoryScenario,
+  latencyBoundScenario,
+];
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });

@@ -4,22 +4,13 @@
  * the number of referrals.
  */
 import type { Scenario } from '../run.js';
+import { type FetchFigures, mb, round2, runFetchWorker } from '../run-workers.js';
 import { spawnSandbox } from '../sandbox-process.js';
-import { runWorker } from '../worker-process.js';
 
-interface FetchResult {
-  referrals: number;
-  seconds: number;
-  pages: number;
-  peakRssBytes: number;
-}
-
-async function fetchAll(count: number): Promise<FetchResult> {
+async function fetchAll(count: number): Promise<FetchFigures> {
   const sandbox = await spawnSandbox(['--count', String(count), '--seed', '1']);
   try {
-    const result = await runWorker<FetchResult>('fetch-only', { ...sandbox.env, BENCH_PAGE_SIZE: '100' });
-    if (result.referrals !== count) throw new Error(`fetched ${result.referrals} of ${count}`);
-    return result;
+    return await runFetchWorker(sandbox, count);
   } finally {
     await sandbox.stop();
   }
@@ -37,13 +28,12 @@ export const clientStreamingScenario: Scenario = {
     const [small, large] = size === 'quick' ? [10_000, 40_000] : [50_000, 200_000];
     const a = await fetchAll(small);
     const b = await fetchAll(large);
-    const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
     return {
       fetch_referrals_per_s: Math.round(b.referrals / b.seconds),
-      [`fetch_seconds_${large}`]: Number(b.seconds.toFixed(2)),
+      [`fetch_seconds_${large}`]: round2(b.seconds),
       [`fetch_peak_rss_mb_${small}`]: mb(a.peakRssBytes),
       [`fetch_peak_rss_mb_${large}`]: mb(b.peakRssBytes),
-      fetch_rss_growth_ratio: Number((b.peakRssBytes / a.peakRssBytes).toFixed(2)),
+      fetch_rss_growth_ratio: round2(b.peakRssBytes / a.peakRssBytes),
     };
   },
 };

@@ -1,4 +1,7 @@
-/** Bench worker: one full sync with the settings in the environment; prints the figures as JSON. */
+/**
+ * Bench worker: one full sync with the settings in the environment (a local folder or Azurite, as the
+ * settings say), in a process of its own so its peak RSS is the sync's alone; prints the figures as JSON.
+ */
 import { createLogger } from '../../src/common/log.js';
 import { runSyncJob } from '../../src/sync/job.js';
 
