@@ -21,7 +21,8 @@ export interface SandboxProcess {
 }
 
 export async function spawnSandbox(args: readonly string[]): Promise<SandboxProcess> {
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'sandbox', ...args], {
+  // The sandbox holds the whole book as objects: a million referrals outgrow V8's default ~4 GB heap.
+  const child: ChildProcess = spawn(process.execPath, ['--max-old-space-size=16384', BIN, 'sandbox', ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   if (!child.stdout) throw new Error('sandbox has no stdout');

@@ -1,0 +1,39 @@
+/**
+ * The limits the benchmarks are held to (issue 6), as data: each names one figure of the run, so
+ * docs/benchmarks.md shows measured against target side by side, and stderr says which were missed.
+ */
+export interface Target {
+  readonly figure: string;
+  readonly op: '>=' | '<=';
+  readonly limit: number;
+  readonly what: string;
+}
+
+export const TARGETS: readonly Target[] = [
+  { figure: 'sync_fetch_ratio', op: '>=', limit: 0.7, what: 'Full sync into Azurite against fetch only' },
+  { figure: 'parquet_ours_to_duckdb_ratio', op: '<=', limit: 3, what: 'Our Parquet writer against DuckDB' },
+  { figure: 'sync_peak_rss_mb_1000000', op: '<=', limit: 300, what: 'Peak RSS of a full sync of 1M referrals (MB)' },
+  { figure: 'sync_rss_growth_ratio', op: '<=', limit: 1.3, what: 'Peak RSS at 1M over 100k' },
+  { figure: 'latency_ideal_ratio_c8', op: '<=', limit: 1.2, what: 'Slow Partner Center, concurrency 8, over ideal' },
+];
+
+export interface TargetCheck extends Target {
+  readonly value: number | undefined;
+  readonly met: boolean | undefined;
+}
+
+export function checkTargets(figures: Readonly<Record<string, number>>): TargetCheck[] {
+  return TARGETS.map((target) => {
+    const value = figures[target.figure];
+    if (value === undefined) return { ...target, value, met: undefined };
+    return { ...target, value, met: target.op === '>=' ? value >= target.limit : value <= target.limit };
+  });
+}
+
+export function renderTargets(checks: readonly TargetCheck[]): string {
+  const rows = checks.map((c) => {
+    const verdict = c.met === undefined ? 'not measured' : c.met ? 'met' : '**missed**';
+    return `| ${c.what} | \`${c.figure}\` ${c.op} ${c.limit} | ${c.value ?? '–'} | ${verdict} |`;
+  });
+  return ['| target | limit | measured | |', '|---|---|---|---|', ...rows, ''].join('\n');
+}
