@@ -75,9 +75,6 @@ param principalId string = ''
 @allowed(['User', 'ServicePrincipal', 'Group'])
 param principalType string = 'User'
 
-@description('Object id of an Entra group of analysts who may read the lake (Storage Blob Data Reader).')
-param analystsGroupId string = ''
-
 // ---- Names ------------------------------------------------------------------------------------
 
 var tags = { 'azd-env-name': environmentName }
@@ -194,7 +191,6 @@ module access 'modules/role-assignments.bicep' = {
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     deployerPrincipalId: principalId
     deployerPrincipalType: principalType
-    analystsGroupId: analystsGroupId
   }
 }
 

@@ -1,7 +1,7 @@
 # Generated from src/schema/tables.ts by src/analytics/render.ts (schema version 1, fingerprint 14f807ed08af91b1): do not edit, run `npm run analytics:gen`.
 #
 # Read the lake from Spark: Synapse Spark, Microsoft Fabric notebooks, Databricks. The reading identity
-# needs Storage Blob Data Reader on the lake container. In Fabric, a OneLake shortcut to the container
+# needs read access to the table folders and _runs/ (ADLS Gen2 ACLs: docs/security.md). In Fabric, a OneLake shortcut to the container
 # works too: set LAKE to its path (e.g. "Files/referrals-lake").
 #
 #   referrals = read_table(spark, "referrals")           # every committed snapshot (+ snapshot_date, run_id)

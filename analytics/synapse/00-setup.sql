@@ -11,7 +11,7 @@ GO
 USE referrals_lake;
 GO
 -- No credential: each reader's own Entra identity is passed through to the lake, so reading a view
--- needs Storage Blob Data Reader on the lake container (infra: analystsGroupId).
+-- needs read access to the table folders and _runs/ (ADLS Gen2 ACLs: docs/security.md).
 CREATE EXTERNAL DATA SOURCE referrals_lake
 WITH (LOCATION = 'https://<account>.dfs.core.windows.net/referrals-lake');
 GO

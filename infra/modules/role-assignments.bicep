@@ -15,7 +15,9 @@
 // the first `referrals-lake login` (it writes _state/msal-token-cache.json) and CLI backfills, and
 // Key Vault Secrets Officer to set or rotate the client secret. Remove them when no longer needed.
 //
-// Analysts (optional group): Storage Blob Data Reader on the lake container.
+// Analysts get NO role here on purpose: any read role on the lake container also reads
+// _state/msal-token-cache.json, the signed-in user's refresh token. Give them ADLS Gen2 ACLs on
+// the table folders instead (docs/security.md).
 
 param functionPrincipalId string
 param hostStorageAccountName string
@@ -30,13 +32,9 @@ param deployerPrincipalId string = ''
 @allowed(['User', 'ServicePrincipal', 'Group'])
 param deployerPrincipalType string = 'User'
 
-@description('Object id of an Entra group of analysts given read access to the lake; empty grants nothing.')
-param analystsGroupId string = ''
-
 var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
-  storageBlobDataReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
@@ -123,15 +121,5 @@ resource deployerSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
     principalId: deployerPrincipalId
     principalType: deployerPrincipalType
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsOfficer)
-  }
-}
-
-resource analystsLake 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(analystsGroupId)) {
-  name: guid(lake::blobService::container.id, analystsGroupId, roles.storageBlobDataReader)
-  scope: lake::blobService::container
-  properties: {
-    principalId: analystsGroupId
-    principalType: 'Group'
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataReader)
   }
 }

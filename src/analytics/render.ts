@@ -87,7 +87,7 @@ GO
 USE ${SYNAPSE_DATABASE};
 GO
 -- No credential: each reader's own Entra identity is passed through to the lake, so reading a view
--- needs Storage Blob Data Reader on the lake container (infra: analystsGroupId).
+-- needs read access to the table folders and _runs/ (ADLS Gen2 ACLs: docs/security.md).
 CREATE EXTERNAL DATA SOURCE ${SYNAPSE_DATA_SOURCE}
 WITH (LOCATION = 'https://<account>.dfs.core.windows.net/referrals-lake');
 GO
@@ -195,8 +195,8 @@ function powerQuery(table: TableSpec): string {
 //
 // ${folder}: ${oneLine(table.doc)} Current state, one version per referral.
 // Power BI Desktop: Get data > Blank query > Advanced editor, paste, then sign in to
-// "Azure Data Lake Storage Gen2" with an organisational account that holds Storage Blob Data Reader
-// on the lake container. Set LakeUrl to the azd output LAKE_DFS_URL + the container (+ /LAKE_PREFIX).
+// "Azure Data Lake Storage Gen2" with an organisational account that may read the table folders
+// (ADLS Gen2 ACLs: docs/security.md). Set LakeUrl to the azd output LAKE_DFS_URL + the container (+ /LAKE_PREFIX).
 let
     LakeUrl = "https://<account>.dfs.core.windows.net/referrals-lake",
     Files = AzureStorage.DataLake(LakeUrl & "/${folder}", [HierarchicalNavigation = false]),
@@ -234,7 +234,7 @@ function spark(tables: readonly TableSpec[]): string {
   return `${GENERATED('#')}
 #
 # Read the lake from Spark: Synapse Spark, Microsoft Fabric notebooks, Databricks. The reading identity
-# needs Storage Blob Data Reader on the lake container. In Fabric, a OneLake shortcut to the container
+# needs read access to the table folders and _runs/ (ADLS Gen2 ACLs: docs/security.md). In Fabric, a OneLake shortcut to the container
 # works too: set LAKE to its path (e.g. "Files/referrals-lake").
 #
 #   referrals = read_table(spark, "referrals")           # every committed snapshot (+ snapshot_date, run_id)

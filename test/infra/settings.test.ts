@@ -216,6 +216,9 @@ describe('infra: no keys or secrets', () => {
     const roles = files.find((f) => f.path.endsWith('role-assignments.bicep'))?.code ?? '';
     expect(roles).not.toMatch(/8e3af657-a8ff-443c-a75c-2fe8c4bcb635|b24988ac-6180-42a0-ab88-20f7382dd24c/); // Owner, Contributor
     expect(roles).toMatch(/resource functionLake [^\n]*\n[^\n]*\n\s*scope: lake::blobService::container/);
+    // Any role on the container reads _state/msal-token-cache.json: only the app and its operator get one.
+    const principals = [...roles.matchAll(/principalId: (\w+)/g)].map((m) => m[1]);
+    expect(new Set(principals)).toEqual(new Set(['functionPrincipalId', 'deployerPrincipalId']));
   });
 });
 
