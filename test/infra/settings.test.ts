@@ -61,6 +61,12 @@ function drift(settings: ReadonlyMap<string, string>): { missing: string[]; unex
   };
 }
 
+/** `=<code default>` (empty for none) for an optional setting; nothing for a required one (azd prompts). */
+function requiredDefault(name: SettingName): string {
+  const spec: { default?: string; required?: boolean } = SETTINGS[name];
+  return spec.required ? '' : `=${spec.default ?? ''}`;
+}
+
 const files = readBicepFiles();
 const { settings } = settingsIn(files);
 const main = files.find((f) => f.path === join('infra', 'main.bicep'));
@@ -190,6 +196,12 @@ describe('infra: no keys or secrets', () => {
     }
     for (const param of mainParams.values()) {
       if (param.defaultValue === undefined) expect(Object.keys(file.parameters), param.name).toContain(param.name);
+    }
+    // Each setting's parameter comes from the azd variable of the same name, with the code's default.
+    for (const [name, value] of settings) {
+      const entry = file.parameters[value];
+      if (!mainParams.has(value) || !(name in SETTINGS)) continue;
+      expect(entry?.value, `${name} ← ${value}`).toBe(`\${${name}${requiredDefault(name as SettingName)}}`);
     }
   });
 
