@@ -42,8 +42,8 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     }
 
     resource container 'containers' = [
-      for container in containers: {
-        name: container
+      for containerName in containers: {
+        name: containerName
         properties: { publicAccess: 'None' }
       }
     ]
