@@ -70,7 +70,6 @@ function requiredDefault(name: SettingName): string {
 const files = readBicepFiles();
 const { settings } = settingsIn(files);
 const main = files.find((f) => f.path === join('infra', 'main.bicep'));
-const allCode = files.map((f) => f.code).join('\n');
 const mainParams = new Map(main ? params(main).map((p) => [p.name, p]) : []);
 
 describe('infra: Function App settings', () => {
