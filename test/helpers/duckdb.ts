@@ -20,6 +20,17 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api';
 import { listAll, type StorageTarget } from '../../src/lake/storage.js';
+import type { ColumnType } from '../../src/schema/table.js';
+
+/** How DuckDB reads each declared column type from our Parquet (TIMESTAMP(isAdjustedToUTC) → WITH TIME ZONE). */
+export const DUCKDB_TYPES: Readonly<Record<ColumnType, string>> = {
+  string: 'VARCHAR',
+  int64: 'BIGINT',
+  double: 'DOUBLE',
+  boolean: 'BOOLEAN',
+  timestamp: 'TIMESTAMP WITH TIME ZONE',
+  date: 'DATE',
+};
 
 export type PlainValue = null | boolean | number | string | Uint8Array | PlainValue[] | { [key: string]: PlainValue };
 export type PlainRow = Record<string, PlainValue>;

@@ -15,17 +15,9 @@ import type { Row } from '../../src/schema/table.js';
 import { TABLES } from '../../src/schema/tables.js';
 import type { RunManifest } from '../../src/sync/manifest.js';
 import { type Azurite, startAzurite } from '../helpers/azurite.js';
-import { copyToLocal, type DuckDb, openDuckDb, readNdjson, sqlString } from '../helpers/duckdb.js';
+import { copyToLocal, DUCKDB_TYPES, type DuckDb, openDuckDb, readNdjson, sqlString } from '../helpers/duckdb.js';
 
 const CONTAINER = 'lake';
-const DUCKDB_TYPES = {
-  string: 'VARCHAR',
-  int64: 'BIGINT',
-  double: 'DOUBLE',
-  boolean: 'BOOLEAN',
-  timestamp: 'TIMESTAMP WITH TIME ZONE',
-  date: 'DATE',
-} as const;
 
 let sandbox: Sandbox;
 let azurite: Azurite;

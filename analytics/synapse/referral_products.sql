@@ -1,0 +1,45 @@
+-- Generated from src/schema/tables.ts by src/analytics/render.ts (schema version 1, fingerprint 14f807ed08af91b1): do not edit, run `npm run analytics:gen`.
+--
+-- referral_products: Products the customer needs.
+-- referral_products_latest: the same columns, current state only (one version per referral).
+-- Columns and types: docs/schema.md.
+
+-- Every committed snapshot; snapshot_date and run_id come from the partition folders.
+CREATE OR ALTER VIEW dbo.referral_products AS
+SELECT
+    r.*,
+    CAST(r.filepath(1) AS DATE) AS snapshot_date,
+    CAST(r.filepath(2) AS VARCHAR(24)) AS run_id
+FROM OPENROWSET(
+    BULK 'referral_products/snapshot_date=*/run_id=*/*.parquet',
+    DATA_SOURCE = 'referrals_lake',
+    FORMAT = 'PARQUET'
+) WITH (
+    referral_id VARCHAR(8000),                -- Id of the referral the item belongs to (referrals.referral_id).
+    ordinal BIGINT,                           -- 0-based position of the item in its array.
+    product_id VARCHAR(8000),                 -- Product id (taxonomy string, e.g. Microsoft365).
+    _run_id VARCHAR(8000),                    -- Id of the sync run that extracted this row.
+    _extracted_at DATETIME2(6),               -- When the run extracted the data (UTC); derived values are relative to it.
+    _source_updated_date_time DATETIME2(6),   -- The referral's updatedDateTime: which version of the referral this row comes from.
+    _extra_json VARCHAR(MAX)                  -- JSON object of the fields this schema does not declare (nested keys keep their path); null when none.
+) AS r
+WHERE r.filepath(2) IN (SELECT run_id FROM dbo.runs);
+GO
+
+-- The current state, rebuilt by every run (each file replaced whole).
+CREATE OR ALTER VIEW dbo.referral_products_latest AS
+SELECT r.*
+FROM OPENROWSET(
+    BULK 'referral_products_latest/*.parquet',
+    DATA_SOURCE = 'referrals_lake',
+    FORMAT = 'PARQUET'
+) WITH (
+    referral_id VARCHAR(8000),                -- Id of the referral the item belongs to (referrals.referral_id).
+    ordinal BIGINT,                           -- 0-based position of the item in its array.
+    product_id VARCHAR(8000),                 -- Product id (taxonomy string, e.g. Microsoft365).
+    _run_id VARCHAR(8000),                    -- Id of the sync run that extracted this row.
+    _extracted_at DATETIME2(6),               -- When the run extracted the data (UTC); derived values are relative to it.
+    _source_updated_date_time DATETIME2(6),   -- The referral's updatedDateTime: which version of the referral this row comes from.
+    _extra_json VARCHAR(MAX)                  -- JSON object of the fields this schema does not declare (nested keys keep their path); null when none.
+) AS r;
+GO

@@ -1,0 +1,209 @@
+// referrals-lake on Azure, for `azd up`: a Function App on Flex Consumption (Linux, Node 22) that
+// exports Partner Center referrals into an ADLS Gen2 lake, with Key Vault for the client secret and
+// Application Insights (on Log Analytics) for logs. Every connection is by managed identity: no
+// account key, connection string with a key, or secret is a parameter default or an output.
+
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('azd environment name; names the resource group and seeds resource names.')
+param environmentName string
+
+@minLength(1)
+@description('Azure region of every resource (one that offers Flex Consumption).')
+param location string
+
+// ---- Partner Center app registration ----------------------------------------------------------
+
+@description('The partner\'s Entra ID tenant (GUID or domain): PARTNER_CENTER_TENANT_ID.')
+@minLength(1)
+param partnerCenterTenantId string
+
+@description('Application (client) id of the app registration: PARTNER_CENTER_CLIENT_ID.')
+@minLength(1)
+param partnerCenterClientId string
+
+@secure()
+@description('Client secret of the app registration, stored in Key Vault only; empty keeps the stored one.')
+param partnerCenterClientSecret string = ''
+
+param partnerCenterApiBaseUrl string = 'https://api.partner.microsoft.com'
+param partnerCenterAuthorityHost string = 'https://login.microsoftonline.com'
+param partnerCenterScope string = 'https://api.partner.microsoft.com/user_impersonation'
+param partnerCenterRequestTimeoutSeconds string = '60'
+param partnerCenterMaxAttempts string = '8'
+param partnerCenterMaxRetrySeconds string = '600'
+
+// ---- Lake and sync ----------------------------------------------------------------------------
+
+@description('Container (ADLS Gen2 file system) of the lake: LAKE_CONTAINER.')
+param lakeContainerName string = 'referrals-lake'
+
+@description('Folder inside the container for every table: LAKE_PREFIX (empty: the container root).')
+param lakePrefix string = ''
+
+@description('NCRONTAB schedule of the sync timer, UTC, seconds first: SYNC_SCHEDULE.')
+param syncSchedule string = '0 0 6 * * *'
+
+@allowed(['full', 'incremental'])
+param syncMode string = 'full'
+
+param syncConcurrency string = '4'
+param syncPageSize string = '100'
+
+@allowed(['createdDateTime', 'updatedDateTime'])
+param syncRangeField string = 'createdDateTime'
+
+param syncOverlapMinutes string = '60'
+param syncLeaseSeconds string = '60'
+
+// ---- Hosting ----------------------------------------------------------------------------------
+
+@allowed([2048, 4096])
+param instanceMemoryMB int = 2048
+
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+// ---- Access -----------------------------------------------------------------------------------
+
+@description('Object id of the deploying principal (azd sets AZURE_PRINCIPAL_ID): lake and secret access for first login and rotation.')
+param principalId string = ''
+
+@allowed(['User', 'ServicePrincipal', 'Group'])
+param principalType string = 'User'
+
+// ---- Names ------------------------------------------------------------------------------------
+
+var tags = { 'azd-env-name': environmentName }
+var token = toLower(uniqueString(subscription().id, environmentName, location))
+var serviceName = 'referrals-lake'
+var functionAppName = 'func-${token}'
+var deploymentContainerName = 'app-package-${take(functionAppName, 32)}'
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: 'rg-${environmentName}'
+  location: location
+  tags: tags
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    logAnalyticsName: 'log-${token}'
+    applicationInsightsName: 'appi-${token}'
+    location: location
+    tags: tags
+  }
+}
+
+module hostStorage 'modules/storage.bicep' = {
+  name: 'host-storage'
+  scope: rg
+  params: {
+    name: 'st${token}'
+    location: location
+    tags: tags
+    containers: [deploymentContainerName]
+  }
+}
+
+module lakeStorage 'modules/storage.bicep' = {
+  name: 'lake-storage'
+  scope: rg
+  params: {
+    name: 'stlake${token}'
+    location: location
+    tags: tags
+    isHnsEnabled: true
+    containers: [lakeContainerName]
+  }
+}
+
+module vault 'modules/key-vault.bicep' = {
+  name: 'key-vault'
+  scope: rg
+  params: {
+    name: 'kv-${token}'
+    location: location
+    tags: tags
+    clientSecretValue: partnerCenterClientSecret
+  }
+}
+
+// Every setting src/config.ts reads that Azure needs (test/infra/settings.test.ts checks the list).
+// Not set on purpose: LAKE_CONNECTION_STRING and LAKE_LOCAL_DIR (they would override the managed
+// identity lake), PARTNER_CENTER_REFRESH_TOKEN (first login writes the token cache into the lake
+// instead), PARTNER_CENTER_CLIENT_CERTIFICATE_FILE and PARTNER_CENTER_CA_FILE (local files).
+var codeAppSettings = {
+  PARTNER_CENTER_API_BASE_URL: partnerCenterApiBaseUrl
+  PARTNER_CENTER_AUTHORITY_HOST: partnerCenterAuthorityHost
+  PARTNER_CENTER_TENANT_ID: partnerCenterTenantId
+  PARTNER_CENTER_CLIENT_ID: partnerCenterClientId
+  PARTNER_CENTER_CLIENT_SECRET: '@Microsoft.KeyVault(SecretUri=${vault.outputs.clientSecretUri})'
+  PARTNER_CENTER_SCOPE: partnerCenterScope
+  PARTNER_CENTER_TOKEN_CACHE: 'lake'
+  PARTNER_CENTER_REQUEST_TIMEOUT_SECONDS: partnerCenterRequestTimeoutSeconds
+  PARTNER_CENTER_MAX_ATTEMPTS: partnerCenterMaxAttempts
+  PARTNER_CENTER_MAX_RETRY_SECONDS: partnerCenterMaxRetrySeconds
+  LAKE_ACCOUNT_URL: lakeStorage.outputs.blobEndpoint
+  LAKE_CONTAINER: lakeContainerName
+  LAKE_PREFIX: lakePrefix
+  SYNC_SCHEDULE: syncSchedule
+  SYNC_MODE: syncMode
+  SYNC_CONCURRENCY: syncConcurrency
+  SYNC_PAGE_SIZE: syncPageSize
+  SYNC_RANGE_FIELD: syncRangeField
+  SYNC_OVERLAP_MINUTES: syncOverlapMinutes
+  SYNC_LEASE_SECONDS: syncLeaseSeconds
+}
+
+module functionApp 'modules/function-app.bicep' = {
+  name: 'function-app'
+  scope: rg
+  params: {
+    name: functionAppName
+    planName: 'plan-${token}'
+    location: location
+    tags: tags
+    serviceName: serviceName
+    hostStorageAccountName: hostStorage.outputs.name
+    deploymentContainerName: deploymentContainerName
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    appSettings: codeAppSettings
+    instanceMemoryMB: instanceMemoryMB
+    maximumInstanceCount: maximumInstanceCount
+  }
+}
+
+module access 'modules/role-assignments.bicep' = {
+  name: 'role-assignments'
+  scope: rg
+  params: {
+    functionPrincipalId: functionApp.outputs.principalId
+    hostStorageAccountName: hostStorage.outputs.name
+    lakeStorageAccountName: lakeStorage.outputs.name
+    lakeContainerName: lakeContainerName
+    keyVaultName: vault.outputs.name
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    deployerPrincipalId: principalId
+    deployerPrincipalType: principalType
+  }
+}
+
+// Names and endpoints only (azd writes them to .azure/<env>/.env); nothing here is a credential.
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = subscription().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+output AZURE_KEY_VAULT_NAME string = vault.outputs.name
+output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
+output LOG_ANALYTICS_WORKSPACE_ID string = monitoring.outputs.logAnalyticsWorkspaceId
+output LAKE_STORAGE_ACCOUNT_NAME string = lakeStorage.outputs.name
+output LAKE_ACCOUNT_URL string = lakeStorage.outputs.blobEndpoint
+output LAKE_DFS_URL string = lakeStorage.outputs.dfsEndpoint
+output LAKE_CONTAINER string = lakeContainerName
+output LAKE_PREFIX string = lakePrefix
