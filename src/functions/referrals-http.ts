@@ -25,5 +25,7 @@ export const HTTP_FUNCTIONS: readonly HttpFunction[] = [
 ];
 
 // Streamed bodies reach the caller as they are written instead of being buffered whole by the worker.
-azureFunctions.app.setup({ enableHttpStream: true });
+// Only under the Functions host (which always sets FUNCTIONS_WORKER_RUNTIME): elsewhere (tests,
+// `referrals-lake serve`) the flag changes nothing but prints a line on stdout.
+if (process.env.FUNCTIONS_WORKER_RUNTIME) azureFunctions.app.setup({ enableHttpStream: true });
 for (const { name, ...options } of HTTP_FUNCTIONS) azureFunctions.app.http(name, options);
