@@ -7,6 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { clientStreamingScenario } from './scenarios/client-streaming.js';
+import { httpLiveListScenario } from './scenarios/http-live-list.js';
 import { latencyBoundScenario } from './scenarios/latency-bound.js';
 import { sandboxServingScenario } from './scenarios/sandbox-serving.js';
 
@@ -19,7 +20,12 @@ export interface Scenario {
   readonly description: string;
 }
 
-const SCENARIOS: readonly Scenario[] = [sandboxServingScenario, clientStreamingScenario, latencyBoundScenario];
+const SCENARIOS: readonly Scenario[] = [
+  sandboxServingScenario,
+  clientStreamingScenario,
+  latencyBoundScenario,
+  httpLiveListScenario,
+];
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
