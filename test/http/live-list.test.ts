@@ -192,6 +192,17 @@ describe('GET /api/referrals: paging through our continuation', () => {
     expect(answers).toBe(3);
   });
 
+  it('an answer that ends inside the first upstream page resumes exactly there', async () => {
+    const { items, answers } = await listAll({ $top: '50', maxItems: '30', shape: 'raw' });
+    expect(items.map((r) => r.id)).toEqual(
+      sandbox.store
+        .all()
+        .slice(0, 50)
+        .map((r) => r.id),
+    );
+    expect(answers).toBe(2);
+  });
+
   it('the token is opaque: no upstream URL or skiptoken in it', async () => {
     const answer = await list({ maxItems: '5' });
     const { nextLink } = JSON.parse(answer.text) as JsonPage;
