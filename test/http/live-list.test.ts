@@ -181,27 +181,19 @@ describe('GET /api/referrals: paging through our continuation', () => {
     expect(answers).toBe(Math.ceil(expected.length / 137) + (expected.length % 137 === 0 ? 1 : 0));
   }, 60_000);
 
-  it('$top limits the whole listing, across answers', async () => {
-    const { items, answers } = await listAll({ $top: '250', maxItems: '100', shape: 'raw' });
-    expect(items.map((r) => r.id)).toEqual(
-      sandbox.store
-        .all()
-        .slice(0, 250)
-        .map((r) => r.id),
-    );
-    expect(answers).toBe(3);
-  });
-
-  it('an answer that ends inside the first upstream page resumes exactly there', async () => {
-    const { items, answers } = await listAll({ $top: '50', maxItems: '30', shape: 'raw' });
-    expect(items.map((r) => r.id)).toEqual(
-      sandbox.store
-        .all()
-        .slice(0, 50)
-        .map((r) => r.id),
-    );
-    expect(answers).toBe(2);
-  });
+  const LIMITS: Array<[string, number, number, number]> = [
+    // what, $top, maxItems, answers expected
+    ['$top limits the whole listing, across answers', 250, 100, 3],
+    ['an answer that ends inside the first upstream page resumes exactly there', 50, 30, 2],
+  ];
+  for (const [what, top, maxItems, expectedAnswers] of LIMITS) {
+    it(what, async () => {
+      const { items, answers } = await listAll({ $top: String(top), maxItems: String(maxItems), shape: 'raw' });
+      const expected = sandbox.store.all().slice(0, top);
+      expect(items.map((r) => r.id)).toEqual(expected.map((r) => r.id));
+      expect(answers).toBe(expectedAnswers);
+    });
+  }
 
   it('the token is opaque: no upstream URL or skiptoken in it', async () => {
     const answer = await list({ maxItems: '5' });
