@@ -332,6 +332,21 @@ describe('GET /api/referrals: upstream failures as problem+json', () => {
     expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
   });
 
+  it('a failure after the answer started cuts the stream: never a 200 that reads as complete', async () => {
+    useInstance({ PARTNER_CENTER_MAX_ATTEMPTS: '1' });
+    const fn = HTTP_FUNCTIONS.find((f) => f.name === 'listReferrals');
+    const request = new HttpRequest({ method: 'GET', url: listUrlOf({ maxItems: '500' }) });
+    const context = new InvocationContext({ functionName: 'listReferrals', invocationId: 'cut' });
+    const logs: string[] = [];
+    context.error = (line: unknown) => logs.push(String(line));
+    const response = new HttpResponse((await fn?.handler(request, context)) as never);
+    expect(response.status).toBe(200);
+    // The first page is in hand; every later page fails.
+    sandbox.faults.replace(parseFaultSpec('5xx(rate=1,burst=1)'));
+    await expect(response.text()).rejects.toThrow();
+    expect(logs.join('\n')).toMatch(/cut short/);
+  });
+
   it('a dead sign-in → 502 telling to re-run referrals-lake login, with no token anywhere', async () => {
     const dead = 'dead-refresh-token-0123456789';
     useInstance({ PARTNER_CENTER_REFRESH_TOKEN: dead });
