@@ -8,6 +8,7 @@ import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { clientStreamingScenario } from './scenarios/client-streaming.js';
 import { fullSyncScenario } from './scenarios/full-sync.js';
+import { httpLiveListScenario } from './scenarios/http-live-list.js';
 import { latencyBoundScenario } from './scenarios/latency-bound.js';
 import { parquetAnchorScenario } from './scenarios/parquet-anchor.js';
 import { sandboxServingScenario } from './scenarios/sandbox-serving.js';
@@ -30,6 +31,7 @@ const SCENARIOS: readonly Scenario[] = [
   parquetAnchorScenario,
   syncMemoryScenario,
   latencyBoundScenario,
+  httpLiveListScenario,
 ];
 
 async function main(): Promise<void> {

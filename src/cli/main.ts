@@ -10,6 +10,7 @@ import { registerDemoCommand } from './demo-command.js';
 import { CliExit, EXIT } from './exit.js';
 import { registerLoginCommand } from './login-command.js';
 import { registerSandboxCommand } from './sandbox-command.js';
+import { registerServeCommand } from './serve-command.js';
 import { registerSyncCommand } from './sync-command.js';
 
 export { EXIT };
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerSyncCommand(program);
   registerLoginCommand(program);
   registerCheckCommand(program);
+  registerServeCommand(program);
   registerDemoCommand(program);
   return program;
 }

@@ -5,6 +5,7 @@
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { startSandbox } from '../sandbox/sandbox.js';
+import { untilStopped } from './exit.js';
 
 interface SandboxFlags {
   port: number;
@@ -78,11 +79,7 @@ export function registerSandboxCommand(program: Command): void {
         tlsDir: flags.tlsDir,
       });
       process.stdout.write(`${JSON.stringify({ baseUrl: sandbox.baseUrl, env: sandbox.env })}\n`);
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await untilStopped();
       await sandbox.close();
     });
 }

@@ -31,33 +31,46 @@ const ENCODERS: Record<ColumnSpec['type'], Encode> = {
   date: (cell) => `"${cell as string}"`,
 };
 
-class NdjsonTableWriter implements TableFileWriter {
-  private readonly keys: readonly string[];
-  private readonly encoders: readonly Encode[];
-  private readonly checks: readonly CellCheck[];
-  private rows = 0;
+/**
+ * One row → its NDJSON line (without the line end), checked against the column contract. Shared by
+ * the lake's NDJSON files and the HTTP live list, so both carry the same values.
+ */
+export type RowLineEncoder = (row: Row, rowNumber: number) => string;
 
-  constructor(
-    private readonly spec: TableSpec,
-    private readonly lines: LineSink,
-  ) {
-    this.keys = spec.columns.map((column, i) => `${i === 0 ? '{' : ','}${JSON.stringify(column.name)}:`);
-    this.encoders = spec.columns.map((column) => ENCODERS[column.type]);
-    this.checks = spec.columns.map(cellCheckFor);
-  }
-
-  async write(row: Row): Promise<void> {
-    const { columns } = this.spec;
+export function createRowLineEncoder(spec: TableSpec): RowLineEncoder {
+  const { columns } = spec;
+  const keys = columns.map((column, i) => `${i === 0 ? '{' : ','}${JSON.stringify(column.name)}:`);
+  const encoders = columns.map((column) => ENCODERS[column.type]);
+  const checks = columns.map(cellCheckFor);
+  if (columns.length === 0) return () => '{}';
+  return (row, rowNumber) => {
     let line = '';
     for (let i = 0; i < columns.length; i++) {
       const column = columns[i] as ColumnSpec;
       const cell = row[column.name];
-      const problem = (this.checks[i] as CellCheck)(cell);
-      if (problem) throw new InvalidCellError(this.spec.name, column.name, this.rows + 1, problem);
-      line += `${this.keys[i]}${cell === null || cell === undefined ? 'null' : (this.encoders[i] as Encode)(cell)}`;
+      const problem = (checks[i] as CellCheck)(cell);
+      if (problem) throw new InvalidCellError(spec.name, column.name, rowNumber, problem);
+      line += `${keys[i]}${cell === null || cell === undefined ? 'null' : (encoders[i] as Encode)(cell)}`;
     }
+    return `${line}}`;
+  };
+}
+
+class NdjsonTableWriter implements TableFileWriter {
+  private readonly encode: RowLineEncoder;
+  private rows = 0;
+
+  constructor(
+    spec: TableSpec,
+    private readonly lines: LineSink,
+  ) {
+    this.encode = createRowLineEncoder(spec);
+  }
+
+  async write(row: Row): Promise<void> {
+    const line = this.encode(row, this.rows + 1);
     this.rows++;
-    await this.lines.writeLine(columns.length === 0 ? '{}' : `${line}}`);
+    await this.lines.writeLine(line);
   }
 
   async close(): Promise<FileSummary> {

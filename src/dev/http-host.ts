@@ -1,0 +1,139 @@
+/**
+ * A thin local host for the registered HTTP functions, where Azure Functions Core Tools are absent
+ * (flows under development, the demo, the benchmark). It is an adapter, not a second
+ * implementation: node request → `HttpRequest` → the same handler `func start` registers (from
+ * HTTP_FUNCTIONS) → the response, its body streamed. Like Azure for authLevel `function`, it wants
+ * the function key in `x-functions-key` or the `code` query parameter. `func start` stays the
+ * production path.
+ */
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import azureFunctions, { type LogHandler } from '@azure/functions';
+import { HTTP_FUNCTIONS, type HttpFunction } from '../functions/referrals-http.js';
+
+// The package is CommonJS: from ESM its classes come through the default export.
+const { HttpRequest, HttpResponse, InvocationContext } = azureFunctions;
+
+export interface HttpHostOptions {
+  readonly port?: number;
+  /** The function key to require; a random one when absent. */
+  readonly functionKey?: string;
+  readonly functions?: readonly HttpFunction[];
+  /** Where the functions' log lines go (stderr by default: stdout is for the one JSON line). */
+  readonly logHandler?: LogHandler;
+}
+
+export interface HttpHost {
+  /** `http://127.0.0.1:PORT` (functions are under `/api/`). */
+  readonly baseUrl: string;
+  readonly functionKey: string;
+  close(): Promise<void>;
+}
+
+const HOST = '127.0.0.1';
+
+interface CompiledRoute {
+  readonly fn: HttpFunction;
+  readonly pattern: RegExp;
+  readonly names: readonly string[];
+}
+
+/** `referrals/{id}` → /^\/api\/referrals\/([^/]+)$/ with names ['id']. */
+function compileRoute(fn: HttpFunction): CompiledRoute {
+  const names: string[] = [];
+  const source = fn.route
+    .split('/')
+    .map((segment) => {
+      const param = /^\{(\w+)\}$/.exec(segment);
+      if (!param) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      names.push(param[1] as string);
+      return '([^/]+)';
+    })
+    .join('/');
+  return { fn, pattern: new RegExp(`^/api/${source}$`), names };
+}
+
+const stderrLog: LogHandler = (_level, ...args) => {
+  process.stderr.write(`${args.map(String).join(' ')}\n`);
+};
+
+export async function startHttpHost(options: HttpHostOptions = {}): Promise<HttpHost> {
+  const functionKey = options.functionKey ?? randomBytes(24).toString('base64url');
+  const routes = (options.functions ?? HTTP_FUNCTIONS).map(compileRoute);
+  const logHandler = options.logHandler ?? stderrLog;
+  let baseUrl = '';
+  const server = createServer((req, res) => {
+    serve(req, res).catch((error: unknown) => {
+      logHandler('error', `local host: ${error instanceof Error ? error.message : String(error)}`);
+      if (!res.headersSent) sendStatus(res, 500, 'Internal error');
+      else res.destroy();
+    });
+  });
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', baseUrl);
+    const match = routes
+      .map((route) => ({ route, found: route.pattern.exec(url.pathname) }))
+      .find((m) => m.found !== null);
+    if (!match?.found) return sendStatus(res, 404, 'No function at this path');
+    const { fn, names } = match.route;
+    const method = (req.method ?? 'GET').toUpperCase();
+    if (!(fn.methods ?? ['GET']).includes(method as never)) return sendStatus(res, 405, 'Method not allowed');
+    if (fn.authLevel !== 'anonymous' && !keyMatches(req, url, functionKey)) {
+      return sendStatus(res, 401, 'A function key is needed (x-functions-key header or code parameter)');
+    }
+    const params = Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(match.found?.[i + 1] ?? '')]));
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    const request = new HttpRequest({ method, url: url.href, headers, params });
+    const context = new InvocationContext({ invocationId: randomUUID(), functionName: fn.name, logHandler });
+    const result = await fn.handler(request, context);
+    const response = result instanceof HttpResponse ? result : new HttpResponse(result ?? {});
+    res.writeHead(response.status, Object.fromEntries(response.headers));
+    if (!response.body || method === 'HEAD') {
+      res.end();
+      return;
+    }
+    await pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), res);
+  }
+
+  baseUrl = await listen(server, options.port ?? 0);
+  return {
+    baseUrl,
+    functionKey,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function keyMatches(req: IncomingMessage, url: URL, expected: string): boolean {
+  const header = req.headers['x-functions-key'];
+  const given = (Array.isArray(header) ? header[0] : header) ?? url.searchParams.get('code') ?? '';
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function sendStatus(res: ServerResponse, status: number, detail: string): void {
+  res.writeHead(status, { 'content-type': 'application/problem+json; charset=utf-8' });
+  res.end(JSON.stringify({ type: 'about:blank', title: detail, status }));
+}
+
+function listen(server: Server, port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, HOST, () => {
+      const { port: bound } = server.address() as AddressInfo;
+      resolve(`http://${HOST}:${bound}`);
+    });
+  });
+}

@@ -1,0 +1,143 @@
+/**
+ * The HTTP handlers of the live list: request → validated query → Partner Center (through the
+ * instance's one client) → streamed answer, or problem+json. src/functions/referrals-http.ts
+ * registers them; `referrals-lake serve` hosts the same registrations.
+ */
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { BadQueryError } from '../common/errors.js';
+import type { Logger } from '../common/log.js';
+import { contextLogger } from '../functions/context-logger.js';
+import type { Continuation } from './continuation.js';
+import { CONTENT_TYPES, encodeAnswer, flatLine, flatRow } from './encode.js';
+import { liveInstance } from './instance.js';
+import { openListing } from './listing.js';
+import { buildOpenApi } from './openapi.js';
+import { KEY_PARAM, SHAPES } from './params.js';
+import { CORRELATION_HEADER, problemFor, problemResponse } from './problem.js';
+import { readListRequest } from './request.js';
+
+/** Referral ids are GUIDs; anything else cannot name one and is not sent upstream. */
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
+
+export async function listReferralsHandler(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  const logger = contextLogger(context);
+  const correlationId = context.invocationId;
+  const began = performance.now();
+  try {
+    const parsed = readListRequest(request.query);
+    const live = liveInstance();
+    const at: Continuation =
+      'continuation' in parsed ? live.codec.open(parsed.continuation) : { spec: parsed.spec, skip: 0, returned: 0 };
+    const { spec } = at;
+    const listing = await openListing(live.source.client, live.pageSize, at);
+    let skipped = 0;
+    const body = encodeAnswer(listing.items, {
+      format: spec.format,
+      shape: spec.shape,
+      runId: `live-${correlationId}`,
+      nextLink: () => {
+        const position = listing.next();
+        return position && nextLinkFor(request, live.codec.seal({ spec, ...position }));
+      },
+      onSkipped: () => {
+        skipped++;
+      },
+    });
+    return {
+      status: 200,
+      headers: { 'content-type': CONTENT_TYPES[spec.format], [CORRELATION_HEADER]: correlationId },
+      body: logged(body, logger, () => ({ ms: Math.round(performance.now() - began), skipped })),
+    };
+  } catch (error) {
+    return failure(error, logger, correlationId, request);
+  }
+}
+
+export async function getReferralHandler(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const logger = contextLogger(context);
+  const correlationId = context.invocationId;
+  try {
+    const id = request.params.id ?? '';
+    if (!ID_PATTERN.test(id)) throw new BadQueryError('id', 'the referral id must be a GUID');
+    for (const name of request.query.keys()) {
+      if (name !== 'shape' && name !== KEY_PARAM) throw new BadQueryError(name, `unknown parameter '${name}'`);
+    }
+    const shape = request.query.get('shape') ?? 'flat';
+    if (!(SHAPES as readonly string[]).includes(shape)) {
+      throw new BadQueryError('shape', `shape must be one of ${SHAPES.join(', ')}`);
+    }
+    const referral = await liveInstance().source.client.getReferral(id);
+    if (referral === undefined) {
+      return problemResponse({ status: 404, title: 'Not found', detail: `No referral ${id}` }, correlationId);
+    }
+    let text = JSON.stringify(referral);
+    if (shape === 'flat') {
+      const row = flatRow(referral, `live-${correlationId}`, Date.now() * 1000);
+      if (!row) {
+        return problemResponse(
+          {
+            status: 502,
+            title: 'Unreadable referral',
+            detail: 'Partner Center sent a referral with no usable id; ask for shape=raw',
+          },
+          correlationId,
+        );
+      }
+      text = flatLine(row, 1);
+    }
+    return {
+      status: 200,
+      headers: { 'content-type': CONTENT_TYPES.json, [CORRELATION_HEADER]: correlationId },
+      body: text,
+    };
+  } catch (error) {
+    return failure(error, logger, correlationId, request);
+  }
+}
+
+export async function openApiHandler(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  return {
+    status: 200,
+    headers: { 'content-type': CONTENT_TYPES.json, [CORRELATION_HEADER]: context.invocationId },
+    body: JSON.stringify(buildOpenApi(new URL(request.url).host), null, 2),
+  };
+}
+
+/** An absolute URL back to this function: same path, our token, and the key if the caller put it in the URL. */
+function nextLinkFor(request: HttpRequest, token: string): string {
+  const incoming = new URL(request.url);
+  const next = new URL(incoming.pathname, incoming.origin);
+  next.searchParams.set('continuation', token);
+  const key = request.query.get(KEY_PARAM);
+  if (key !== null) next.searchParams.set(KEY_PARAM, key);
+  return next.href;
+}
+
+function failure(error: unknown, logger: Logger, correlationId: string, request: HttpRequest): HttpResponseInit {
+  const problem = problemFor(error);
+  const log = problem.status >= 500 ? logger.error : logger.warn;
+  log('live list request failed', { status: problem.status, path: new URL(request.url).pathname, error });
+  return problemResponse(problem, correlationId);
+}
+
+/** Passes the answer through, logging its end or its failure (headers are gone by then: the stream is cut). */
+async function* logged(
+  body: AsyncIterable<Buffer>,
+  logger: Logger,
+  summary: () => Record<string, number>,
+): AsyncGenerator<Buffer> {
+  let bytes = 0;
+  try {
+    for await (const chunk of body) {
+      bytes += chunk.length;
+      yield chunk;
+    }
+    logger.info('live list answered', { bytes, ...summary() });
+  } catch (error) {
+    logger.error('live list answer cut short by a failure', { bytes, ...summary(), error });
+    throw error;
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * The OpenAPI 2.0 description Power Automate imports as a custom connector, generated from the
+ * same parameter declarations the handler accepts (params.ts) and the lake's `referrals` columns.
+ * Served at /api/openapi.json (with the caller's host) and kept in the repo as docs/openapi.json
+ * (`npm run openapi:doc`; a test checks the file is current).
+ */
+import { writeFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+import type { ColumnType } from '../schema/table.js';
+import { FLAT_COLUMNS } from './encode.js';
+import { FRIENDLY_PARAMS, OPTION_PARAMS, SHAPES } from './params.js';
+
+/** Placeholder host of the kept file; the served description names the host it was fetched from. */
+export const PLACEHOLDER_HOST = 'your-function-app.azurewebsites.net';
+
+const COLUMN_SCHEMAS: Readonly<Record<ColumnType, Record<string, string>>> = {
+  string: { type: 'string' },
+  int64: { type: 'integer', format: 'int64' },
+  double: { type: 'number', format: 'double' },
+  boolean: { type: 'boolean' },
+  timestamp: { type: 'string', format: 'date-time' },
+  date: { type: 'string', format: 'date' },
+};
+
+const PROBLEM_RESPONSE = { description: 'problem+json', schema: { $ref: '#/definitions/Problem' } };
+
+export function buildOpenApi(host: string = PLACEHOLDER_HOST): Record<string, unknown> {
+  const friendly = FRIENDLY_PARAMS.map((p) => ({
+    name: p.name,
+    in: 'query',
+    required: false,
+    type: 'string',
+    ...(p.format ? { format: p.format } : {}),
+    ...(p.values ? { enum: [...p.values] } : {}),
+    description: p.description,
+    'x-ms-summary': p.summary,
+  }));
+  const options = OPTION_PARAMS.map((p) => ({
+    name: p.name,
+    in: 'query',
+    required: false,
+    type: p.type,
+    ...(p.values ? { enum: [...p.values] } : {}),
+    ...(p.default !== undefined ? { default: p.default } : {}),
+    ...(p.maximum !== undefined ? { minimum: 1, maximum: p.maximum } : {}),
+    description: p.description,
+    'x-ms-summary': p.summary,
+    'x-ms-visibility': p.internal ? 'internal' : p.advanced ? 'advanced' : 'important',
+  }));
+  const shape = options.find((p) => p.name === 'shape');
+  return {
+    swagger: '2.0',
+    info: {
+      title: 'Partner Center Referrals (live)',
+      description:
+        'Referrals (leads and co-sell opportunities) read live from Microsoft Partner Center through the ' +
+        "referrals-lake function app, filtered. shape=flat gives the data lake's `referrals` row: scalar " +
+        "columns only; the team, products, solutions and other arrays are in the lake's child tables.",
+      version: '1.0',
+    },
+    host,
+    basePath: '/api',
+    schemes: ['https'],
+    produces: ['application/json'],
+    securityDefinitions: {
+      functionKey: { type: 'apiKey', in: 'header', name: 'x-functions-key', description: 'The function key.' },
+    },
+    security: [{ functionKey: [] }],
+    paths: {
+      '/referrals': {
+        get: {
+          operationId: 'ListReferrals',
+          summary: 'List referrals',
+          description:
+            'Referrals matching every filter given, newest pages first when ordered so. More than one answer ' +
+            'holds? nextLink continues (Power Automate follows it when Pagination is on).',
+          'x-ms-pageable': { nextLinkName: 'nextLink' },
+          produces: ['application/json', 'application/x-ndjson', 'text/csv'],
+          parameters: [...friendly, ...options],
+          responses: {
+            200: { description: 'One answer of the listing', schema: { $ref: '#/definitions/ReferralPage' } },
+            400: PROBLEM_RESPONSE,
+            502: PROBLEM_RESPONSE,
+            503: PROBLEM_RESPONSE,
+          },
+        },
+      },
+      '/referrals/{id}': {
+        get: {
+          operationId: 'GetReferral',
+          summary: 'Get a referral',
+          description: 'One referral by id.',
+          parameters: [
+            {
+              name: 'id',
+              in: 'path',
+              required: true,
+              type: 'string',
+              description: 'Referral id (a GUID).',
+              'x-ms-summary': 'Referral id',
+            },
+            { ...shape, enum: [...SHAPES] },
+          ],
+          responses: {
+            200: { description: 'The referral', schema: { $ref: '#/definitions/FlatReferral' } },
+            400: PROBLEM_RESPONSE,
+            404: PROBLEM_RESPONSE,
+            502: PROBLEM_RESPONSE,
+            503: PROBLEM_RESPONSE,
+          },
+        },
+      },
+    },
+    definitions: {
+      ReferralPage: {
+        type: 'object',
+        properties: {
+          value: { type: 'array', items: { $ref: '#/definitions/FlatReferral' } },
+          count: { type: 'integer', description: 'Referrals in this answer.', 'x-ms-summary': 'Count' },
+          nextLink: {
+            type: 'string',
+            description: 'The next answer; absent on the last.',
+            'x-ms-summary': 'Next link',
+            'x-ms-visibility': 'internal',
+          },
+        },
+      },
+      FlatReferral: {
+        type: 'object',
+        description: "The lake's referrals row (shape=flat); shape=raw answers the Partner Center object instead.",
+        properties: Object.fromEntries(
+          FLAT_COLUMNS.map((c) => [
+            c.name,
+            { ...COLUMN_SCHEMAS[c.type], description: c.doc, 'x-ms-summary': c.name, 'x-nullable': c.nullable },
+          ]),
+        ),
+      },
+      Problem: {
+        type: 'object',
+        properties: {
+          title: { type: 'string' },
+          status: { type: 'integer' },
+          detail: { type: 'string' },
+          target: { type: 'string' },
+          correlationId: { type: 'string' },
+        },
+      },
+    },
+  };
+}
+
+/** Relative to the repository root (npm scripts and tests run there). */
+export const OPENAPI_PATH = 'docs/openapi.json';
+
+export function renderOpenApi(): string {
+  return `${JSON.stringify(buildOpenApi(), null, 2)}\n`;
+}
+
+const invokedPath = process.argv[1];
+if (invokedPath !== undefined && import.meta.url === pathToFileURL(invokedPath).href) {
+  if (process.argv.includes('--write')) await writeFile(OPENAPI_PATH, renderOpenApi(), 'utf8');
+  else process.stdout.write(renderOpenApi());
+}

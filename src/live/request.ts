@@ -1,0 +1,135 @@
+/**
+ * An HTTP list request's query string → what to ask Partner Center and how to answer. Every
+ * parameter is on the allowlist of params.ts; a raw `$filter` goes through the project's OData
+ * parser (src/odata/parse.ts), friendly parameters build the same tree, and the two are joined by
+ * `and`. Nothing here touches the network: a bad request fails before any upstream call.
+ */
+import { BadQueryError } from '../common/errors.js';
+import { allOf, type FilterExpr, type ListQuery } from '../odata/ast.js';
+import { parseFilter, parseOrderBy, parseSelect } from '../odata/parse.js';
+import {
+  DEFAULT_MAX_ITEMS,
+  FORMATS,
+  FRIENDLY_PARAMS,
+  KEY_PARAM,
+  LIST_PARAM_NAMES,
+  MAX_FRIENDLY_VALUE_LENGTH,
+  MAX_MAX_ITEMS,
+  MAX_TOP,
+  type OutputFormat,
+  type OutputShape,
+  SHAPES,
+} from './params.js';
+
+/** Everything one listing needs; sealed into the continuation token as is. */
+export interface ListSpec {
+  /** Filter, order and select for Partner Center (no $top: paging is ours). */
+  readonly query: ListQuery;
+  /** `$top`: referrals in all, across continuations. */
+  readonly limit?: number;
+  readonly format: OutputFormat;
+  readonly shape: OutputShape;
+  readonly maxItems: number;
+}
+
+export type ListRequest = { readonly spec: ListSpec } | { readonly continuation: string };
+
+/** Longest query string accepted; the parser's own $filter limit (4,096 characters) is tighter. */
+const MAX_QUERY_STRING = 16_384;
+
+export function readListRequest(params: URLSearchParams): ListRequest {
+  const values = singleValues(params);
+  const continuation = values.get('continuation');
+  if (continuation !== undefined) {
+    const others = [...values.keys()].filter((k) => k !== 'continuation' && k !== KEY_PARAM);
+    if (others.length > 0) {
+      throw new BadQueryError(
+        others[0] as string,
+        `'${others[0]}' cannot go with 'continuation': the token already carries the whole query`,
+      );
+    }
+    return { continuation };
+  }
+  const clauses: FilterExpr[] = [];
+  for (const param of FRIENDLY_PARAMS) {
+    const value = values.get(param.name);
+    if (value === undefined) continue;
+    checkValue(param.name, value);
+    clauses.push(param.build(value));
+  }
+  const raw = values.get('$filter');
+  // The raw filter goes last: friendly clauses narrow, the caller's expression stays intact.
+  if (raw !== undefined) clauses.push(parseFilter(raw));
+  const shape = oneOf('shape', values.get('shape'), SHAPES, 'flat');
+  const format = oneOf('format', values.get('format'), FORMATS, 'json');
+  const selectText = values.get('$select');
+  if (selectText !== undefined && shape !== 'raw') {
+    throw new BadQueryError('$select', '$select needs shape=raw: a flat row always has every column');
+  }
+  if (format === 'csv' && shape !== 'flat') {
+    throw new BadQueryError('format', 'format=csv needs shape=flat: a raw referral is nested JSON');
+  }
+  const orderText = values.get('$orderby');
+  const topText = values.get('$top');
+  const maxItemsText = values.get('maxItems');
+  const filter = allOf(clauses);
+  return {
+    spec: {
+      query: {
+        ...(filter ? { filter } : {}),
+        ...(orderText !== undefined ? { orderBy: parseOrderBy(orderText) } : {}),
+        ...(selectText !== undefined ? { select: parseSelect(selectText) } : {}),
+      },
+      ...(topText !== undefined ? { limit: wholeNumber('$top', topText, 1, MAX_TOP) } : {}),
+      format,
+      shape,
+      maxItems:
+        maxItemsText === undefined ? DEFAULT_MAX_ITEMS : wholeNumber('maxItems', maxItemsText, 1, MAX_MAX_ITEMS),
+    },
+  };
+}
+
+/** Query parameters by name, each given once and on the allowlist. */
+function singleValues(params: URLSearchParams): Map<string, string> {
+  const values = new Map<string, string>();
+  let length = 0;
+  for (const [name, value] of params) {
+    length += name.length + value.length;
+    if (length > MAX_QUERY_STRING) {
+      throw new BadQueryError('query', `the query string is longer than ${MAX_QUERY_STRING} characters`);
+    }
+    if (!LIST_PARAM_NAMES.includes(name)) throw new BadQueryError(name, unknownParameter(name));
+    if (values.has(name)) throw new BadQueryError(name, `'${name}' is given more than once`);
+    values.set(name, value);
+  }
+  return values;
+}
+
+function unknownParameter(name: string): string {
+  const shown = JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name);
+  const odata = name.startsWith('$') ? ' (supported OData options: $filter, $orderby, $top, $select)' : '';
+  return `unknown parameter ${shown}${odata}`;
+}
+
+function checkValue(name: string, value: string): void {
+  if (value.length > MAX_FRIENDLY_VALUE_LENGTH) {
+    throw new BadQueryError(name, `${name} is longer than ${MAX_FRIENDLY_VALUE_LENGTH} characters`);
+  }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+  if (/[\u0000-\u001f\u007f]/.test(value)) throw new BadQueryError(name, `${name} contains a control character`);
+  if (value === '') throw new BadQueryError(name, `${name} is empty`);
+}
+
+function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new BadQueryError(name, `${name} must be one of ${allowed.join(', ')}`);
+}
+
+function wholeNumber(name: string, text: string, min: number, max: number): number {
+  const n = /^\d{1,9}$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new BadQueryError(name, `${name} must be a whole number from ${min} to ${max}`);
+  }
+  return n;
+}

@@ -1,0 +1,69 @@
+/**
+ * The OpenAPI 2.0 description for Power Automate: valid per @apidevtools/swagger-parser, current in
+ * the repo, served by the function, and its parameters exactly those the handler accepts.
+ */
+import { readFile } from 'node:fs/promises';
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
+import type { OpenAPIV2 } from 'openapi-types';
+import { describe, expect, it } from 'vitest';
+import { HTTP_FUNCTIONS } from '../../src/functions/referrals-http.js';
+import { buildOpenApi, OPENAPI_PATH, renderOpenApi } from '../../src/live/openapi.js';
+import { FRIENDLY_PARAMS, KEY_PARAM, LIST_PARAM_NAMES } from '../../src/live/params.js';
+import { readListRequest } from '../../src/live/request.js';
+
+const document = () => structuredClone(buildOpenApi()) as unknown as OpenAPIV2.Document;
+
+function queryParams(op: OpenAPIV2.OperationObject | undefined): OpenAPIV2.GeneralParameterObject[] {
+  return ((op?.parameters ?? []) as OpenAPIV2.GeneralParameterObject[]).filter((p) => p.in === 'query');
+}
+
+describe('OpenAPI description (docs/openapi.json, /api/openapi.json)', () => {
+  it('is a valid OpenAPI 2.0 document', async () => {
+    await expect(SwaggerParser.validate(document())).resolves.toBeDefined();
+  });
+
+  it('is current in the repo (npm run openapi:doc)', async () => {
+    expect(await readFile(OPENAPI_PATH, 'utf8')).toBe(renderOpenApi());
+  });
+
+  it('lists exactly the parameters the handler accepts; the key is the apiKey security definition', () => {
+    const doc = document();
+    const list = doc.paths['/referrals']?.get;
+    const names = queryParams(list).map((p) => p.name);
+    expect(new Set(names).size).toBe(names.length);
+    expect([...names, KEY_PARAM].sort()).toEqual([...LIST_PARAM_NAMES].sort());
+    expect(doc.securityDefinitions?.functionKey).toEqual(
+      expect.objectContaining({ type: 'apiKey', in: 'header', name: 'x-functions-key' }),
+    );
+    expect(doc.security).toEqual([{ functionKey: [] }]);
+    // Every documented parameter passes the handler's allowlist with a sample value.
+    for (const p of queryParams(list)) {
+      if (p.name === 'continuation' || p.name === '$filter' || p.name === '$select') continue;
+      const value = p.enum?.[0] ?? (p.type === 'integer' ? '5' : p.format === 'date-time' ? '2026-11-01' : 'US');
+      expect(() => readListRequest(new URLSearchParams({ [p.name]: String(value) })), p.name).not.toThrow();
+    }
+  });
+
+  it('pages by nextLink, names and enumerates the friendly parameters', () => {
+    const list = document().paths['/referrals']?.get as OpenAPIV2.OperationObject & Record<string, unknown>;
+    expect(list['x-ms-pageable']).toEqual({ nextLinkName: 'nextLink' });
+    const params = new Map(queryParams(list).map((p) => [p.name, p as typeof p & Record<string, unknown>]));
+    for (const friendly of FRIENDLY_PARAMS) {
+      const p = params.get(friendly.name);
+      expect(p?.['x-ms-summary'], friendly.name).toBe(friendly.summary);
+      if (friendly.values) expect(p?.enum).toEqual(friendly.values);
+    }
+    expect(params.get('continuation')?.['x-ms-visibility']).toBe('internal');
+  });
+
+  it('is served at /api/openapi.json with the host it was fetched from', async () => {
+    const fn = HTTP_FUNCTIONS.find((f) => f.name === 'openapi');
+    expect(fn?.authLevel).toBe('anonymous');
+    const request = new HttpRequest({ method: 'GET', url: 'https://referrals.example.net/api/openapi.json' });
+    const init = await fn?.handler(request, new InvocationContext({ invocationId: 'openapi-test' }));
+    const served = JSON.parse(await new HttpResponse(init as never).text());
+    expect(served).toEqual(buildOpenApi('referrals.example.net'));
+    await expect(SwaggerParser.validate(served)).resolves.toBeDefined();
+  });
+});
