@@ -7,26 +7,19 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { duckdbType } from '../../src/analytics/render.js';
 import { LocalDirectoryTarget } from '../../src/lake/local-directory-target.js';
 import { createNdjsonWriter } from '../../src/lake/ndjson-writer.js';
 import { createParquetWriter, lakeTableWriterOptions } from '../../src/lake/parquet-writer.js';
 import type { TableFileWriter } from '../../src/lake/table-writer.js';
 import { normalizeReferrals } from '../../src/normalize/normalize.js';
 import { generateReferrals } from '../../src/sandbox/generator.js';
-import type { ColumnSpec, Row, TableSpec } from '../../src/schema/table.js';
+import type { Row, TableSpec } from '../../src/schema/table.js';
 import { TABLES } from '../../src/schema/tables.js';
 import type { Scenario } from '../run.js';
 import { round2 } from '../run-workers.js';
 
 const RUNS = 3;
-const DUCKDB_TYPES: Record<ColumnSpec['type'], string> = {
-  string: 'VARCHAR',
-  int64: 'BIGINT',
-  double: 'DOUBLE',
-  boolean: 'BOOLEAN',
-  timestamp: 'TIMESTAMPTZ',
-  date: 'DATE',
-};
 
 type Tables = ReadonlyMap<TableSpec, readonly Row[]>;
 
@@ -61,7 +54,7 @@ async function best(run: () => Promise<void>): Promise<number> {
 }
 
 function copyToParquet(table: TableSpec, ndjson: string, parquet: string): string {
-  const columns = table.columns.map((c) => `'${c.name}': '${DUCKDB_TYPES[c.type]}'`).join(', ');
+  const columns = table.columns.map((c) => `'${c.name}': '${duckdbType(c)}'`).join(', ');
   return (
     `COPY (SELECT * FROM read_json('${ndjson}', format = 'newline_delimited', columns = {${columns}})) ` +
     `TO '${parquet}' (FORMAT parquet, COMPRESSION snappy)`

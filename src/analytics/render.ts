@@ -19,15 +19,26 @@ import type { ColumnSpec, ColumnType, TableSpec } from '../schema/table.js';
 import { SCHEMA_VERSION, schemaFingerprint, TABLES } from '../schema/tables.js';
 import { latestFolder } from '../sync/latest.js';
 
-/** Each declared type as every reader spells it: the one mapping the files and their test share. */
-export const READER_TYPES: Readonly<Record<ColumnType, { synapse: string; powerQuery: string; spark: string }>> = {
-  string: { synapse: 'VARCHAR(8000)', powerQuery: 'type text', spark: 'STRING' },
-  int64: { synapse: 'BIGINT', powerQuery: 'Int64.Type', spark: 'BIGINT' },
-  double: { synapse: 'FLOAT', powerQuery: 'type number', spark: 'DOUBLE' },
-  boolean: { synapse: 'BIT', powerQuery: 'type logical', spark: 'BOOLEAN' },
+/**
+ * Each declared type as every reader spells it: the one mapping the files and their test share.
+ * `duckdb` is how DuckDB reads our Parquet (TIMESTAMP(isAdjustedToUTC) → WITH TIME ZONE): no
+ * analytics file uses it, the tests and the Parquet benchmark do (see duckdbType).
+ */
+export const READER_TYPES: Readonly<
+  Record<ColumnType, { synapse: string; powerQuery: string; spark: string; duckdb: string }>
+> = {
+  string: { synapse: 'VARCHAR(8000)', powerQuery: 'type text', spark: 'STRING', duckdb: 'VARCHAR' },
+  int64: { synapse: 'BIGINT', powerQuery: 'Int64.Type', spark: 'BIGINT', duckdb: 'BIGINT' },
+  double: { synapse: 'FLOAT', powerQuery: 'type number', spark: 'DOUBLE', duckdb: 'DOUBLE' },
+  boolean: { synapse: 'BIT', powerQuery: 'type logical', spark: 'BOOLEAN', duckdb: 'BOOLEAN' },
   // UTC instants with microseconds. Power Query gets them as datetime holding UTC (see the query).
-  timestamp: { synapse: 'DATETIME2(6)', powerQuery: 'type datetime', spark: 'TIMESTAMP' },
-  date: { synapse: 'DATE', powerQuery: 'type date', spark: 'DATE' },
+  timestamp: {
+    synapse: 'DATETIME2(6)',
+    powerQuery: 'type datetime',
+    spark: 'TIMESTAMP',
+    duckdb: 'TIMESTAMP WITH TIME ZONE',
+  },
+  date: { synapse: 'DATE', powerQuery: 'type date', spark: 'DATE', duckdb: 'DATE' },
 };
 
 /** Free text that can pass VARCHAR(8000)'s 8,000 UTF-8 bytes. */
@@ -37,6 +48,14 @@ export function synapseType(column: ColumnSpec): string {
   return column.type === 'string' && LONG_TEXT_COLUMNS.has(column.name)
     ? 'VARCHAR(MAX)'
     : READER_TYPES[column.type].synapse;
+}
+
+/**
+ * The DuckDB type a column reads as from our Parquet, as `DESCRIBE` names it; also what to declare
+ * for it when DuckDB reads our NDJSON (`read_json(…, columns = {…})`).
+ */
+export function duckdbType(column: ColumnSpec): string {
+  return READER_TYPES[column.type].duckdb;
 }
 
 export const SYNAPSE_DATA_SOURCE = 'referrals_lake';

@@ -18,7 +18,7 @@ import type { TableSpec } from '../../src/schema/table.js';
 import { TABLES } from '../../src/schema/tables.js';
 import { runSyncJob } from '../../src/sync/job.js';
 import { latestFolder } from '../../src/sync/latest.js';
-import { DUCKDB_TYPES, type DuckDb, openDuckDb, sqlString } from '../helpers/duckdb.js';
+import { type DuckDb, duckdbType, openDuckDb, sqlString } from '../helpers/duckdb.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const read = (path: string) => readFileSync(join(REPO, path), 'utf8');
@@ -201,7 +201,7 @@ describe('analytics columns against Parquet a real sync wrote (DuckDB)', () => {
       const [snapshot, latest] = synapseViews(read(`analytics/synapse/${table.name}.sql`));
       const glob = join(lake, ...(snapshot?.bulk ?? '').split('/'));
       const found = await duck.describe(`read_parquet(${sqlString(glob)}, hive_partitioning = true)`);
-      const declared = Object.fromEntries(table.columns.map((c) => [c.name, DUCKDB_TYPES[c.type]]));
+      const declared = Object.fromEntries(table.columns.map((c) => [c.name, duckdbType(c)]));
       expect(found).toEqual({ ...declared, snapshot_date: 'DATE', run_id: 'VARCHAR' });
       // The files' own columns in the views' order; DuckDB appends the partition columns (in its own order).
       const partitions = [...(snapshot?.partitions.keys() ?? [])];

@@ -20,17 +20,9 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api';
 import { listAll, type StorageTarget } from '../../src/lake/storage.js';
-import type { ColumnType } from '../../src/schema/table.js';
 
-/** How DuckDB reads each declared column type from our Parquet (TIMESTAMP(isAdjustedToUTC) → WITH TIME ZONE). */
-export const DUCKDB_TYPES: Readonly<Record<ColumnType, string>> = {
-  string: 'VARCHAR',
-  int64: 'BIGINT',
-  double: 'DOUBLE',
-  boolean: 'BOOLEAN',
-  timestamp: 'TIMESTAMP WITH TIME ZONE',
-  date: 'DATE',
-};
+/** How DuckDB reads a declared column from our Parquet: one mapping in src, shared with the Parquet benchmark. */
+export { duckdbType } from '../../src/analytics/render.js';
 
 export type PlainValue = null | boolean | number | string | Uint8Array | PlainValue[] | { [key: string]: PlainValue };
 export type PlainRow = Record<string, PlainValue>;

@@ -15,7 +15,7 @@ import type { Row } from '../../src/schema/table.js';
 import { TABLES } from '../../src/schema/tables.js';
 import type { RunManifest } from '../../src/sync/manifest.js';
 import { type Azurite, startAzurite } from '../helpers/azurite.js';
-import { copyToLocal, DUCKDB_TYPES, type DuckDb, openDuckDb, readNdjson, sqlString } from '../helpers/duckdb.js';
+import { copyToLocal, type DuckDb, duckdbType, openDuckDb, readNdjson, sqlString } from '../helpers/duckdb.js';
 
 const CONTAINER = 'lake';
 
@@ -104,7 +104,7 @@ describe('timer sync: sandbox → Azurite, read back by DuckDB', () => {
     for (const table of TABLES) {
       const types = await duck.describe(`read_parquet(${sqlString(`${lake}/${table.name}/*/*/*.parquet`)})`);
       for (const column of table.columns)
-        expect(types[column.name], `${table.name}.${column.name}`).toBe(DUCKDB_TYPES[column.type]);
+        expect(types[column.name], `${table.name}.${column.name}`).toBe(duckdbType(column));
     }
   });
 
@@ -116,7 +116,7 @@ describe('timer sync: sandbox → Azurite, read back by DuckDB', () => {
     for (const table of TABLES) {
       const folder = `${lake}/${table.name}/snapshot_date=${manifest.snapshotDate}/run_id=${manifest.runId}`;
       const parquet = await duck.query(`SELECT * FROM read_parquet(${sqlString(`${folder}/part-00000.parquet`)})`);
-      const columns = Object.fromEntries(table.columns.map((c) => [c.name, DUCKDB_TYPES[c.type]]));
+      const columns = Object.fromEntries(table.columns.map((c) => [c.name, duckdbType(c)]));
       const ndjson = await duck.query(`SELECT * FROM ${readNdjson(`${folder}/part-00000.ndjson`, columns)}`);
       const want = sortById(expected.rows[table.name] as Row[]);
       expect(parquet.length, table.name).toBe(want.length);
