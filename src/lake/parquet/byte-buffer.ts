@@ -19,6 +19,16 @@ function writeAscii(target: Buffer, value: string, offset: number): number {
   return value.length;
 }
 
+/**
+ * A copy in an ArrayBuffer of its own. `Buffer.from(small)` slices Node's shared 8 KiB pool, and one
+ * slice kept alive keeps its whole slab alive: the min/max statistics of every row group live until
+ * the footer is written, and as pool slices they held ~8 KiB each instead of a few bytes.
+ */
+export function ownedCopy(view: Uint8Array): Buffer {
+  const copy = new Uint8Array(view);
+  return Buffer.from(copy.buffer, 0, copy.byteLength);
+}
+
 export class ByteBuffer {
   private data: Buffer;
   length = 0;

@@ -4,7 +4,7 @@
  * arrive and handed over when the page ends; only min/max outlive the page.
  */
 import { epochDays } from '../cells.js';
-import { ByteBuffer } from './byte-buffer.js';
+import { ByteBuffer, ownedCopy } from './byte-buffer.js';
 import type { FinishedValues, PageValues, ValueEncoder } from './column-writer.js';
 import { Uint8List } from './typed-list.js';
 
@@ -66,7 +66,7 @@ export class NumberEncoder implements ValueEncoder {
   private bound(value: number): Uint8Array {
     const out = new ByteBuffer(8);
     this.write(out, value);
-    return Buffer.from(out.view());
+    return ownedCopy(out.view());
   }
 }
 

@@ -10,7 +10,7 @@
  * Statistics compare UTF-8 bytes (the order readers use, not JS's UTF-16 order) and are left out
  * for a chunk holding a value longer than 512 bytes rather than written truncated.
  */
-import { ByteBuffer } from './byte-buffer.js';
+import { ByteBuffer, ownedCopy } from './byte-buffer.js';
 import type { FinishedValues, PageValues, ValueEncoder } from './column-writer.js';
 import { writeRleHybrid } from './rle.js';
 import { Int32List } from './typed-list.js';
@@ -76,7 +76,8 @@ export class StringEncoder implements ValueEncoder {
   }
 
   finish(): FinishedValues {
-    const bounds = this.tooLongForStatistics ? {} : { min: this.min, max: this.max };
+    const { min, max } = this;
+    const bounds = this.tooLongForStatistics || !min || !max ? {} : { min: ownedCopy(min), max: ownedCopy(max) };
     let finished: FinishedValues;
     const dictionary = this.dictionary;
     if (dictionary && this.dictionaryPays(dictionary)) {
