@@ -24,6 +24,19 @@ describe('SeenIds', () => {
       if (seen.observe(id, i) !== 'same') throw new Error(`lost ${id}`);
     }
     expect(seen.observe(guid(createRandom(10)), 1)).toBe('new');
+    // 24 bytes an id at a load of at least 0.53 (plus the 64 shards' first slots): a single table
+    // doubling to 2^19 slots of 25 bytes (13 MB) would not fit.
+    expect(seen.tableBytes).toBeLessThan((200_000 * 24) / 0.53 + 64 * 16 * 24);
+  });
+
+  it('keeps the all-zero GUID (the empty-slot mark) apart from every other id', () => {
+    const seen = new SeenIds(16);
+    const zero = '00000000-0000-0000-0000-000000000000';
+    expect(seen.observe(zero, 1)).toBe('new');
+    expect(seen.observe('00000000-0000-0000-0000-000000000001', 1)).toBe('new');
+    expect(seen.observe(zero, 1)).toBe('same');
+    expect(seen.observe(zero.toUpperCase(), 2)).toBe('newer');
+    expect(seen.size).toBe(2);
   });
 
   it('handles ids that are not GUIDs', () => {
