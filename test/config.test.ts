@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/common/errors.js';
+import { PROCESS_TUNING } from '../src/common/process-tuning.js';
 import { loadPartnerCenterConfig, SETTING_NAMES, SETTINGS } from '../src/config.js';
 import { thrownBy } from './helpers/errors.js';
 
@@ -35,12 +36,13 @@ describe('config', () => {
     const sample = JSON.parse(readFileSync(new URL('../local.settings.sample.json', import.meta.url), 'utf8')) as {
       Values: Record<string, string>;
     };
-    const functionsHost = ['AzureWebJobsStorage', 'FUNCTIONS_WORKER_RUNTIME'];
+    const functionsHost = ['AzureWebJobsStorage', 'FUNCTIONS_WORKER_RUNTIME', ...Object.keys(PROCESS_TUNING)];
     expect(
       Object.keys(sample.Values)
         .filter((k) => !functionsHost.includes(k))
         .sort(),
     ).toEqual([...SETTING_NAMES].sort());
+    for (const [name, value] of Object.entries(PROCESS_TUNING)) expect(sample.Values[name], name).toBe(value);
     for (const name of SETTING_NAMES) {
       // Secrets stay empty; the Azurite shortcut carries no key.
       if (SETTINGS[name].secret)

@@ -51,6 +51,9 @@ var hostAppSettings = {
   AzureWebJobsStorage__credential: 'managedidentity'
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
+  // Process tuning for the Node worker, as src/common/process-tuning.ts measures it (a test compares).
+  NODE_OPTIONS: '--max-semi-space-size=4'
+  MALLOC_MMAP_THRESHOLD_: '131072'
 }
 
 resource site 'Microsoft.Web/sites@2024-04-01' = {

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { PROCESS_TUNING } from '../../src/common/process-tuning.js';
 import { SETTING_NAMES, SETTINGS, type SettingName } from '../../src/config.js';
 import { appSettingVars, type BicepFile, INFRA, outputs, params, REPO, readBicepFiles } from './bicep.js';
 
@@ -19,6 +20,9 @@ const HOST_SETTINGS: Readonly<Record<string, string>> = {
   // Telemetry; the connection string carries no credential once local auth is off.
   APPLICATIONINSIGHTS_CONNECTION_STRING: 'where telemetry goes',
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "'Authorization=AAD': send telemetry with the identity",
+  // Read by node and glibc when the host starts the Node worker (src/common/process-tuning.ts).
+  NODE_OPTIONS: 'V8 young generation size for the worker',
+  MALLOC_MMAP_THRESHOLD_: "glibc's fixed mmap threshold for the worker",
 };
 
 /** Settings the code reads that the Function App must NOT have, and why. */
@@ -97,6 +101,10 @@ describe('infra: Function App settings', () => {
       expect(SETTING_NAMES as string[]).not.toContain(name);
       expect(settings.has(name), `${name} (host)`).toBe(true);
     }
+  });
+
+  it('tunes the Node worker exactly as the benchmark measured it', () => {
+    for (const [name, value] of Object.entries(PROCESS_TUNING)) expect(settings.get(name), name).toBe(`'${value}'`);
   });
 
   it('fails when a setting is added that nothing reads, or one the code reads is dropped', () => {
