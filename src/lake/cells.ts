@@ -28,12 +28,27 @@ export type CellCheck = (cell: unknown) => string | undefined;
 export function cellCheckFor(column: ColumnSpec): CellCheck {
   const check = TYPE_CHECKS[column.type];
   const nullable = column.nullable;
-  return (cell) => {
+  const full: CellCheck = (cell) => {
     if (cell === null) return nullable ? undefined : 'is null but the column is not nullable';
     if (cell === undefined) return 'is missing (a row must give every column, null for none)';
     const reason = check(cell);
     return reason && `${reason}, got ${preview(cell)}`;
   };
+  // A good cell passes one test in a function of its type's own. With one shared closure calling
+  // `check`, that call site saw every type (megamorphic): ~10% of the Parquet writer's CPU.
+  switch (column.type) {
+    case 'string':
+      return (cell) => (typeof cell === 'string' ? undefined : full(cell));
+    case 'int64':
+    case 'timestamp':
+      return (cell) => (Number.isSafeInteger(cell) ? undefined : full(cell));
+    case 'double':
+      return (cell) => (typeof cell === 'number' && Number.isFinite(cell) ? undefined : full(cell));
+    case 'boolean':
+      return (cell) => (typeof cell === 'boolean' ? undefined : full(cell));
+    case 'date':
+      return full;
+  }
 }
 
 const TYPE_CHECKS: Record<ColumnType, (cell: unknown) => string | undefined> = {

@@ -9,7 +9,7 @@
  * (`rowGroupRows`, or `rowGroupBytes` held) its column chunks go to the sink one after another and
  * are dropped. Memory is one row group, whatever the file size.
  */
-import type { ColumnSpec, Row, TableSpec } from '../schema/table.js';
+import type { Cell, ColumnSpec, Row, TableSpec } from '../schema/table.js';
 import { type CellCheck, cellCheckFor, InvalidCellError } from './cells.js';
 import { DigestingSink } from './digesting-sink.js';
 import { ColumnWriter, type ValueEncoder } from './parquet/column-writer.js';
@@ -77,6 +77,8 @@ class ParquetTableWriter implements TableFileWriter {
   private readonly columns: readonly ColumnWriter[];
   private readonly checks: readonly CellCheck[];
   private readonly names: readonly string[];
+  /** The row being written, in column order (reused). */
+  private readonly cells: Cell[];
   private readonly rowGroups: RowGroupMeta[] = [];
   private rows = 0;
   private groupRows = 0;
@@ -90,18 +92,22 @@ class ParquetTableWriter implements TableFileWriter {
     this.columns = spec.columns.map(columnWriterFor);
     this.checks = spec.columns.map(cellCheckFor);
     this.names = spec.columns.map((column) => column.name);
+    this.cells = spec.columns.map(() => null);
   }
 
   async write(row: Row): Promise<void> {
     this.assertOpen();
     // Check the whole row before appending any cell, so a bad row leaves the columns aligned.
-    const { columns, checks, names } = this;
+    // Each cell is read once: a lookup by a column name that changes every time is the slow kind.
+    const { columns, checks, names, cells } = this;
     for (let i = 0; i < names.length; i++) {
       const name = names[i] as string;
-      const problem = (checks[i] as CellCheck)(row[name]);
+      const cell = row[name];
+      const problem = (checks[i] as CellCheck)(cell);
       if (problem) throw new InvalidCellError(this.spec.name, name, this.rows + 1, problem);
+      cells[i] = cell ?? null;
     }
-    for (let i = 0; i < names.length; i++) (columns[i] as ColumnWriter).append(row[names[i] as string] ?? null);
+    for (let i = 0; i < names.length; i++) (columns[i] as ColumnWriter).append(cells[i] as Cell);
     this.rows++;
     this.groupRows++;
     if (this.groupIsFull()) await this.guard(() => this.flushRowGroup());
