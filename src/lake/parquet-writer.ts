@@ -153,6 +153,7 @@ class ParquetTableWriter implements TableFileWriter {
         numValues: chunk.numValues,
         uncompressedSize: chunk.uncompressedSize,
         compressedSize: chunk.compressedSize,
+        codec: chunk.codec,
         dataPageOffset: start + chunk.dictionaryPageBytes,
         dictionaryPageOffset: chunk.dictionaryPageBytes > 0 ? start : undefined,
         statistics: { nullCount: chunk.nullCount, min: chunk.min, max: chunk.max },

@@ -16,6 +16,7 @@ import { createNdjsonWriter } from '../../src/lake/ndjson-writer.js';
 import { createParquetWriter } from '../../src/lake/parquet-writer.js';
 import { RawNdjsonGzipWriter } from '../../src/lake/raw-ndjson-writer.js';
 import type { WriteSink, WrittenFile } from '../../src/lake/storage.js';
+import { createRandom, guid } from '../../src/sandbox/random.js';
 import type { Row, TableSpec } from '../../src/schema/table.js';
 import { type DuckDb, openDuckDb, readNdjson, readParquet, sqlString } from '../helpers/duckdb.js';
 import { EDGE_ROWS, EDGE_TABLE, EXPECTED_DUCKDB_TYPES, manyRows, ONE_MB_TEXT, SAMPLE_MICROS } from './fixtures.js';
@@ -170,6 +171,34 @@ describe('Parquet writer', () => {
     expect(Number(groups?.n)).toBeGreaterThan(3);
     expect(Number(groups?.largest)).toBeLessThan(30_000);
     expect(await readBack(readParquet(local('bounded/part-00000.parquet')))).toEqual(rows);
+  });
+
+  it('stores a column Snappy hardly shrinks UNCOMPRESSED, tries Snappy again every fourth row group', async () => {
+    const spec: TableSpec = {
+      name: 'codecs',
+      doc: 'One column that does not compress, one that does.',
+      columns: [
+        { name: 'id', type: 'string', nullable: false, source: 'id', doc: 'Random GUIDs.' },
+        { name: 'status', type: 'string', nullable: false, source: 'status', doc: 'Five values.' },
+      ],
+    };
+    const random = createRandom(4);
+    const rows: Row[] = Array.from({ length: 7 * 3_000 }, (_, i) => ({
+      id: guid(random),
+      status: ['Active', 'Closed', 'New', 'Won', 'Lost'][i % 5] ?? null,
+    }));
+    await writeParquet('codecs/part-00000.parquet', rows, spec, 3_000);
+    const chunks = await db.query(
+      `SELECT path_in_schema AS name, list(compression ORDER BY row_group_id) AS codecs FROM parquet_metadata(${sqlString(local('codecs/part-00000.parquet'))}) GROUP BY 1 ORDER BY 1`,
+    );
+    const S = 'SNAPPY';
+    const U = 'UNCOMPRESSED';
+    expect(chunks.map((c) => [c.name, String(c.codecs)])).toEqual([
+      ['id', String([S, U, U, U, U, S, U])],
+      ['status', String([S, S, S, S, S, S, S])],
+    ]);
+    const byId = [...rows].sort((a, b) => (String(a.id) < String(b.id) ? -1 : 1));
+    expect(await readBack(readParquet(local('codecs/part-00000.parquet')))).toEqual(byId);
   });
 
   it('agrees with DuckDB reading the NDJSON of a wide, realistic table', async () => {

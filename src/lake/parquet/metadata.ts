@@ -36,7 +36,9 @@ const ENCODING: Record<Encoding, number> = { PLAIN: 0, PLAIN_DICTIONARY: 2, RLE:
 const CONVERTED = { UTF8: 0, DATE: 6, TIMESTAMP_MICROS: 10 } as const;
 const REQUIRED = 0;
 const OPTIONAL = 1;
-const SNAPPY = 1;
+/** Per column chunk (column-writer.ts decides). */
+export type Codec = 'SNAPPY' | 'UNCOMPRESSED';
+const CODEC: Record<Codec, number> = { UNCOMPRESSED: 0, SNAPPY: 1 };
 const PAGE_TYPE = { DATA_PAGE: 0, DICTIONARY_PAGE: 2 } as const;
 /** Readers key some workarounds on created_by; the "<app> version <v>" shape is the conventional one. */
 const CREATED_BY = 'referrals-lake version 0.1.0';
@@ -64,6 +66,7 @@ export interface ColumnChunkMeta {
   readonly numValues: number;
   readonly uncompressedSize: number;
   readonly compressedSize: number;
+  readonly codec: Codec;
   readonly dataPageOffset: number;
   readonly dictionaryPageOffset?: number;
   readonly statistics: Statistics;
@@ -189,7 +192,7 @@ function columnChunk(chunk: ColumnChunkMeta): ThriftStruct {
           ),
         ],
         [3, list('binary', [text(chunk.column.name)])],
-        [4, i32(SNAPPY)],
+        [4, i32(CODEC[chunk.codec])],
         [5, i64(chunk.numValues)],
         [6, i64(chunk.uncompressedSize)],
         [7, i64(chunk.compressedSize)],
