@@ -2,7 +2,7 @@
  * Wraps a storage sink to count and hash what goes through it, so every writer reports the same
  * `bytes` and `sha256` for exactly the stored bytes.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { WriteSink } from './storage.js';
 
 export interface Digest {
@@ -11,10 +11,13 @@ export interface Digest {
 }
 
 export class DigestingSink {
-  private readonly hash = createHash('sha256');
+  /** Undefined when the sink hashes the same bytes itself and reports the digest at close. */
+  private readonly hash: Hash | undefined;
   private count = 0;
 
-  constructor(private readonly sink: WriteSink) {}
+  constructor(private readonly sink: WriteSink) {
+    this.hash = sink.computesSha256 ? undefined : createHash('sha256');
+  }
 
   /** Bytes accepted so far: the offset the next chunk starts at. */
   get offset(): number {
@@ -23,14 +26,16 @@ export class DigestingSink {
 
   async write(chunk: Uint8Array): Promise<void> {
     if (chunk.length === 0) return;
-    this.hash.update(chunk);
+    this.hash?.update(chunk);
     this.count += chunk.length;
     await this.sink.write(chunk);
   }
 
   async close(): Promise<Digest> {
-    await this.sink.close();
-    return { bytes: this.count, sha256: this.hash.digest('hex') };
+    const written = await this.sink.close();
+    const sha256 = this.hash ? this.hash.digest('hex') : written.sha256;
+    if (sha256 === undefined) throw new Error('the storage sink promised a SHA-256 and reported none');
+    return { bytes: this.count, sha256 };
   }
 
   abort(): Promise<void> {

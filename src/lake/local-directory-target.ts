@@ -181,6 +181,7 @@ export class LocalDirectoryTarget implements StorageTarget {
 }
 
 class LocalWriteSink implements WriteSink {
+  readonly computesSha256 = true;
   private readonly hash = createHash('sha256');
   private bytes = 0;
   private finished = false;
@@ -215,7 +216,8 @@ class LocalWriteSink implements WriteSink {
       await this.discard();
       throw this.fail('close', error);
     }
-    return { bytes: this.bytes, etag: `"${this.hash.digest('hex').slice(0, 32)}"` };
+    const sha256 = this.hash.digest('hex');
+    return { bytes: this.bytes, etag: `"${sha256.slice(0, 32)}"`, sha256 };
   }
 
   async abort(): Promise<void> {

@@ -26,6 +26,8 @@ export interface FileContent {
 export interface WrittenFile {
   readonly bytes: number;
   readonly etag: string;
+  /** Hex SHA-256 of the bytes written, from a sink that `computesSha256`. */
+  readonly sha256?: string;
 }
 
 /**
@@ -34,6 +36,11 @@ export interface WrittenFile {
  * aborted write leaves nothing behind.
  */
 export interface WriteSink {
+  /**
+   * True when the store hashes what it writes anyway (a local folder: its ETag is the SHA-256) and
+   * `close()` reports it as `sha256`, so DigestingSink need not hash every byte a second time.
+   */
+  readonly computesSha256?: boolean;
   /**
    * Resolves when the chunk is accepted; awaiting it is the backpressure that bounds memory. The
    * sink may hold on to the chunk until it is uploaded: do not modify it afterwards.

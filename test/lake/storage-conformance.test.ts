@@ -80,6 +80,9 @@ describe.each(harnesses)('$name', (harness) => {
     expect(sha256(back?.body ?? Buffer.alloc(0))).toBe(sha256(payload));
     expect(back?.etag).toBe(written.etag);
     expect(back?.contentType).toBe('application/vnd.apache.parquet');
+    // A sink that says it hashes must report exactly the stored bytes' digest (DigestingSink trusts it).
+    if (sink.computesSha256) expect(written.sha256).toBe(sha256(payload));
+    else expect(written.sha256).toBeUndefined();
   });
 
   it('streams a file back in chunks, and nothing for a missing one', async () => {
