@@ -85,8 +85,8 @@ function renderDoc(targets: string, sections: readonly string[]): string {
     `Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores (${cpu}), ` +
       `${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}. Everything runs on 127.0.0.1 against the sandbox.`,
     'Reproduce with `npm ci && npm run bench` (full) or `npm run bench -- --quick` (small sizes, not written here).',
-    'Every job runs in a process of its own; `BENCH_WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR"` profiles them.',
-    `Jobs start with the Function App's process tuning (${Object.entries(PROCESS_TUNING)
+    'The sync, fetch and HTTP jobs each run in a process of its own; `BENCH_WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR"` profiles them.',
+    `The sync and fetch jobs start with the Function App's process tuning (${Object.entries(PROCESS_TUNING)
       .map(([name, value]) => `\`${name}=${value}\``)
       .join(', ')}; src/common/process-tuning.ts).`,
     '',

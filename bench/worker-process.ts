@@ -13,7 +13,7 @@ export async function runWorker<T>(name: string, env: Record<string, string>): P
   const script = new URL(`./workers/${name}.js`, import.meta.url).pathname;
   const nodeArgs = process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const child = spawn(process.execPath, [...nodeArgs, script], {
-    env: { ...process.env, ...PROCESS_TUNING, ...env },
+    env: { ...process.env, ...PROCESS_TUNING, ...env, NODE_OPTIONS: nodeOptions(env) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let stdout = '';
@@ -24,4 +24,9 @@ export async function runWorker<T>(name: string, env: Record<string, string>): P
   if (code !== 0) throw new Error(`bench worker ${name} exited ${code}`);
   const last = stdout.trim().split('\n').at(-1) ?? '';
   return JSON.parse(last) as T;
+}
+
+/** The tuning's NODE_OPTIONS after the developer's own, if any (later flags win in node). */
+function nodeOptions(env: Record<string, string>): string {
+  return [process.env.NODE_OPTIONS, PROCESS_TUNING.NODE_OPTIONS, env.NODE_OPTIONS].filter(Boolean).join(' ');
 }

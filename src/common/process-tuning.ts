@@ -3,12 +3,15 @@
  * settings in infra/, local.settings.sample.json, the benchmark's workers): neither takes effect
  * from inside a running process. Measured on a sync into Azurite (docs/performance.md):
  *
- * - `--max-semi-space-size=4`: V8's young generation defaults to 16 MiB semi-spaces, and a sync
- *   allocates fast enough to keep them full; 4 MiB took 30 MB off peak RSS at no cost in time.
+ * - `--max-semi-space-size=4`: V8 sizes the young generation from the memory it sees: 16 MiB
+ *   semi-spaces here (24 GiB) and on a 2 GB instance, about 1 MiB on a 512 MB one (where this flag
+ *   would raise it: drop it there). A sync keeps them full; 4 MiB took 40 MB off a 100k sync's peak.
  * - `MALLOC_MMAP_THRESHOLD_`: glibc raises its mmap threshold each time a large block is freed, after
  *   which the 1 MiB write chunks come from the heap and fragment it (RSS kept creeping while the JS
  *   heap and buffers stayed flat). A fixed threshold keeps large buffers in mmap, returned on free.
  *   Read only by glibc (Linux, as on Flex Consumption); elsewhere it is a harmless variable.
+ *
+ * Together they cost ~10–15% more sync time for ~60 MB less peak RSS (docs/performance.md).
  */
 export const PROCESS_TUNING: Readonly<Record<string, string>> = {
   NODE_OPTIONS: '--max-semi-space-size=4',

@@ -33,8 +33,14 @@ export class DigestingSink {
 
   async close(): Promise<Digest> {
     const written = await this.sink.close();
-    const sha256 = this.hash ? this.hash.digest('hex') : written.sha256;
-    if (sha256 === undefined) throw new Error('the storage sink promised a SHA-256 and reported none');
+    if (this.hash) return { bytes: this.count, sha256: this.hash.digest('hex') };
+    const { sha256 } = written;
+    // Trusted only for exactly the bytes that went through here.
+    if (sha256 === undefined || written.bytes !== this.count) {
+      throw new Error(
+        `the storage sink reported ${written.bytes} bytes and ${sha256 ? 'a' : 'no'} SHA-256 for ${this.count} written`,
+      );
+    }
     return { bytes: this.count, sha256 };
   }
 

@@ -1,6 +1,6 @@
 /**
  * A table as Parquet, written by our own flat-schema writer (src/lake/parquet/): Data Page V1,
- * SNAPPY, dictionary pages for repetitive strings, statistics, and logical types readers agree on
+ * SNAPPY (per column chunk), dictionary pages for repetitive strings, statistics, and logical types readers agree on
  * (timestamps as TIMESTAMP(isAdjustedToUTC=true, MICROS)). docs/parquet-writer.md explains why not
  * parquetjs-lite or hyparquet-writer, with measurements.
  *

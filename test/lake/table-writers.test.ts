@@ -173,7 +173,7 @@ describe('Parquet writer', () => {
     expect(await readBack(readParquet(local('bounded/part-00000.parquet')))).toEqual(rows);
   });
 
-  it('stores a column Snappy hardly shrinks UNCOMPRESSED, tries Snappy again every fourth row group', async () => {
+  it('stores a column Snappy hardly shrinks UNCOMPRESSED, tries Snappy again after four such row groups', async () => {
     const spec: TableSpec = {
       name: 'codecs',
       doc: 'One column that does not compress, one that does.',

@@ -8,7 +8,7 @@
  * body SNAPPY-compressed. V1 rather than V2 because every reader reads V1 (V2 support in Synapse
  * serverless and Power BI is not confirmed). The codec is a column chunk's: a column whose last
  * chunk shrank by less than a fifth (random ids, timestamps, bit-packed indices) stores the next
- * ones UNCOMPRESSED, trying Snappy again every fourth row group. Those pages took ~40% of the
+ * ones UNCOMPRESSED, trying Snappy again after four such row groups. Those pages took ~40% of the
  * Snappy time for ~25% of the bytes, and saved little.
  *
  * Values are held by a ValueEncoder per type (fixed-columns.ts, string-column.ts). One ColumnWriter
@@ -27,8 +27,8 @@ const PAGE_BYTES = 256 * 1024;
 const PAGE_ROWS = 20_000;
 /** Compressed over uncompressed above which a column's next chunks skip Snappy. */
 const POOR_RATIO = 0.8;
-/** Row groups between two tries of Snappy on a column that compressed poorly. */
-const RETRY_EVERY = 4;
+/** UNCOMPRESSED row groups before Snappy is tried again on a column that compressed poorly. */
+const PLAIN_CHUNKS_BEFORE_RETRY = 4;
 /**
  * One page body is assembled at a time (synchronously, then compressed out of it), so every column
  * of every writer shares this scratch instead of each keeping a page-sized buffer alive.
@@ -162,7 +162,7 @@ export class ColumnWriter {
       const poor = this.compressedSize > POOR_RATIO * this.uncompressedSize;
       this.codec = poor ? 'UNCOMPRESSED' : 'SNAPPY';
       this.plainChunks = 0;
-    } else if (++this.plainChunks >= RETRY_EVERY) {
+    } else if (++this.plainChunks >= PLAIN_CHUNKS_BEFORE_RETRY) {
       this.codec = 'SNAPPY';
     }
   }

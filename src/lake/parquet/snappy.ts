@@ -1,5 +1,5 @@
 /**
- * Snappy, the codec of every Parquet page we write, from the `snappyjs` package. It returns an
+ * Snappy, the codec of our Parquet pages (except a column it hardly shrinks: column-writer.ts), from the `snappyjs` package. It returns an
  * exactly-sized copy (`slice`), which matters: a page is held until its row group is written.
  */
 import SnappyJS from 'snappyjs';
