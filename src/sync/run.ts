@@ -6,6 +6,7 @@
  */
 
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { type Logger, silentLogger } from '../common/log.js';
 import { canonicalTimestamp } from '../common/time.js';
 import { newRunId, snapshotDateOf } from '../lake/layout.js';
@@ -86,7 +87,12 @@ async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: 
   const previous = await readWatermark(target);
   const plan = await makePlan(deps, options, previous?.watermark.updatedDateTime, ctx.logger);
   timings.lap('plan');
-  ctx.logger.info('sync started', { mode: plan.mode, query: plan.description, ranges: plan.queries.length });
+  ctx.logger.info('sync started', {
+    mode: plan.mode,
+    query: plan.description,
+    ranges: plan.queries.length,
+    ...processTuningSeen(),
+  });
   const snapshotDate = snapshotDateOf(ctx.started);
   const lineage = { runId: ctx.runId, extractedAtMicros: ctx.started.getTime() * 1000 };
   const files = options.dryRun ? undefined : await RunFiles.open({ target, snapshotDate, lineage });
@@ -301,5 +307,17 @@ function summarize(
     files,
     latest,
     watermark,
+  };
+}
+
+/**
+ * Whether the process tuning (src/common/process-tuning.ts) reached this process: the young
+ * generation's size and glibc's setting, so the first deployment's log shows if the host applied them.
+ */
+function processTuningSeen(): { youngGenerationMiB: number; mallocMmapThreshold: string | undefined } {
+  const young = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space');
+  return {
+    youngGenerationMiB: Math.round((young?.space_size ?? 0) / 2 ** 20),
+    mallocMmapThreshold: process.env.MALLOC_MMAP_THRESHOLD_,
   };
 }

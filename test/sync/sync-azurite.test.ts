@@ -26,14 +26,18 @@ let work: string;
 let target: BlobStorageTarget;
 const savedEnv = { ...process.env };
 
+/** The last timer run's log lines, parsed. */
+let timerLog: Record<string, unknown>[] = [];
+
 async function runTimer(): Promise<RunManifest> {
   const { syncTimerHandler } = await import('../../src/functions/sync-timer.js');
   const context = new InvocationContext({ functionName: 'syncReferrals', invocationId: 'test' });
   const lines: string[] = [];
   context.info = (...args: unknown[]) => lines.push(String(args[0]));
   await syncTimerHandler({ isPastDue: false } as Timer, context);
-  const summary = lines.map((l) => JSON.parse(l)).find((l) => l.message === 'run summary');
-  return summary.summary as RunManifest;
+  timerLog = lines.map((l) => JSON.parse(l));
+  const summary = timerLog.find((l) => l.message === 'run summary');
+  return summary?.summary as RunManifest;
 }
 
 /** Downloads the lake and returns the local folder DuckDB reads. */
@@ -82,6 +86,12 @@ describe('timer sync: sandbox → Azurite, read back by DuckDB', () => {
     manifest = await runTimer();
     lake = await downloadLake('full');
   }, 180_000);
+
+  it('logs whether the process tuning reached the worker (young generation size, glibc setting)', () => {
+    const started = timerLog.find((l) => l.message === 'sync started');
+    expect(Number(started?.youngGenerationMiB)).toBeGreaterThan(0);
+    expect(started?.mallocMmapThreshold).toBe(process.env.MALLOC_MMAP_THRESHOLD_);
+  });
 
   it('publishes a manifest last, naming every file it wrote', async () => {
     expect(manifest.status).toBe('succeeded');
