@@ -13,7 +13,22 @@
  *
  * Together they cost ~10–15% more sync time for ~60 MB less peak RSS (docs/performance.md).
  */
+import { getHeapSpaceStatistics } from 'node:v8';
+
 export const PROCESS_TUNING: Readonly<Record<string, string>> = {
   NODE_OPTIONS: '--max-semi-space-size=4',
   MALLOC_MMAP_THRESHOLD_: '131072',
 };
+
+/**
+ * Whether the tuning reached this process, for the sync's first log line: the young generation's
+ * size (8 MiB with `--max-semi-space-size=4`) and glibc's setting, so a deployment shows whether
+ * its host applied them.
+ */
+export function processTuningInEffect(): { youngGenerationMiB: number; mallocMmapThreshold: string | undefined } {
+  const young = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space');
+  return {
+    youngGenerationMiB: Math.round((young?.space_size ?? 0) / 2 ** 20),
+    mallocMmapThreshold: process.env.MALLOC_MMAP_THRESHOLD_,
+  };
+}

@@ -6,8 +6,8 @@
  */
 
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { getHeapSpaceStatistics } from 'node:v8';
 import { type Logger, silentLogger } from '../common/log.js';
+import { processTuningInEffect } from '../common/process-tuning.js';
 import { canonicalTimestamp } from '../common/time.js';
 import { newRunId, snapshotDateOf } from '../lake/layout.js';
 import { RunLease } from '../lake/lease.js';
@@ -91,7 +91,7 @@ async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: 
     mode: plan.mode,
     query: plan.description,
     ranges: plan.queries.length,
-    ...processTuningSeen(),
+    ...processTuningInEffect(),
   });
   const snapshotDate = snapshotDateOf(ctx.started);
   const lineage = { runId: ctx.runId, extractedAtMicros: ctx.started.getTime() * 1000 };
@@ -307,17 +307,5 @@ function summarize(
     files,
     latest,
     watermark,
-  };
-}
-
-/**
- * Whether the process tuning (src/common/process-tuning.ts) reached this process: the young
- * generation's size and glibc's setting, so the first deployment's log shows if the host applied them.
- */
-function processTuningSeen(): { youngGenerationMiB: number; mallocMmapThreshold: string | undefined } {
-  const young = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space');
-  return {
-    youngGenerationMiB: Math.round((young?.space_size ?? 0) / 2 ** 20),
-    mallocMmapThreshold: process.env.MALLOC_MMAP_THRESHOLD_,
   };
 }

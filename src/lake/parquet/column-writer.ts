@@ -16,7 +16,7 @@
  * measured several times slower.
  */
 import type { Cell, ColumnSpec } from '../../schema/table.js';
-import { ByteBuffer } from './byte-buffer.js';
+import { ByteBuffer, ownedCopy } from './byte-buffer.js';
 import { type Codec, dataPageHeader, dictionaryPageHeader, type Encoding } from './metadata.js';
 import { writeRleHybrid } from './rle.js';
 import { snappyCompress } from './snappy.js';
@@ -193,7 +193,7 @@ export class ColumnWriter {
 
   private addPage(header: (uncompressed: number, compressed: number) => Buffer, body: Uint8Array): number {
     // A copy either way: `body` may be the shared scratch page.
-    const compressed = this.codec === 'SNAPPY' ? snappyCompress(body) : Buffer.from(body);
+    const compressed = this.codec === 'SNAPPY' ? snappyCompress(body) : ownedCopy(body);
     const head = header(body.length, compressed.length);
     this.buffers.push(head, compressed);
     this.uncompressedSize += head.length + body.length;

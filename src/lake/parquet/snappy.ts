@@ -1,6 +1,7 @@
 /**
- * Snappy, the codec of our Parquet pages (except a column it hardly shrinks: column-writer.ts), from the `snappyjs` package. It returns an
- * exactly-sized copy (`slice`), which matters: a page is held until its row group is written.
+ * Snappy from the `snappyjs` package: the codec of our Parquet pages, except in a column it hardly
+ * shrinks (column-writer.ts). It returns an exactly-sized copy (`slice`), which matters: a page is
+ * held until its row group is written.
  */
 import SnappyJS from 'snappyjs';
 
