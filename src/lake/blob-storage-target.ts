@@ -4,13 +4,11 @@
  * conditions behave as on flat accounts), so there is no separate DFS client; a `.dfs.` account URL
  * is mapped to its `.blob.` twin. Azurite is reached with its connection string.
  *
- * Data files are streamed as staged blocks and committed at close (`uploadStream`), so memory stays
- * at a few blocks whatever the file size and nothing is visible before the commit. Small state files
+ * Data files are streamed as staged blocks and committed at close (blob-write-sink.ts), so memory
+ * stays at a few blocks whatever the file size and nothing is visible before the commit. Small state files
  * use single Put Blob calls with conditions: `If-None-Match: *` (409 when the blob exists) and
  * `If-Match: <etag>` (412 when it changed).
  */
-import { once } from 'node:events';
-import { PassThrough } from 'node:stream';
 import type { TokenCredential } from '@azure/identity';
 import {
   BlobServiceClient,
@@ -20,6 +18,7 @@ import {
 } from '@azure/storage-blob';
 import { StorageError } from '../common/errors.js';
 import { registerSecret, safeUrl } from '../common/redact.js';
+import { BlobWriteSink, BlockBudget } from './blob-write-sink.js';
 import { contentTypeFor } from './content-type.js';
 import {
   type CopiedFile,
@@ -31,7 +30,6 @@ import {
   streamCopy,
   type WriteOptions,
   type WriteSink,
-  type WrittenFile,
 } from './storage.js';
 import { codeOf, guardStream, statusOf, storageError } from './storage-errors.js';
 import { assertKey, assertListPrefix, joinKey, normalizeRootPrefix } from './storage-keys.js';
@@ -41,12 +39,12 @@ interface CommonBlobOptions {
   /** Folder inside the container that holds the lake (LAKE_PREFIX); '' or absent for the root. */
   readonly prefix?: string;
   /**
-   * Block size for streamed uploads; also the unit of memory per in-flight block. Default 1 MiB: a
-   * run writes ~20 files at once, and at 4 MiB × 4 blocks each the upload buffers alone took
-   * ~80 MB more peak RSS (docs/benchmarks.md). 50,000 blocks of 1 MiB still allow 48 GiB a file.
+   * Block size for streamed uploads; each open file fills one, so it is the unit of memory per file.
+   * Default 1 MiB: a run writes ~20 files at once (docs/performance.md). 50,000 blocks of 1 MiB
+   * still allow 48 GiB a file.
    */
   readonly blockSize?: number;
-  /** Blocks uploaded in parallel per file. Default 2 (files upload side by side, too). */
+  /** Blocks uploaded in parallel, across every file of the target. Default 8. */
   readonly concurrency?: number;
 }
 
@@ -63,20 +61,18 @@ export type BlobStorageOptions =
     });
 
 const DEFAULT_BLOCK_SIZE = 1024 * 1024;
-const DEFAULT_CONCURRENCY = 2;
+const DEFAULT_CONCURRENCY = 8;
 
 export class BlobStorageTarget implements StorageTarget {
   private readonly container: ContainerClient;
   private readonly root: string;
-  private readonly blockSize: number;
-  private readonly concurrency: number;
+  private readonly blocks: BlockBudget;
   private containerReady: Promise<void> | undefined;
 
   constructor(options: BlobStorageOptions) {
     this.container = serviceClientFor(options).getContainerClient(options.container);
     this.root = normalizeRootPrefix(options.prefix);
-    this.blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
-    this.concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+    this.blocks = new BlockBudget(options.blockSize ?? DEFAULT_BLOCK_SIZE, options.concurrency ?? DEFAULT_CONCURRENCY);
   }
 
   describe(): string {
@@ -89,8 +85,7 @@ export class BlobStorageTarget implements StorageTarget {
     return this.guard('write', path, async () => {
       await this.ensureContainer();
       return new BlobWriteSink(blob, {
-        blockSize: this.blockSize,
-        concurrency: this.concurrency,
+        budget: this.blocks,
         contentType: options?.contentType ?? contentTypeFor(path),
         fail: (operation, error) => storageError(operation, path, this.describe(), error),
       });
@@ -231,72 +226,6 @@ export class BlobStorageTarget implements StorageTarget {
       if (error instanceof StorageError) throw error;
       throw storageError(operation, path, this.describe(), error);
     }
-  }
-}
-
-interface SinkSettings {
-  readonly blockSize: number;
-  readonly concurrency: number;
-  readonly contentType: string;
-  readonly fail: (operation: string, error: unknown) => Error;
-}
-
-/**
- * Chunks go through a PassThrough into `uploadStream`, which stages blocks as they fill and commits
- * the block list when the stream ends. Aborting destroys the stream and cancels in-flight blocks:
- * uncommitted blocks are never visible and the service drops them (after a week at most).
- */
-class BlobWriteSink implements WriteSink {
-  private readonly stream: PassThrough;
-  private readonly controller = new AbortController();
-  private readonly upload: Promise<{ etag?: string }>;
-  /** Rejects when the upload fails; never resolves otherwise. Raced against `drain` so a write cannot hang. */
-  private readonly failed: Promise<never>;
-  private bytes = 0;
-  private finished = false;
-
-  constructor(
-    blob: BlockBlobClient,
-    private readonly settings: SinkSettings,
-  ) {
-    this.stream = new PassThrough({ highWaterMark: settings.blockSize });
-    this.upload = blob.uploadStream(this.stream, settings.blockSize, settings.concurrency, {
-      blobHTTPHeaders: { blobContentType: settings.contentType },
-      abortSignal: this.controller.signal,
-    });
-    this.failed = this.upload.then(
-      () => new Promise<never>(() => undefined),
-      (error: unknown) => {
-        throw settings.fail('write', error);
-      },
-    );
-    this.failed.catch(() => undefined); // observed by write/close; avoid an unhandled rejection meanwhile
-  }
-
-  async write(chunk: Uint8Array): Promise<void> {
-    if (this.finished) throw this.settings.fail('write', new Error('the file is already closed or aborted'));
-    this.bytes += chunk.length;
-    if (!this.stream.write(chunk)) await Promise.race([once(this.stream, 'drain'), this.failed]);
-  }
-
-  async close(): Promise<WrittenFile> {
-    if (this.finished) throw this.settings.fail('close', new Error('the file is already closed or aborted'));
-    this.finished = true;
-    this.stream.end();
-    try {
-      const response = await this.upload;
-      return { bytes: this.bytes, etag: response.etag ?? '' };
-    } catch (error) {
-      throw this.settings.fail('close', error);
-    }
-  }
-
-  async abort(): Promise<void> {
-    if (this.finished) return;
-    this.finished = true;
-    this.controller.abort();
-    this.stream.destroy(new Error('write aborted'));
-    await this.upload.catch(() => undefined);
   }
 }
 

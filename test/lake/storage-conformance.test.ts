@@ -321,6 +321,53 @@ describe('BlobStorageTarget specifics', () => {
     await sink.abort();
     expect(await listAll(target, '')).toEqual([]);
   });
+
+  it('writes files side by side through one shared budget of blocks, each whole and in order', async () => {
+    const target = new BlobStorageTarget({
+      connectionString: server.connectionString,
+      container: 'side-by-side',
+      blockSize: 64 * 1024,
+      concurrency: 2,
+    });
+    const paths = ['a', 'b', 'c', 'd', 'e'].map((name) => `t/${name}/part-00000.parquet`);
+    const sinks = await Promise.all(paths.map((path) => target.openWrite(path)));
+    const written = paths.map((): Buffer[] => []);
+    for (let round = 0; round < 12; round++) {
+      await Promise.all(
+        sinks.map(async (sink, i) => {
+          // Chunk sizes below, at and above the block size, so blocks are cut across chunks.
+          const chunk = randomBytes([1, 5_000, 64 * 1024, 150_000][(round + i) % 4] ?? 1);
+          written[i]?.push(chunk);
+          await sink.write(chunk);
+        }),
+      );
+    }
+    const closed = await Promise.all(sinks.map((sink) => sink.close()));
+    for (const [i, path] of paths.entries()) {
+      const expected = Buffer.concat(written[i] ?? []);
+      expect(closed[i]?.bytes).toBe(expected.length);
+      expect(sha256((await target.read(path))?.body ?? Buffer.alloc(0))).toBe(sha256(expected));
+    }
+  });
+
+  it('fails the file with a StorageError when a block cannot be staged, and commits nothing', async () => {
+    const { BlobServiceClient } = await import('@azure/storage-blob');
+    const target = new BlobStorageTarget({
+      connectionString: server.connectionString,
+      container: 'vanishing',
+      blockSize: 64 * 1024,
+    });
+    const sink = await target.openWrite('t/part-00000.parquet');
+    await sink.write(randomBytes(100 * 1024));
+    await BlobServiceClient.fromConnectionString(server.connectionString).getContainerClient('vanishing').delete();
+    const failure = await (async () => {
+      for (let i = 0; i < 20; i++) await sink.write(randomBytes(64 * 1024));
+      await sink.close();
+    })().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(StorageError);
+    expect((failure as StorageError).details).toMatchObject({ path: 't/part-00000.parquet', status: 404 });
+    await sink.abort();
+  });
 });
 
 describe('LocalDirectoryTarget specifics', () => {
