@@ -3,22 +3,31 @@
  * write per chunk, not per line) and optionally through one gzip stream. A single gzip member, not one per
  * chunk: concatenated members are valid gzip but not every reader (older Hadoop codecs) reads past
  * the first.
+ *
+ * Two chunks take turns: one fills while the other is being written, and a written chunk is filled
+ * again. A fresh chunk per write was ~150 MB of 1 MiB buffers to allocate and free per 20,000
+ * referrals: garbage-collector pressure and glibc fragmentation (docs/performance.md).
  */
-import { once } from 'node:events';
 import { createGzip, type Gzip } from 'node:zlib';
 import { type Digest, DigestingSink } from './digesting-sink.js';
 import type { WriteSink } from './storage.js';
 
 export interface LineSinkOptions {
   readonly gzip?: boolean;
-  /** Text buffered before a write to storage. Default 1 MiB. */
+  /** Text buffered before a write to storage. Default 256 KiB (the Blob sink gathers its own blocks). */
   readonly chunkBytes?: number;
 }
 
 interface ByteOutput {
+  /** Resolves once the chunk is no longer needed: the caller may then fill it again. */
   write(chunk: Uint8Array): Promise<void>;
   finish(): Promise<Digest>;
   abort(): Promise<void>;
+}
+
+interface ChunkInFlight {
+  readonly chunk: Buffer;
+  readonly written: Promise<void>;
 }
 
 export class LineSink {
@@ -26,11 +35,12 @@ export class LineSink {
   private readonly chunkBytes: number;
   private chunk: Buffer;
   private used = 0;
+  private inFlight: ChunkInFlight | undefined;
 
   constructor(sink: WriteSink, options: LineSinkOptions = {}) {
     const digesting = new DigestingSink(sink);
     this.output = options.gzip ? new GzipOutput(digesting) : plainOutput(digesting);
-    this.chunkBytes = options.chunkBytes ?? 1024 * 1024;
+    this.chunkBytes = options.chunkBytes ?? 256 * 1024;
     this.chunk = Buffer.allocUnsafe(this.chunkBytes);
   }
 
@@ -48,21 +58,32 @@ export class LineSink {
 
   async close(): Promise<Digest> {
     await this.flush();
+    await this.inFlight?.written;
     return this.output.finish();
   }
 
-  abort(): Promise<void> {
+  async abort(): Promise<void> {
     this.used = 0;
+    await this.inFlight?.written.catch(() => undefined);
     return this.output.abort();
   }
 
-  /** Hands the chunk over (the sink may keep it) and starts a fresh one. */
+  /**
+   * Starts writing the filled chunk and goes on with the other one, once its own write is done
+   * (writes stay in order, one at a time). A chunk grown for an oversized line is not kept.
+   */
   private async flush(): Promise<void> {
     if (this.used === 0) return;
-    const full = this.chunk.subarray(0, this.used);
-    this.chunk = Buffer.allocUnsafe(this.chunkBytes);
+    const previous = this.inFlight;
+    this.inFlight = undefined;
+    await previous?.written;
+    const filled = this.chunk;
+    const written = this.output.write(filled.subarray(0, this.used));
+    written.catch(() => undefined); // surfaced by the next flush or close
+    this.inFlight = { chunk: filled, written };
+    const reusable = previous && previous.chunk.length === this.chunkBytes ? previous.chunk : undefined;
+    this.chunk = reusable ?? Buffer.allocUnsafe(this.chunkBytes);
     this.used = 0;
-    await this.output.write(full);
   }
 }
 
@@ -86,8 +107,12 @@ class GzipOutput implements ByteOutput {
     this.pumped.catch(() => undefined); // surfaced by write/finish
   }
 
+  /** Resolves when gzip has compressed the chunk (it reads the caller's memory until then). */
   async write(chunk: Uint8Array): Promise<void> {
-    if (!this.gzip.write(chunk)) await Promise.race([once(this.gzip, 'drain'), this.pumped.then(() => never())]);
+    const consumed = new Promise<void>((resolve, reject) => {
+      this.gzip.write(chunk, (error) => (error ? reject(error) : resolve()));
+    });
+    await Promise.race([consumed, this.pumped.then(() => never())]);
   }
 
   async finish(): Promise<Digest> {

@@ -43,7 +43,8 @@ export interface WriteSink {
   readonly computesSha256?: boolean;
   /**
    * Resolves when the chunk is accepted; awaiting it is the backpressure that bounds memory. The
-   * sink may hold on to the chunk until it is uploaded: do not modify it afterwards.
+   * sink is then done with the chunk, so the caller may fill it again: a sink that needs the bytes
+   * later (an upload still in flight) keeps its own copy.
    */
   write(chunk: Uint8Array): Promise<void>;
   /** Commits the file; replaces an existing file at the path. */

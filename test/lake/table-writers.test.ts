@@ -364,6 +364,17 @@ describe('NDJSON writer', () => {
     expect(recorded.writes()).toBeGreaterThan(5);
     expect(summary.rows).toBe(5_000);
   });
+
+  it('fills a chunk again only after the sink is done with it', async () => {
+    const late = lateReadingSink();
+    const writer = createNdjsonWriter(EDGE_TABLE, late.sink, { chunkBytes: 4 * 1024 });
+    const rows = manyRows(2_000);
+    for (const row of rows) await writer.write(row);
+    await writer.close();
+    const lines = late.bytes().toString('utf8').trimEnd().split('\n');
+    expect(lines).toHaveLength(2_000);
+    expect(lines.map((line) => JSON.parse(line).id)).toEqual(rows.map((row) => row.id));
+  });
 });
 
 describe('RawNdjsonGzipWriter', () => {
@@ -395,6 +406,16 @@ describe('RawNdjsonGzipWriter', () => {
     await expect(writer.write(undefined)).rejects.toBeInstanceOf(TypeError);
     await writer.abort();
     expect(await target.exists('raw2/part-00000.ndjson.gz')).toBe(false);
+  });
+
+  it('gives gzip a chunk to compress and fills it again only once gzip is done', async () => {
+    const late = lateReadingSink();
+    const writer = new RawNdjsonGzipWriter(late.sink, { chunkBytes: 4 * 1024 });
+    const values = Array.from({ length: 3_000 }, (_, i) => ({ i, text: `value ${i} `.repeat(i % 7) }));
+    for (const value of values) await writer.write(value);
+    await writer.close();
+    const lines = gunzipSync(late.bytes()).toString('utf8').trimEnd().split('\n');
+    expect(lines.map((line) => JSON.parse(line))).toEqual(values);
   });
 });
 
@@ -470,4 +491,24 @@ function recordingSink(inner: WriteSink) {
     abort: () => inner.abort(),
   };
   return { sink, bytesBeforeClose: () => beforeClose, writes: () => writes };
+}
+
+/**
+ * A sink that reads each chunk only when it resolves, a few milliseconds later, as an upload does:
+ * a writer that filled the chunk again before then would store the wrong bytes.
+ */
+function lateReadingSink() {
+  const stored: Buffer[] = [];
+  const sink: WriteSink = {
+    async write(chunk) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      stored.push(Buffer.from(chunk));
+    },
+    async close(): Promise<WrittenFile> {
+      const bytes = Buffer.concat(stored);
+      return { bytes: bytes.length, etag: '"late"' };
+    },
+    abort: async () => undefined,
+  };
+  return { sink, bytes: () => Buffer.concat(stored) };
 }
