@@ -52,7 +52,7 @@ var hostAppSettings = {
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
   // Process tuning for the Node worker, as src/common/process-tuning.ts measures it (a test compares).
-  NODE_OPTIONS: '--max-semi-space-size=4'
+  NODE_OPTIONS: '--max-old-space-size=1024 --max-semi-space-size=4'
   MALLOC_MMAP_THRESHOLD_: '131072'
 }
 

@@ -21,7 +21,7 @@ const HOST_SETTINGS: Readonly<Record<string, string>> = {
   APPLICATIONINSIGHTS_CONNECTION_STRING: 'where telemetry goes',
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "'Authorization=AAD': send telemetry with the identity",
   // Read by node and glibc when the host starts the Node worker (src/common/process-tuning.ts).
-  NODE_OPTIONS: 'V8 young generation size for the worker',
+  NODE_OPTIONS: 'V8 heap limit and young generation size for the worker',
   MALLOC_MMAP_THRESHOLD_: "glibc's fixed mmap threshold for the worker",
 };
 

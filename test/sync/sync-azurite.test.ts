@@ -87,8 +87,9 @@ describe('timer sync: sandbox → Azurite, read back by DuckDB', () => {
     lake = await downloadLake('full');
   }, 180_000);
 
-  it('logs whether the process tuning reached the worker (young generation size, glibc setting)', () => {
+  it('logs whether the process tuning reached the worker (heap limit, young generation, glibc setting)', () => {
     const started = timerLog.find((l) => l.message === 'sync started');
+    expect(Number(started?.heapLimitMiB)).toBeGreaterThan(0);
     expect(Number(started?.youngGenerationMiB)).toBeGreaterThan(0);
     expect(started?.mallocMmapThreshold).toBe(process.env.MALLOC_MMAP_THRESHOLD_);
   });
