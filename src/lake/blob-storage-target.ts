@@ -40,8 +40,8 @@ interface CommonBlobOptions {
   readonly prefix?: string;
   /**
    * Block size for streamed uploads; each open file fills one, so it is the unit of memory per file.
-   * Default 1 MiB: a run writes ~20 files at once (docs/performance.md). 50,000 blocks of 1 MiB
-   * still allow 48 GiB a file.
+   * Default 512 KiB: a run writes ~20 files at once (docs/performance.md). 50,000 blocks of 512 KiB
+   * still allow 24 GiB a file (the `referrals` NDJSON of a million referrals is ~3 GB).
    */
   readonly blockSize?: number;
   /** Blocks uploaded in parallel, across every file of the target. Default 8. */
@@ -60,7 +60,7 @@ export type BlobStorageOptions =
       readonly credential: TokenCredential;
     });
 
-const DEFAULT_BLOCK_SIZE = 1024 * 1024;
+const DEFAULT_BLOCK_SIZE = 512 * 1024;
 const DEFAULT_CONCURRENCY = 8;
 
 export class BlobStorageTarget implements StorageTarget {

@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { BlockBlobClient } from '@azure/storage-blob';
 import type { WriteSink, WrittenFile } from './storage.js';
 
-/** Put Block List accepts at most this many blocks (48 GiB a file at 1 MiB blocks). */
+/** Put Block List accepts at most this many blocks (24 GiB a file at 512 KiB blocks). */
 const MAX_BLOCKS = 50_000;
 
 /** The blocks and upload slots every file of one target draws from. */
