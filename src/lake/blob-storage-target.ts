@@ -5,9 +5,9 @@
  * is mapped to its `.blob.` twin. Azurite is reached with its connection string.
  *
  * Data files are streamed as staged blocks and committed at close (blob-write-sink.ts), so memory
- * stays at a few blocks whatever the file size and nothing is visible before the commit. Small state files
- * use single Put Blob calls with conditions: `If-None-Match: *` (409 when the blob exists) and
- * `If-Match: <etag>` (412 when it changed).
+ * stays at a few blocks whatever the file size and nothing is visible before the commit. Small state
+ * files use single Put Blob calls with conditions: `If-None-Match: *` (409 when the blob exists)
+ * and `If-Match: <etag>` (412 when it changed).
  */
 import type { TokenCredential } from '@azure/identity';
 import {

@@ -7,7 +7,7 @@
  * Blocks come from one pool and go out through one limit of uploads in flight, shared by every file
  * of a target: a run's memory is a filling block per open file plus the blocks in flight, however
  * many files are open. The SDK's `uploadStream` keeps a pipeline per file instead (a PassThrough,
- * chunks waiting to be merged, its own pooled blocks): up to five blocks a file, ~20 files a run
+ * chunks waiting to be merged into blocks, its own pooled blocks), and a run has ~20 files open
  * (docs/performance.md).
  */
 import { randomUUID } from 'node:crypto';
@@ -15,7 +15,17 @@ import type { BlockBlobClient } from '@azure/storage-blob';
 import type { WriteSink, WrittenFile } from './storage.js';
 
 /** Put Block List accepts at most this many blocks (24 GiB a file at 512 KiB blocks). */
-const MAX_BLOCKS = 50_000;
+export const MAX_BLOCKS = 50_000;
+
+/**
+ * A block id: the file's random prefix (36 characters) and a 12-digit index, 48 bytes, base64. The
+ * service wants every id of a blob the same length, including blocks an earlier, aborted writer left
+ * uncommitted at the same path: this is the shape the SDK's `uploadStream` used, so a path written
+ * before this code keeps accepting blocks.
+ */
+export function blockId(prefix: string, index: number): string {
+  return Buffer.from(`${prefix}${String(index).padStart(12, '0')}`).toString('base64');
+}
 
 /** The blocks and upload slots every file of one target draws from. */
 export class BlockBudget {
@@ -28,8 +38,9 @@ export class BlockBudget {
     /** Put Block calls in flight at once, across all files. */
     readonly maxInFlight: number,
   ) {
-    if (!(blockSize > 0) || !(maxInFlight > 0))
+    if (!(blockSize > 0) || !(maxInFlight > 0)) {
       throw new RangeError('block size and uploads in flight must be positive');
+    }
   }
 
   takeBlock(): Buffer {
@@ -41,13 +52,29 @@ export class BlockBudget {
     if (this.spare.length < this.maxInFlight) this.spare.push(block);
   }
 
-  /** Resolves when an upload may start, first come first served. */
-  async acquire(): Promise<void> {
+  /**
+   * Resolves with true when an upload may start, first come first served; with false, holding no
+   * slot, when `signal` aborts first (an aborted file stops waiting for uploads it will not make).
+   */
+  async acquire(signal: AbortSignal): Promise<boolean> {
+    if (signal.aborted) return false;
     if (this.inFlight < this.maxInFlight) {
       this.inFlight++;
-      return;
+      return true;
     }
-    await new Promise<void>((resolve) => this.queue.push(resolve));
+    return new Promise<boolean>((resolve) => {
+      const granted = () => {
+        signal.removeEventListener('abort', gaveUp);
+        resolve(true);
+      };
+      const gaveUp = () => {
+        const at = this.queue.indexOf(granted);
+        if (at >= 0) this.queue.splice(at, 1);
+        resolve(false);
+      };
+      this.queue.push(granted);
+      signal.addEventListener('abort', gaveUp, { once: true });
+    });
   }
 
   /** Hands the slot to the next waiter, if any. */
@@ -67,7 +94,7 @@ export interface BlobSinkSettings {
 /** Copies what it is given (the caller may reuse a chunk once `write` resolves). */
 export class BlobWriteSink implements WriteSink {
   private readonly controller = new AbortController();
-  /** Block ids: one random prefix per file, so two writers of one blob never mix their blocks. */
+  /** One random prefix per file, so two writers of one blob never mix their blocks. */
   private readonly idPrefix = randomUUID();
   private readonly ids: string[] = [];
   private readonly staging = new Set<Promise<void>>();
@@ -93,7 +120,12 @@ export class BlobWriteSink implements WriteSink {
       this.filled += end - offset;
       this.bytes += end - offset;
       offset = end;
-      if (this.filled === blockSize) await this.stageFilled().catch(this.failWith('write'));
+      if (this.filled === blockSize) {
+        await this.stageFilled().catch(this.failWith('write'));
+        // A block failed or the file was aborted while this one waited for a slot: it was not taken.
+        if (this.failure !== undefined) throw this.settings.fail('write', this.failure);
+        if (this.controller.signal.aborted) throw this.settings.fail('write', new Error('the file was aborted'));
+      }
     }
   }
 
@@ -111,6 +143,7 @@ export class BlobWriteSink implements WriteSink {
       });
       return { bytes: this.bytes, etag: response.etag ?? '' };
     } catch (error) {
+      await this.cancelUploads();
       throw this.settings.fail('close', error);
     } finally {
       this.dropBlock();
@@ -120,8 +153,7 @@ export class BlobWriteSink implements WriteSink {
   async abort(): Promise<void> {
     if (this.finished) return;
     this.finished = true;
-    this.controller.abort();
-    await Promise.all(this.staging);
+    await this.cancelUploads();
     this.dropBlock();
   }
 
@@ -136,6 +168,12 @@ export class BlobWriteSink implements WriteSink {
     };
   }
 
+  /** Stops the file's uploads in flight (and its waits for a slot) and lets them settle. */
+  private async cancelUploads(): Promise<void> {
+    this.controller.abort();
+    await Promise.all(this.staging);
+  }
+
   /**
    * Stages the filled block once a slot is free (the wait is the backpressure) and returns without
    * waiting for the upload; a failure is kept and thrown by the next write or the close.
@@ -145,16 +183,17 @@ export class BlobWriteSink implements WriteSink {
     const length = this.filled;
     this.block = undefined;
     this.filled = 0;
-    if (this.ids.length >= MAX_BLOCKS) {
-      this.settings.budget.returnBlock(block);
-      throw new Error(`a blob holds at most ${MAX_BLOCKS} blocks`);
-    }
-    const id = Buffer.from(`${this.idPrefix}-${String(this.ids.length).padStart(6, '0')}`).toString('base64');
-    this.ids.push(id);
     const { budget } = this.settings;
-    await budget.acquire();
-    if (this.controller.signal.aborted || this.failure !== undefined) {
-      budget.release();
+    if (this.ids.length >= MAX_BLOCKS) {
+      budget.returnBlock(block);
+      this.failure ??= new Error(`a blob holds at most ${MAX_BLOCKS} blocks`);
+      throw this.failure;
+    }
+    const id = blockId(this.idPrefix, this.ids.length);
+    this.ids.push(id);
+    const slot = await budget.acquire(this.controller.signal);
+    if (!slot || this.failure !== undefined) {
+      if (slot) budget.release();
       budget.returnBlock(block);
       if (this.failure !== undefined) throw this.failure;
       return;
@@ -165,6 +204,8 @@ export class BlobWriteSink implements WriteSink {
         () => undefined,
         (error: unknown) => {
           this.failure ??= error;
+          // The file is lost anyway: its other uploads would only hold slots other files wait for.
+          this.controller.abort();
         },
       )
       .finally(() => {

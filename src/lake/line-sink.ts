@@ -14,7 +14,7 @@ import type { WriteSink } from './storage.js';
 
 export interface LineSinkOptions {
   readonly gzip?: boolean;
-  /** Text buffered before a write to storage. Default 256 KiB (the Blob sink gathers its own blocks). */
+  /** Text buffered before a write to storage. Default 256 KiB (the Blob sink fills its own blocks). */
   readonly chunkBytes?: number;
 }
 
@@ -62,10 +62,11 @@ export class LineSink {
     return this.output.finish();
   }
 
+  /** Aborts the output first: a write in flight may be waiting on an upload that abort cancels. */
   async abort(): Promise<void> {
     this.used = 0;
+    await this.output.abort();
     await this.inFlight?.written.catch(() => undefined);
-    return this.output.abort();
   }
 
   /**
@@ -93,7 +94,8 @@ function plainOutput(sink: DigestingSink): ByteOutput {
 
 /**
  * Text in, gzip out, with backpressure both ways: a pump forwards compressed chunks to storage one at
- * a time, so a slow upload stops the pump, fills gzip's buffers and makes `write` wait for `drain`.
+ * a time, so a slow upload stops the pump, fills gzip's buffers and holds back the callback that
+ * `write` waits for.
  */
 class GzipOutput implements ByteOutput {
   // Level 3 (zlib's fast strategy): measured on 56 MB of raw referrals, half level 6's CPU for a
@@ -124,8 +126,9 @@ class GzipOutput implements ByteOutput {
   async abort(): Promise<void> {
     this.aborted = true;
     this.gzip.destroy();
-    await this.pumped.catch(() => undefined);
+    // The sink first: the pump may be waiting on an upload that only the sink's abort cancels.
     await this.sink.abort();
+    await this.pumped.catch(() => undefined);
   }
 
   private async pump(): Promise<void> {

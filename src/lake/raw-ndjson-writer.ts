@@ -7,7 +7,7 @@ import type { WriteSink } from './storage.js';
 import type { FileSummary, FileWriter } from './table-writer.js';
 
 export interface RawNdjsonGzipOptions {
-  /** Text buffered before it goes through gzip to storage. Default 1 MiB. */
+  /** Text buffered before it goes through gzip to storage. Default 256 KiB. */
   readonly chunkBytes?: number;
 }
 

@@ -350,7 +350,7 @@ describe('BlobStorageTarget specifics', () => {
     }
   });
 
-  it('fails the file with a StorageError when a block cannot be staged, and commits nothing', async () => {
+  it('fails the file with a StorageError when a block cannot be staged', async () => {
     const { BlobServiceClient } = await import('@azure/storage-blob');
     const target = new BlobStorageTarget({
       connectionString: server.connectionString,

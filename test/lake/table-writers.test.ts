@@ -411,7 +411,11 @@ describe('RawNdjsonGzipWriter', () => {
   it('gives gzip a chunk to compress and fills it again only once gzip is done', async () => {
     const late = lateReadingSink();
     const writer = new RawNdjsonGzipWriter(late.sink, { chunkBytes: 4 * 1024 });
-    const values = Array.from({ length: 3_000 }, (_, i) => ({ i, text: `value ${i} `.repeat(i % 7) }));
+    // Every 500th line is longer than a chunk: it gets a chunk of its own, which is not reused.
+    const values = Array.from({ length: 3_000 }, (_, i) => ({
+      i,
+      text: i % 500 === 0 ? `long ${i} `.repeat(2_000) : `value ${i} `.repeat(i % 7),
+    }));
     for (const value of values) await writer.write(value);
     await writer.close();
     const lines = gunzipSync(late.bytes()).toString('utf8').trimEnd().split('\n');
