@@ -51,8 +51,9 @@ var hostAppSettings = {
   AzureWebJobsStorage__credential: 'managedidentity'
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
-  // Process tuning for the Node worker, as src/common/process-tuning.ts measures it (a test compares).
-  NODE_OPTIONS: '--max-old-space-size=1024 --max-semi-space-size=4'
+  // Process tuning for the Node worker, as src/common/process-tuning.ts measures it (a test compares):
+  // the heap limit is a quarter of the instance's memory.
+  NODE_OPTIONS: '--max-old-space-size=${instanceMemoryMB / 4} --max-semi-space-size=4'
   MALLOC_MMAP_THRESHOLD_: '131072'
 }
 

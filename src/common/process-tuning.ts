@@ -3,15 +3,18 @@
  * settings in infra/, local.settings.sample.json, the benchmark's workers): none takes effect from
  * inside a running process. Measured on a sync into Azurite (docs/performance.md):
  *
- * - `--max-old-space-size=1024`: V8 paces its old-generation collections by its heap limit, which it
- *   derives from the memory it sees (4 GiB on the 24 GiB bench machine). With a limit of 2 GiB or
- *   more a 100k sync peaked at 266–280 MB, the heap carrying ~70 MB of garbage; with 1 GiB or less,
- *   at 200–218 MB, as fast. 1 GiB is twenty times the sync's live objects, fits both instance sizes
- *   the Bicep allows (2 and 4 GB, shared with the Functions host), and makes every machine collect
- *   as the benchmark measured.
+ * - `--max-old-space-size`, a quarter of the instance's memory (512 MiB on the default 2 GB
+ *   instance, 1 GiB on 4 GB): V8 paces its old-generation collections by its heap limit, which it
+ *   derives from the memory it sees (4 GiB on the 24 GiB bench machine). Measured with referrals row
+ *   groups of 8 MiB (an experiment then), a 100k sync peaked at 254–267 MiB with a limit of 2 GiB
+ *   or more, the heap carrying ~60 MiB of garbage; at 193–194 MiB with 1 GiB, 187–191 with 512 MiB,
+ *   in about the same time (21–25 s, the machine's noise). A sync's live heap is ~40 MiB and does
+ *   not grow with the count; a quarter of the memory leaves the Functions host its share, and every
+ *   machine then collects as the benchmark measured. Reaching the limit would end the worker, so
+ *   it stays many times the live heap.
  * - `--max-semi-space-size=4`: V8 sizes the young generation from the memory it sees: 16 MiB
- *   semi-spaces here and on a 2 GB instance. A sync keeps them full; 4 MiB took 30–40 MB off a 100k
- *   sync's peak.
+ *   semi-spaces here and on a 2 GB instance. A sync keeps them full; 4 MiB took ~30 MiB off a 100k
+ *   sync's peak, with the heap limit above too.
  * - `MALLOC_MMAP_THRESHOLD_`: glibc raises its mmap threshold each time a large block is freed, after
  *   which large buffers come from the heap and fragment it (RSS kept creeping while the JS heap and
  *   buffers stayed flat). A fixed threshold keeps large buffers in mmap, returned on free. Read only
@@ -19,15 +22,25 @@
  */
 import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 
-export const PROCESS_TUNING: Readonly<Record<string, string>> = {
-  NODE_OPTIONS: '--max-old-space-size=1024 --max-semi-space-size=4',
-  MALLOC_MMAP_THRESHOLD_: '131072',
-};
+/** The Function App's default instance size (`instanceMemoryMB` in infra/). */
+export const DEFAULT_INSTANCE_MEMORY_MB = 2048;
+
+/** The tuning for an instance with this much memory (the Bicep computes the same). */
+export function processTuning(instanceMemoryMB: number): Readonly<Record<string, string>> {
+  return {
+    NODE_OPTIONS: `--max-old-space-size=${Math.floor(instanceMemoryMB / 4)} --max-semi-space-size=4`,
+    MALLOC_MMAP_THRESHOLD_: '131072',
+  };
+}
+
+/** What the benchmark's workers and local.settings.sample.json run with: the default instance's. */
+export const PROCESS_TUNING = processTuning(DEFAULT_INSTANCE_MEMORY_MB);
 
 /**
- * Whether the tuning reached this process, for the sync's first log line: the heap limit (~1,050 MiB
- * with `--max-old-space-size=1024`), the young generation's size (8 MiB with
- * `--max-semi-space-size=4`) and glibc's setting, so a deployment shows whether its host applied them.
+ * Whether the tuning reached this process, for the sync's first log line: the heap limit
+ * (~525 MiB with `--max-old-space-size=512`), the young generation's size (8 MiB with
+ * `--max-semi-space-size=4`) and glibc's setting, so a deployment shows whether its host applied
+ * them.
  */
 export function processTuningInEffect(): {
   heapLimitMiB: number;

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PROCESS_TUNING } from '../../src/common/process-tuning.js';
+import { DEFAULT_INSTANCE_MEMORY_MB, PROCESS_TUNING, processTuning } from '../../src/common/process-tuning.js';
 import { SETTING_NAMES, SETTINGS, type SettingName } from '../../src/config.js';
 import { appSettingVars, type BicepFile, INFRA, outputs, params, REPO, readBicepFiles } from './bicep.js';
 
@@ -103,8 +103,28 @@ describe('infra: Function App settings', () => {
     }
   });
 
-  it('tunes the Node worker exactly as the benchmark measured it', () => {
-    for (const [name, value] of Object.entries(PROCESS_TUNING)) expect(settings.get(name), name).toBe(`'${value}'`);
+  it('tunes the Node worker as the benchmark measured it, for every instance size allowed', () => {
+    const app = files.find((f) => f.path.endsWith('function-app.bicep'));
+    const allowed = /@allowed\(\[([^\]]*)\]\)\s*param\s+instanceMemoryMB\b/.exec(app?.code ?? '')?.[1];
+    const sizes = (allowed ?? '')
+      .split(/[\s,]+/)
+      .filter(Boolean)
+      .map(Number);
+    expect(sizes).toContain(DEFAULT_INSTANCE_MEMORY_MB);
+    for (const file of files) {
+      const fallback = /param\s+instanceMemoryMB\s+int\s*=\s*(\d+)/.exec(file.code)?.[1];
+      if (fallback)
+        expect(Number(fallback), `${file.path}: the default instance size`).toBe(DEFAULT_INSTANCE_MEMORY_MB);
+    }
+    for (const size of sizes) {
+      // Bicep's integer `instanceMemoryMB / 4`, evaluated for this size.
+      const evaluate = (value: string | undefined) =>
+        value?.replace(/\$\{instanceMemoryMB \/ 4\}/g, String(Math.floor(size / 4)));
+      for (const [name, value] of Object.entries(processTuning(size))) {
+        expect(evaluate(settings.get(name)), `${name} at ${size} MB`).toBe(`'${value}'`);
+      }
+    }
+    expect(processTuning(DEFAULT_INSTANCE_MEMORY_MB)).toEqual(PROCESS_TUNING);
   });
 
   it('fails when a setting is added that nothing reads, or one the code reads is dropped', () => {
