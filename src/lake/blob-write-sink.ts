@@ -123,8 +123,7 @@ export class BlobWriteSink implements WriteSink {
       if (this.filled === blockSize) {
         await this.stageFilled().catch(this.failWith('write'));
         // A block failed or the file was aborted while this one waited for a slot: it was not taken.
-        if (this.failure !== undefined) throw this.settings.fail('write', this.failure);
-        if (this.controller.signal.aborted) throw this.settings.fail('write', new Error('the file was aborted'));
+        this.assertWritable('write');
       }
     }
   }

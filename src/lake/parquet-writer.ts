@@ -1,8 +1,8 @@
 /**
  * A table as Parquet, written by our own flat-schema writer (src/lake/parquet/): Data Page V1,
  * SNAPPY (chosen per column chunk), dictionary pages for repetitive strings, statistics, and logical
- * types readers agree on (timestamps as TIMESTAMP(isAdjustedToUTC=true, MICROS)). docs/parquet-writer.md explains why not
- * parquetjs-lite or hyparquet-writer, with measurements.
+ * types readers agree on (timestamps as TIMESTAMP(isAdjustedToUTC=true, MICROS)).
+ * docs/parquet-writer.md explains why not parquetjs-lite or hyparquet-writer, with measurements.
  *
  * Streaming: cells are encoded into per-column pages as rows come, and each page is compressed as
  * soon as it fills (~256 KiB), so a row group waits in memory mostly compressed. When it is full

@@ -61,15 +61,9 @@ export class SeenIds {
 
   private observeOther(id: string, updatedMicros: number): Observation {
     const previous = this.others.get(id);
-    if (previous === undefined) {
-      this.others.set(id, updatedMicros);
-      return 'new';
-    }
-    if (updatedMicros > previous) {
-      this.others.set(id, updatedMicros);
-      return 'newer';
-    }
-    return updatedMicros === previous ? 'same' : 'older';
+    const seen = previous === undefined ? 'new' : againstKept(previous, updatedMicros);
+    if (seen === 'new' || seen === 'newer') this.others.set(id, updatedMicros);
+    return seen;
   }
 }
 
@@ -90,7 +84,11 @@ class Shard {
 
   observe(key: Uint32Array, hash: number, updatedMicros: number): Observation {
     let slot = this.find(key, hash);
-    if (slot >= 0) return compareAndKeep(this.updated, slot, updatedMicros);
+    if (slot >= 0) {
+      const seen = againstKept(this.updated[slot] ?? 0, updatedMicros);
+      if (seen === 'newer') this.updated[slot] = updatedMicros;
+      return seen;
+    }
     if (this.count + 1 > this.capacity * MAX_LOAD) {
       this.grow();
       slot = this.find(key, hash);
@@ -142,12 +140,9 @@ function isZero(words: Uint32Array, at: number): boolean {
   );
 }
 
-function compareAndKeep(updated: Float64Array, slot: number, updatedMicros: number): Observation {
-  const kept = updated[slot] ?? 0;
-  if (updatedMicros > kept) {
-    updated[slot] = updatedMicros;
-    return 'newer';
-  }
+/** How a version met again relates to the one kept (a 'newer' one is then kept by the caller). */
+function againstKept(kept: number, updatedMicros: number): Exclude<Observation, 'new'> {
+  if (updatedMicros > kept) return 'newer';
   return updatedMicros === kept ? 'same' : 'older';
 }
 
