@@ -95,9 +95,14 @@ async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: 
   });
   const snapshotDate = snapshotDateOf(ctx.started);
   const lineage = { runId: ctx.runId, extractedAtMicros: ctx.started.getTime() * 1000 };
-  const files = options.dryRun ? undefined : await RunFiles.open({ target, snapshotDate, lineage });
-  const counts: RunCounts = { referrals: 0, duplicatesDropped: 0, supersededVersions: 0, quarantined: 0, rows: {} };
   const seen = new SeenIds();
+  const files = options.dryRun
+    ? undefined
+    : await RunFiles.open({ target, snapshotDate, lineage }).catch((error: unknown) => {
+        seen.close();
+        throw error;
+      });
+  const counts: RunCounts = { referrals: 0, duplicatesDropped: 0, supersededVersions: 0, quarantined: 0, rows: {} };
   const superseded = new Map<string, number>();
   // Only incremental runs need the ids they took, with their versions (to tell real changes from
   // overlap re-reads, and to replace those rows in latest); they are few.
@@ -139,6 +144,8 @@ async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: 
   } catch (error) {
     await files?.abort();
     throw error;
+  } finally {
+    seen.close();
   }
   timings.lap('extract');
   if (!files) return summarize(deps, options, ctx, plan, counts, [], [], undefined, 'succeeded');

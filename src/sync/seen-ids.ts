@@ -1,16 +1,27 @@
 /**
  * Which referrals a run has already taken, and at which updatedDateTime: the dedupe behind pitfall
- * 4 (a long or parallel pull can meet a referral twice). It must not grow memory like a Map of
- * strings would (~90 MB per million ids): Partner Center ids are GUIDs, so each is kept as its 128
- * bits plus its version (24 bytes) in open-addressing tables of typed arrays. Ids that are not GUIDs
- * (never seen, but the API promises nothing), and the all-zero GUID that marks an empty slot, fall
- * back to a Map.
+ * 4 (a long or parallel pull can meet a referral twice). Memory must not grow with the run like a
+ * Map of strings would (~90 MB per million ids), nor like the ids themselves: a million GUIDs and
+ * their versions are 24 MB, a tenth of what a 1M sync may hold in all.
  *
- * The ids are spread over 64 shards that grow one at a time, by a quarter. One table doubling in
- * place needs the old and the new arrays at once: at a million ids that was 26 MB on top of 52 MB,
- * at the peak of the run. A shard grows 1/64 of that, and loads between 0.72 and 0.9 keep a million
- * ids in 27–34 MB (38 MB at loads between 0.53 and 0.8, for 0.2 s more per million: ~1.2 s).
+ * So each id's full record (its 128 bits and its version) goes to a temporary file, and memory
+ * keeps only an open-addressing table of 32-bit hashes and record numbers: 8 bytes a slot, ~9 MB
+ * per million ids. A lookup compares hashes in memory and reads a record from the file only when a
+ * hash matches: for every re-met id (rare), and for the odd new id whose hash equals a neighbour's.
+ * The newest records wait in memory and are written in batches of a few thousand; the file is
+ * page-cache I/O, ~24 MB per million ids, and gone when the run closes the set (on Linux, as soon
+ * as it is opened, so a killed run leaves nothing behind).
+ *
+ * Ids that are not GUIDs (never seen, but the API promises nothing), and the all-zero GUID, fall
+ * back to a Map. The ids are spread over 64 shards that grow one at a time, by a quarter: one table
+ * doubling in place needs the old and the new arrays at once, at the peak of the run.
  */
+
+import { randomUUID } from 'node:crypto';
+import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StorageError } from '../common/errors.js';
 
 export type Observation = 'new' | 'same' | 'older' | 'newer';
 
@@ -24,25 +35,37 @@ const GROWTH = 1.25;
 const SLOT_BITS = 32 - SHARD_BITS;
 const SLOT_RANGE = 2 ** SLOT_BITS;
 const SLOT_MASK = SLOT_RANGE - 1;
+/** A record: the GUID's four words, then its version as a float64 (8-byte aligned at 16). */
+const RECORD_BYTES = 24;
+/** Records kept in memory before they are written: 96 KiB, one write per 4,096 new ids. */
+const BATCH_RECORDS = 4096;
 
 /** The id being looked up, parsed once per call (no allocation per referral). */
 const key = new Uint32Array(4);
 
+export interface SeenIdsOptions {
+  /** Total table slots to start with, spread over the shards. */
+  readonly initialCapacity?: number;
+  /** Where the records' temporary file goes; the OS temp directory by default. */
+  readonly directory?: string;
+}
+
 export class SeenIds {
   private readonly shards: Shard[];
   private readonly others = new Map<string, number>();
+  private readonly records: RecordFile;
 
-  /** `initialCapacity` is the total slots to start with, spread over the shards. */
-  constructor(initialCapacity = 1 << 16) {
-    const perShard = Math.max(16, Math.ceil(initialCapacity / SHARDS));
-    this.shards = Array.from({ length: SHARDS }, () => new Shard(perShard));
+  constructor(options: SeenIdsOptions = {}) {
+    this.records = new RecordFile(options.directory ?? tmpdir());
+    const perShard = Math.max(16, Math.ceil((options.initialCapacity ?? 1 << 16) / SHARDS));
+    this.shards = Array.from({ length: SHARDS }, () => new Shard(perShard, this.records));
   }
 
   get size(): number {
-    return this.shards.reduce((sum, shard) => sum + shard.count, 0) + this.others.size;
+    return this.records.count + this.others.size;
   }
 
-  /** Memory held by the tables (not the fallback Map). */
+  /** Memory held by the tables (not the fallback Map, nor the batch of unwritten records). */
   get tableBytes(): number {
     return this.shards.reduce((sum, shard) => sum + shard.bytes, 0);
   }
@@ -54,9 +77,15 @@ export class SeenIds {
   observe(id: string, updatedMicros: number): Observation {
     if (!GUID.test(id)) return this.observeOther(id, updatedMicros);
     parseGuid(id, key);
-    if (isZero(key, 0)) return this.observeOther(id.toLowerCase(), updatedMicros);
-    const hash = mix(key);
+    if (isZero(key)) return this.observeOther(id.toLowerCase(), updatedMicros);
+    // 0 marks an empty slot; the hash that would be 0 stands as 1 (same shard, next slot).
+    const hash = mix(key) || 1;
     return (this.shards[hash >>> SLOT_BITS] as Shard).observe(key, hash, updatedMicros);
+  }
+
+  /** Deletes the records' file. The set must not be used after. */
+  close(): void {
+    this.records.close();
   }
 
   private observeOther(id: string, updatedMicros: number): Observation {
@@ -67,77 +96,205 @@ export class SeenIds {
   }
 }
 
-/** One open-addressing table: four words of GUID and a version per slot; all-zero words = empty. */
+/** One open-addressing table: a hash (0 = empty) and a record number per slot. */
 class Shard {
-  count = 0;
-  private words: Uint32Array;
-  private updated: Float64Array;
+  private hashes: Uint32Array;
+  private recordOf: Uint32Array;
+  private count = 0;
 
-  constructor(private capacity: number) {
-    this.words = new Uint32Array(capacity * 4);
-    this.updated = new Float64Array(capacity);
+  constructor(
+    private capacity: number,
+    private readonly records: RecordFile,
+  ) {
+    this.hashes = new Uint32Array(capacity);
+    this.recordOf = new Uint32Array(capacity);
   }
 
   get bytes(): number {
-    return this.words.byteLength + this.updated.byteLength;
+    return this.hashes.byteLength + this.recordOf.byteLength;
   }
 
   observe(key: Uint32Array, hash: number, updatedMicros: number): Observation {
     let slot = this.find(key, hash);
     if (slot >= 0) {
-      const seen = againstKept(this.updated[slot] ?? 0, updatedMicros);
-      if (seen === 'newer') this.updated[slot] = updatedMicros;
+      const record = this.recordOf[slot] as number;
+      const seen = againstKept(this.records.versionOf(record), updatedMicros);
+      if (seen === 'newer') this.records.setVersion(record, updatedMicros);
       return seen;
     }
     if (this.count + 1 > this.capacity * MAX_LOAD) {
       this.grow();
       slot = this.find(key, hash);
     }
-    this.place(-slot - 1, key, updatedMicros);
+    this.place(-slot - 1, hash, this.records.append(key, updatedMicros));
     return 'new';
   }
 
   /** The slot holding the key (≥ 0), or −(free slot) − 1 where it would go. */
   private find(key: Uint32Array, hash: number): number {
-    const { capacity } = this;
-    const w = this.words;
-    let slot = Math.floor(((hash & SLOT_MASK) * capacity) / SLOT_RANGE);
+    const { capacity, hashes } = this;
+    let slot = slotFor(hash, capacity);
     for (;;) {
-      const at = slot * 4;
-      const w0 = w[at] as number;
-      const w1 = w[at + 1] as number;
-      const w2 = w[at + 2] as number;
-      const w3 = w[at + 3] as number;
-      if ((w0 | w1 | w2 | w3) === 0) return -slot - 1;
-      if (w0 === key[0] && w1 === key[1] && w2 === key[2] && w3 === key[3]) return slot;
+      const held = hashes[slot] as number;
+      if (held === 0) return -slot - 1;
+      if (held === hash && this.records.holds(this.recordOf[slot] as number, key)) return slot;
       slot = slot + 1 === capacity ? 0 : slot + 1;
     }
   }
 
-  private place(slot: number, key: Uint32Array, updatedMicros: number): void {
-    this.words.set(key, slot * 4);
-    this.updated[slot] = updatedMicros;
+  /** The first free slot from the hash's own (growth only: every held id is distinct). */
+  private freeSlot(hash: number): number {
+    const { capacity, hashes } = this;
+    let slot = slotFor(hash, capacity);
+    while (hashes[slot] !== 0) slot = slot + 1 === capacity ? 0 : slot + 1;
+    return slot;
+  }
+
+  private place(slot: number, hash: number, record: number): void {
+    this.hashes[slot] = hash;
+    this.recordOf[slot] = record;
     this.count++;
   }
 
   private grow(): void {
-    const { words, updated, capacity } = this;
+    const { hashes, recordOf, capacity } = this;
     this.capacity = Math.ceil(capacity * GROWTH);
-    this.words = new Uint32Array(this.capacity * 4);
-    this.updated = new Float64Array(this.capacity);
+    this.hashes = new Uint32Array(this.capacity);
+    this.recordOf = new Uint32Array(this.capacity);
     this.count = 0;
     for (let slot = 0; slot < capacity; slot++) {
-      if (isZero(words, slot * 4)) continue;
-      const old = words.subarray(slot * 4, slot * 4 + 4);
-      this.place(-this.find(old, mix(old)) - 1, old, updated[slot] ?? 0);
+      const hash = hashes[slot] as number;
+      if (hash !== 0) this.place(this.freeSlot(hash), hash, recordOf[slot] as number);
     }
   }
 }
 
-function isZero(words: Uint32Array, at: number): boolean {
-  return (
-    ((words[at] as number) | (words[at + 1] as number) | (words[at + 2] as number) | (words[at + 3] as number)) === 0
+function slotFor(hash: number, capacity: number): number {
+  return Math.floor(((hash & SLOT_MASK) * capacity) / SLOT_RANGE);
+}
+
+/**
+ * The ids' records, numbered in the order they came: a file, plus the newest batch in memory. Reads
+ * and writes are synchronous on purpose: they hit the page cache and take microseconds, and are
+ * rare (only to confirm a matching hash), where an await per referral would cost the sync a turn.
+ */
+class RecordFile {
+  count = 0;
+  private readonly path: string;
+  private fd: number | undefined;
+  private unlinked = false;
+  /** Records [written, count) are in the batch; the file holds the ones before. */
+  private written = 0;
+  private readonly batch = new ArrayBuffer(BATCH_RECORDS * RECORD_BYTES);
+  private readonly batchWords = new Uint32Array(this.batch);
+  private readonly batchVersions = new Float64Array(this.batch);
+  /** The last record read from the file (a hash match is usually followed by its version). */
+  private readonly loaded = new ArrayBuffer(RECORD_BYTES);
+  private readonly loadedWords = new Uint32Array(this.loaded);
+  private readonly loadedVersion = new Float64Array(this.loaded, 16, 1);
+  private loadedRecord = -1;
+
+  constructor(directory: string) {
+    this.path = join(directory, `referrals-lake-seen-ids-${randomUUID()}.bin`);
+    try {
+      this.fd = openSync(this.path, 'wx+', 0o600);
+    } catch (error) {
+      throw failure('create', this.path, error);
+    }
+    // Unlinked at once where the OS allows it (Linux, macOS): the open descriptor keeps the data.
+    try {
+      unlinkSync(this.path);
+      this.unlinked = true;
+    } catch {
+      // Windows keeps an open file's name: it goes at close().
+    }
+  }
+
+  append(words: Uint32Array, version: number): number {
+    if (this.count - this.written === BATCH_RECORDS) this.writeBatch();
+    const at = this.count - this.written;
+    this.batchWords.set(words, at * 6);
+    this.batchVersions[at * 3 + 2] = version;
+    return this.count++;
+  }
+
+  /** Whether record `n` is this GUID. */
+  holds(n: number, words: Uint32Array): boolean {
+    const [held, i] = n >= this.written ? [this.batchWords, (n - this.written) * 6] : [this.load(n), 0];
+    return held[i] === words[0] && held[i + 1] === words[1] && held[i + 2] === words[2] && held[i + 3] === words[3];
+  }
+
+  versionOf(n: number): number {
+    if (n >= this.written) return this.batchVersions[(n - this.written) * 3 + 2] as number;
+    this.load(n);
+    return this.loadedVersion[0] as number;
+  }
+
+  setVersion(n: number, version: number): void {
+    if (n >= this.written) {
+      this.batchVersions[(n - this.written) * 3 + 2] = version;
+      return;
+    }
+    this.load(n);
+    this.loadedVersion[0] = version;
+    this.writeAt(new Uint8Array(this.loaded, 16, 8), n * RECORD_BYTES + 16);
+  }
+
+  close(): void {
+    if (this.fd === undefined) return;
+    closeSync(this.fd);
+    this.fd = undefined;
+    if (!this.unlinked) unlinkSync(this.path);
+  }
+
+  /** Reads record `n` from the file (unless it is the one read last); returns its words. */
+  private load(n: number): Uint32Array {
+    if (n === this.loadedRecord) return this.loadedWords;
+    this.loadedRecord = -1;
+    const into = new Uint8Array(this.loaded);
+    let read: number;
+    try {
+      read = readSync(this.openFd(), into, 0, RECORD_BYTES, n * RECORD_BYTES);
+    } catch (error) {
+      throw failure('read', this.path, error);
+    }
+    if (read !== RECORD_BYTES) throw failure('read', this.path, new Error(`record ${n} is past the end`));
+    this.loadedRecord = n;
+    return this.loadedWords;
+  }
+
+  private writeBatch(): void {
+    this.writeAt(new Uint8Array(this.batch), this.written * RECORD_BYTES);
+    this.written += BATCH_RECORDS;
+  }
+
+  private writeAt(bytes: Uint8Array, position: number): void {
+    try {
+      let done = 0;
+      while (done < bytes.length) {
+        done += writeSync(this.openFd(), bytes, done, bytes.length - done, position + done);
+      }
+    } catch (error) {
+      throw failure('write', this.path, error);
+    }
+  }
+
+  private openFd(): number {
+    if (this.fd === undefined) throw new Error('the dedupe file is closed');
+    return this.fd;
+  }
+}
+
+function failure(what: 'create' | 'read' | 'write', path: string, cause: unknown): StorageError {
+  return new StorageError(
+    `cannot ${what} the run's dedupe file ${path}`,
+    { operation: `${what} dedupe file`, path },
+    { cause },
   );
+}
+
+function isZero(words: Uint32Array): boolean {
+  return ((words[0] as number) | (words[1] as number) | (words[2] as number) | (words[3] as number)) === 0;
 }
 
 /** How a version met again relates to the one kept (a 'newer' one is then kept by the caller). */

@@ -1,10 +1,32 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StorageError } from '../../src/common/errors.js';
 import { createRandom, guid } from '../../src/sandbox/random.js';
 import { SeenIds } from '../../src/sync/seen-ids.js';
 
+let directory: string;
+const open: SeenIds[] = [];
+
+function seenIds(initialCapacity?: number): SeenIds {
+  const seen = new SeenIds({ initialCapacity, directory });
+  open.push(seen);
+  return seen;
+}
+
+beforeEach(async () => {
+  directory = await mkdtemp(join(tmpdir(), 'seen-ids-test-'));
+});
+
+afterEach(async () => {
+  for (const seen of open.splice(0)) seen.close();
+  await rm(directory, { recursive: true, force: true });
+});
+
 describe('SeenIds', () => {
   it('tells new, same, older and newer versions apart', () => {
-    const seen = new SeenIds(4);
+    const seen = seenIds(4);
     const id = 'c5fbb3b6-be74-4795-9fb5-4324c73fed37';
     expect(seen.observe(id, 100)).toBe('new');
     expect(seen.observe(id.toUpperCase(), 100)).toBe('same');
@@ -14,23 +36,43 @@ describe('SeenIds', () => {
     expect(seen.size).toBe(1);
   });
 
-  it('keeps exact identity across growth for 200,000 GUIDs', () => {
+  it('keeps exact identity and versions across growth and the file for 200,000 GUIDs', () => {
     const random = createRandom(9);
     const ids = Array.from({ length: 200_000 }, () => guid(random));
-    const seen = new SeenIds(16);
+    const seen = seenIds(16);
     for (const [i, id] of ids.entries()) expect(seen.observe(id, i)).toBe('new');
     expect(seen.size).toBe(200_000);
     for (const [i, id] of ids.entries()) {
       if (seen.observe(id, i) !== 'same') throw new Error(`lost ${id}`);
     }
     expect(seen.observe(guid(createRandom(10)), 1)).toBe('new');
-    // 24 bytes an id at a load of at least 0.72 (plus the 64 shards' first slots): a single table
-    // doubling to 2^19 slots of 25 bytes (13 MB) would not fit.
-    expect(seen.tableBytes).toBeLessThan((200_000 * 24) / 0.72 + 64 * 16 * 24);
+    // A newer version of an id long written to the file is kept there, and read back.
+    // (Reading another record between the two makes the second read come from the file.)
+    expect(seen.observe(ids[3] as string, 1e15)).toBe('newer');
+    expect(seen.observe(ids[4] as string, 4)).toBe('same');
+    expect(seen.observe(ids[3] as string, 1e15 - 1)).toBe('older');
+    expect(seen.observe(ids[4] as string, 4)).toBe('same');
+    expect(seen.observe(ids[3] as string, 1e15)).toBe('same');
+    // 8 bytes an id in memory at a load of at least 0.72 (plus the 64 shards' first slots).
+    expect(seen.tableBytes).toBeLessThan((200_000 * 8) / 0.72 + 64 * 16 * 8);
   });
 
-  it('keeps the all-zero GUID (the empty-slot mark) apart from every other id', () => {
-    const seen = new SeenIds(16);
+  it('tells apart GUIDs whose hashes are equal', () => {
+    // The hash XORs the first and last words (among others): flipping the same bits in both keeps it.
+    const a = 'c5fbb3b6-be74-4795-9fb5-4324c73fed37';
+    const b = 'c5fbb3b7-be74-4795-9fb5-4324c73fed36';
+    const seen = seenIds(16);
+    expect(seen.observe(a, 1)).toBe('new');
+    expect(seen.observe(b, 5)).toBe('new');
+    expect(seen.observe(a, 1)).toBe('same');
+    expect(seen.observe(b, 5)).toBe('same');
+    expect(seen.observe(a, 3)).toBe('newer');
+    expect(seen.observe(b, 4)).toBe('older');
+    expect(seen.size).toBe(2);
+  });
+
+  it('keeps the all-zero GUID apart from every other id', () => {
+    const seen = seenIds(16);
     const zero = '00000000-0000-0000-0000-000000000000';
     expect(seen.observe(zero, 1)).toBe('new');
     expect(seen.observe('00000000-0000-0000-0000-000000000001', 1)).toBe('new');
@@ -40,10 +82,21 @@ describe('SeenIds', () => {
   });
 
   it('handles ids that are not GUIDs', () => {
-    const seen = new SeenIds();
+    const seen = seenIds();
     expect(seen.observe('ref-1', 1)).toBe('new');
     expect(seen.observe('ref-1', 2)).toBe('newer');
     expect(seen.observe('ref-2', 1)).toBe('new');
     expect(seen.size).toBe(2);
+  });
+
+  it('leaves no file behind, and names the directory it cannot write to', async () => {
+    const seen = seenIds();
+    seen.observe('c5fbb3b6-be74-4795-9fb5-4324c73fed37', 1);
+    seen.close();
+    seen.close();
+    expect(await readdir(directory)).toEqual([]);
+    const missing = join(directory, 'missing');
+    expect(() => new SeenIds({ directory: missing })).toThrow(StorageError);
+    expect(() => new SeenIds({ directory: missing })).toThrow(missing);
   });
 });
