@@ -7,7 +7,7 @@
  * - int64: a safe integer; double: finite (NDJSON has no NaN or Infinity)
  * A bad cell is a bug upstream (the normalizer), reported with table, column and row number.
  */
-import type { ColumnSpec, ColumnType } from '../schema/table.js';
+import type { ColumnSpec, ColumnType, Row, TableSpec } from '../schema/table.js';
 
 export class InvalidCellError extends TypeError {
   constructor(
@@ -24,7 +24,11 @@ export class InvalidCellError extends TypeError {
 /** Checks one column's cells: a problem description, or undefined when the cell fits. */
 export type CellCheck = (cell: unknown) => string | undefined;
 
-/** A check for one column, made once per writer: the per-cell path does no lookups by type. */
+/**
+ * The contract for one column's cells, and the words for a cell that breaks it. The writers run
+ * the same tests generated per table (cell-reader.ts, held equal by a test) and come here only to
+ * word an error.
+ */
 export function cellCheckFor(column: ColumnSpec): CellCheck {
   const expected = EXPECTED[column.type];
   const nullable = column.nullable;
@@ -34,8 +38,6 @@ export function cellCheckFor(column: ColumnSpec): CellCheck {
     if (cell === undefined) return 'is missing (a row must give every column, null for none)';
     return `${expected}, got ${preview(cell)}`;
   };
-  // A good cell passes one test in a function of its type's own. One shared closure calling a
-  // per-type check made that call site see every type (megamorphic): ~10% of the Parquet writer's CPU.
   switch (column.type) {
     case 'string':
       return (cell) => (typeof cell === 'string' ? undefined : reject(cell));
@@ -49,6 +51,13 @@ export function cellCheckFor(column: ColumnSpec): CellCheck {
     case 'date':
       return (cell) => (typeof cell === 'string' && epochDays(cell) !== undefined ? undefined : reject(cell));
   }
+}
+
+/** The error for the row's cell at `index`, which failed its column's test (cell-reader.ts). */
+export function badCell(table: TableSpec, index: number, row: Row, rowNumber: number): InvalidCellError {
+  const column = table.columns[index] as ColumnSpec;
+  const problem = cellCheckFor(column)(row[column.name]) ?? 'failed its column test';
+  return new InvalidCellError(table.name, column.name, rowNumber, problem);
 }
 
 const EXPECTED: Record<ColumnType, string> = {

@@ -4,8 +4,9 @@
  * nulls as null. UTF-8, `\n` line ends, optionally gzip. Lines are built by hand from precomputed
  * `"name":` fragments: JSON.stringify of a fresh object per row costs twice as much.
  */
-import type { ColumnSpec, Row, TableSpec } from '../schema/table.js';
-import { type CellCheck, cellCheckFor, InvalidCellError, microsToIso, wellFormed } from './cells.js';
+import type { Cell, ColumnSpec, Row, TableSpec } from '../schema/table.js';
+import { cellReader } from './cell-reader.js';
+import { badCell, microsToIso, wellFormed } from './cells.js';
 import { LineSink, type LineSinkOptions } from './line-sink.js';
 import type { WriteSink } from './storage.js';
 import type { FileSummary, TableFileWriter } from './table-writer.js';
@@ -20,7 +21,7 @@ export function createNdjsonWriter(
   return new NdjsonTableWriter(spec, new LineSink(sink, options));
 }
 
-type Encode = (cell: NonNullable<Row[string]>) => string;
+type Encode = (cell: NonNullable<Cell>) => string;
 
 const ENCODERS: Record<ColumnSpec['type'], Encode> = {
   string: (cell) => JSON.stringify(wellFormed(cell as string)),
@@ -41,16 +42,16 @@ export function createRowLineEncoder(spec: TableSpec): RowLineEncoder {
   const { columns } = spec;
   const keys = columns.map((column, i) => `${i === 0 ? '{' : ','}${JSON.stringify(column.name)}:`);
   const encoders = columns.map((column) => ENCODERS[column.type]);
-  const checks = columns.map(cellCheckFor);
+  const readCells = cellReader(spec);
+  const cells: Cell[] = columns.map(() => null);
   if (columns.length === 0) return () => '{}';
   return (row, rowNumber) => {
+    const bad = readCells(row, cells);
+    if (bad >= 0) throw badCell(spec, bad, row, rowNumber);
     let line = '';
     for (let i = 0; i < columns.length; i++) {
-      const column = columns[i] as ColumnSpec;
-      const cell = row[column.name];
-      const problem = (checks[i] as CellCheck)(cell);
-      if (problem) throw new InvalidCellError(spec.name, column.name, rowNumber, problem);
-      line += `${keys[i]}${cell === null || cell === undefined ? 'null' : (encoders[i] as Encode)(cell)}`;
+      const cell = cells[i] as Cell;
+      line += `${keys[i]}${cell === null ? 'null' : (encoders[i] as Encode)(cell)}`;
     }
     return `${line}}`;
   };

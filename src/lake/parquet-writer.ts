@@ -10,7 +10,8 @@
  * are dropped. Memory is one row group, whatever the file size.
  */
 import type { Cell, ColumnSpec, Row, TableSpec } from '../schema/table.js';
-import { type CellCheck, cellCheckFor, InvalidCellError } from './cells.js';
+import { type CellReader, cellReader } from './cell-reader.js';
+import { badCell } from './cells.js';
 import { DigestingSink } from './digesting-sink.js';
 import { ColumnWriter, type ValueEncoder } from './parquet/column-writer.js';
 import { BooleanEncoder, NumberEncoder } from './parquet/fixed-columns.js';
@@ -75,8 +76,7 @@ function encoderFor(column: ColumnSpec): ValueEncoder {
 
 class ParquetTableWriter implements TableFileWriter {
   private readonly columns: readonly ColumnWriter[];
-  private readonly checks: readonly CellCheck[];
-  private readonly names: readonly string[];
+  private readonly readCells: CellReader;
   /** The row being written, in column order (reused). */
   private readonly cells: Cell[];
   private readonly rowGroups: RowGroupMeta[] = [];
@@ -90,24 +90,17 @@ class ParquetTableWriter implements TableFileWriter {
     private readonly limits: { rowGroupRows: number; rowGroupBytes: number },
   ) {
     this.columns = spec.columns.map(columnWriterFor);
-    this.checks = spec.columns.map(cellCheckFor);
-    this.names = spec.columns.map((column) => column.name);
+    this.readCells = cellReader(spec);
     this.cells = spec.columns.map(() => null);
   }
 
   async write(row: Row): Promise<void> {
     this.assertOpen();
     // Check the whole row before appending any cell, so a bad row leaves the columns aligned.
-    // Each cell is read once: a lookup by a column name that changes every time is the slow kind.
-    const { columns, checks, names, cells } = this;
-    for (let i = 0; i < names.length; i++) {
-      const name = names[i] as string;
-      const cell = row[name];
-      const problem = (checks[i] as CellCheck)(cell);
-      if (problem) throw new InvalidCellError(this.spec.name, name, this.rows + 1, problem);
-      cells[i] = cell ?? null;
-    }
-    for (let i = 0; i < names.length; i++) (columns[i] as ColumnWriter).append(cells[i] as Cell);
+    const { columns, cells } = this;
+    const bad = this.readCells(row, cells);
+    if (bad >= 0) throw badCell(this.spec, bad, row, this.rows + 1);
+    for (let i = 0; i < columns.length; i++) (columns[i] as ColumnWriter).append(cells[i] as Cell);
     this.rows++;
     this.groupRows++;
     if (this.groupIsFull()) await this.guard(() => this.flushRowGroup());
