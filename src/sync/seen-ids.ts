@@ -9,8 +9,9 @@
  * per million ids. A lookup compares hashes in memory and reads a record from the file only when a
  * hash matches: for every re-met id (rare), and for the odd new id whose hash equals a neighbour's.
  * The newest records wait in memory and are written in batches of a few thousand; the file is
- * page-cache I/O, ~24 MB per million ids, and gone when the run closes the set (on Linux, as soon
- * as it is opened, so a killed run leaves nothing behind).
+ * page-cache I/O, ~24 MB per million ids (reclaimable cache, not the process's memory, unless the
+ * temp directory is a tmpfs), and gone when the run closes the set (on Linux, as soon as it is
+ * opened, so a killed run leaves nothing behind).
  *
  * Ids that are not GUIDs (never seen, but the API promises nothing), and the all-zero GUID, fall
  * back to a Map. The ids are spread over 64 shards that grow one at a time, by a quarter: one table
@@ -83,7 +84,7 @@ export class SeenIds {
     return (this.shards[hash >>> SLOT_BITS] as Shard).observe(key, hash, updatedMicros);
   }
 
-  /** Deletes the records' file. The set must not be used after. */
+  /** Deletes the records' file (best effort, never throws). The set must not be used after. */
   close(): void {
     this.records.close();
   }
@@ -206,7 +207,7 @@ class RecordFile {
       unlinkSync(this.path);
       this.unlinked = true;
     } catch {
-      // Windows keeps an open file's name: it goes at close().
+      // Where the OS refuses to remove an open file, it goes at close().
     }
   }
 
@@ -220,7 +221,12 @@ class RecordFile {
 
   /** Whether record `n` is this GUID. */
   holds(n: number, words: Uint32Array): boolean {
-    const [held, i] = n >= this.written ? [this.batchWords, (n - this.written) * 6] : [this.load(n), 0];
+    let held: Uint32Array = this.batchWords;
+    let i = (n - this.written) * 6;
+    if (n < this.written) {
+      held = this.load(n);
+      i = 0;
+    }
     return held[i] === words[0] && held[i + 1] === words[1] && held[i + 2] === words[2] && held[i + 3] === words[3];
   }
 
@@ -237,14 +243,32 @@ class RecordFile {
     }
     this.load(n);
     this.loadedVersion[0] = version;
-    this.writeAt(new Uint8Array(this.loaded, 16, 8), n * RECORD_BYTES + 16);
+    try {
+      this.writeAt(new Uint8Array(this.loaded, 16, 8), n * RECORD_BYTES + 16);
+    } catch (error) {
+      this.loadedRecord = -1; // the cached copy no longer matches the file
+      throw error;
+    }
   }
 
+  /**
+   * Never throws: the run's outcome is decided by then, and a failure here must not hide the run's
+   * own error or skip its cleanup. At worst a file is left in the temp directory.
+   */
   close(): void {
-    if (this.fd === undefined) return;
-    closeSync(this.fd);
-    this.fd = undefined;
-    if (!this.unlinked) unlinkSync(this.path);
+    const { fd } = this;
+    if (fd === undefined) return;
+    this.fd = undefined; // first: a failed close still releases the descriptor on Linux
+    try {
+      closeSync(fd);
+    } catch {
+      // nothing to do: the descriptor is gone either way
+    }
+    try {
+      if (!this.unlinked) unlinkSync(this.path);
+    } catch {
+      // left for the OS's temp cleanup
+    }
   }
 
   /** Reads record `n` from the file (unless it is the one read last); returns its words. */

@@ -1,3 +1,4 @@
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,10 +58,11 @@ describe('SeenIds', () => {
     expect(seen.tableBytes).toBeLessThan((200_000 * 8) / 0.72 + 64 * 16 * 8);
   });
 
+  // The hash XORs the first and last words (among others): flipping the same bits in both keeps it.
+  const a = 'c5fbb3b6-be74-4795-9fb5-4324c73fed37';
+  const b = 'c5fbb3b7-be74-4795-9fb5-4324c73fed36';
+
   it('tells apart GUIDs whose hashes are equal', () => {
-    // The hash XORs the first and last words (among others): flipping the same bits in both keeps it.
-    const a = 'c5fbb3b6-be74-4795-9fb5-4324c73fed37';
-    const b = 'c5fbb3b7-be74-4795-9fb5-4324c73fed36';
     const seen = seenIds(16);
     expect(seen.observe(a, 1)).toBe('new');
     expect(seen.observe(b, 5)).toBe('new');
@@ -69,6 +71,23 @@ describe('SeenIds', () => {
     expect(seen.observe(a, 3)).toBe('newer');
     expect(seen.observe(b, 4)).toBe('older');
     expect(seen.size).toBe(2);
+  });
+
+  it('tells apart GUIDs whose hashes are equal when their records are in the file', () => {
+    const random = createRandom(11);
+    const seen = seenIds(16);
+    expect(seen.observe(a, 1)).toBe('new');
+    for (let i = 0; i < 5_000; i++) seen.observe(guid(random), i);
+    expect(seen.observe(b, 5)).toBe('new');
+    for (let i = 0; i < 5_000; i++) seen.observe(guid(random), i);
+    expect(seen.observe(b, 5)).toBe('same');
+    expect(seen.observe(a, 1)).toBe('same');
+    expect(seen.observe(b, 6)).toBe('newer');
+    expect(seen.observe(a, 3)).toBe('newer');
+    expect(seen.observe(b, 5)).toBe('older');
+    expect(seen.observe(a, 2)).toBe('older');
+    expect(seen.observe(b, 6)).toBe('same');
+    expect(seen.observe(a, 3)).toBe('same');
   });
 
   it('keeps the all-zero GUID apart from every other id', () => {
@@ -89,11 +108,16 @@ describe('SeenIds', () => {
     expect(seen.size).toBe(2);
   });
 
-  it('leaves no file behind, and names the directory it cannot write to', async () => {
+  it('leaves no file and no open descriptor behind, and names the directory it cannot write to', async () => {
+    // Linux lists a process's descriptors in /proc (where CI runs); elsewhere only the file is checked.
+    const descriptors = () => (existsSync('/proc/self/fd') ? readdirSync('/proc/self/fd').length : 0);
+    const before = descriptors();
     const seen = seenIds();
     seen.observe('c5fbb3b6-be74-4795-9fb5-4324c73fed37', 1);
+    if (before > 0) expect(descriptors()).toBe(before + 1);
     seen.close();
     seen.close();
+    expect(descriptors()).toBe(before);
     expect(await readdir(directory)).toEqual([]);
     const missing = join(directory, 'missing');
     expect(() => new SeenIds({ directory: missing })).toThrow(StorageError);
