@@ -38,7 +38,8 @@ const SCENARIOS: readonly Scenario[] = [
 ];
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
+  const values = parseOptions();
+  if (!values) return;
   const only = values.only?.split(',');
   const size = values.quick ? 'quick' : 'full';
   const figures: Record<string, number> = {};
@@ -68,6 +69,45 @@ async function main(): Promise<void> {
     );
   }
   process.stdout.write(`${JSON.stringify(figures)}\n`);
+}
+
+/** The options, or undefined when there is nothing to run (help shown, or a usage error: exit code 2). */
+function parseOptions(): { quick: boolean; only?: string } | undefined {
+  let values: { quick: boolean; only?: string; help: boolean };
+  try {
+    ({ values } = parseArgs({
+      options: {
+        quick: { type: 'boolean', default: false },
+        only: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (error) {
+    return usageError(error instanceof Error ? error.message : String(error));
+  }
+  if (values.help) {
+    process.stdout.write(usage());
+    return undefined;
+  }
+  const unknown = values.only?.split(',').filter((name) => !SCENARIOS.some((s) => s.name === name)) ?? [];
+  if (unknown.length > 0) return usageError(`--only: no scenario named ${unknown.join(', ')}`);
+  return values;
+}
+
+function usageError(message: string): undefined {
+  process.stderr.write(`bench: ${message}\n\n${usage()}`);
+  process.exitCode = 2;
+  return undefined;
+}
+
+function usage(): string {
+  return [
+    'npm run bench [-- --quick] [-- --only name,…]',
+    '  --quick   every scenario at a small size (under two minutes); docs/benchmarks.md is not written',
+    '  --only    run these scenarios only (docs/benchmarks.md is not written):',
+    ...SCENARIOS.map((s) => `              ${s.name}: ${s.title}`),
+    '',
+  ].join('\n');
 }
 
 function renderSection(scenario: Scenario, figures: Record<string, number>): string {
