@@ -425,20 +425,22 @@ describe('RawNdjsonGzipWriter', () => {
 
 describe('cell checks (both writers)', () => {
   const base = EDGE_ROWS[0] as Row;
-  const bad: [string, Row][] = [
-    ['a string in an int64 column', { ...base, count: '12' }],
-    ['a fraction in an int64 column', { ...base, count: 1.5 }],
-    ['an unsafe integer', { ...base, count: 2 ** 60 }],
-    ['NaN in a double column', { ...base, amount: Number.NaN }],
-    ['Infinity in a double column', { ...base, amount: Number.POSITIVE_INFINITY }],
-    ['null in a required column', { ...base, created_at: null }],
-    ['a missing column', Object.fromEntries(Object.entries(base).filter(([k]) => k !== 'flag'))],
-    ['a date that is not in the calendar', { ...base, due_date: '2026-02-30' }],
-    ['a timestamp given as text', { ...base, created_at: '2020-10-30T21:03:00Z' }],
-    ['a timestamp beyond exact JS numbers', { ...base, created_at: -62_135_596_800_000_000 }],
+  // [case, row, the column the error names]
+  const bad: [string, Row, string][] = [
+    ['a string in an int64 column', { ...base, count: '12' }, 'count'],
+    ['a fraction in an int64 column', { ...base, count: 1.5 }, 'count'],
+    ['an unsafe integer', { ...base, count: 2 ** 60 }, 'count'],
+    ['NaN in a double column', { ...base, amount: Number.NaN }, 'amount'],
+    ['Infinity in a double column', { ...base, amount: Number.POSITIVE_INFINITY }, 'amount'],
+    ['null in a required column', { ...base, created_at: null }, 'created_at'],
+    ['a missing column', Object.fromEntries(Object.entries(base).filter(([k]) => k !== 'flag')), 'flag'],
+    ['a date that is not in the calendar', { ...base, due_date: '2026-02-30' }, 'due_date'],
+    ['a timestamp given as text', { ...base, created_at: '2020-10-30T21:03:00Z' }, 'created_at'],
+    ['a timestamp beyond exact JS numbers', { ...base, created_at: -62_135_596_800_000_000 }, 'created_at'],
+    ['two bad cells (the first in column order is named)', { ...base, due_date: 'soon', amount: '1' }, 'amount'],
   ];
 
-  it.each(bad)('rejects %s with InvalidCellError, and the file is not written', async (_, row) => {
+  it.each(bad)('rejects %s with InvalidCellError, and the file is not written', async (_, row, column) => {
     for (const [kind, create] of [
       ['parquet', createParquetWriter],
       ['ndjson', createNdjsonWriter],
@@ -449,6 +451,8 @@ describe('cell checks (both writers)', () => {
       const error = await writer.write(row).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(InvalidCellError);
       expect((error as InvalidCellError).rowNumber).toBe(2);
+      expect((error as InvalidCellError).column).toBe(column);
+      expect((error as Error).message).toMatch(new RegExp(`^edge_cases\\.${column} \\(row 2\\): `));
       await writer.abort();
       expect(await target.exists(path)).toBe(false);
     }
