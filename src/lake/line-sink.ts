@@ -103,18 +103,36 @@ class GzipOutput implements ByteOutput {
   private readonly gzip: Gzip = createGzip({ level: 3 });
   private readonly pumped: Promise<void>;
   private aborted = false;
+  /**
+   * Writes gzip has not consumed yet, settled by the pump's end if it comes first. One set rather
+   * than a race against the pump per write: each race left a reaction on the pump's promise until
+   * the file ended, thousands in a long run.
+   */
+  private readonly unconsumed = new Set<(reason: unknown) => void>();
+  /** Why no write can complete any more, once the pump has ended. */
+  private pumpEnd: unknown;
 
   constructor(private readonly sink: DigestingSink) {
     this.pumped = this.pump();
-    this.pumped.catch(() => undefined); // surfaced by write/finish
+    // A pump that ends before the writer finished fails the writes still waiting (its error is
+    // also surfaced by finish).
+    this.pumped.then(
+      () => this.endWrites(new Error('the gzip stream ended early')),
+      (error: unknown) => this.endWrites(error ?? new Error('the gzip stream failed')),
+    );
   }
 
   /** Resolves when gzip has compressed the chunk (it reads the caller's memory until then). */
   async write(chunk: Uint8Array): Promise<void> {
-    const consumed = new Promise<void>((resolve, reject) => {
-      this.gzip.write(chunk, (error) => (error ? reject(error) : resolve()));
+    if (this.pumpEnd !== undefined) throw this.pumpEnd;
+    await new Promise<void>((resolve, reject) => {
+      this.unconsumed.add(reject);
+      this.gzip.write(chunk, (error) => {
+        this.unconsumed.delete(reject);
+        if (error) reject(error);
+        else resolve();
+      });
     });
-    await Promise.race([consumed, this.pumped.then(() => never())]);
   }
 
   async finish(): Promise<Digest> {
@@ -131,6 +149,12 @@ class GzipOutput implements ByteOutput {
     await this.pumped.catch(() => undefined);
   }
 
+  private endWrites(reason: unknown): void {
+    this.pumpEnd = reason;
+    for (const reject of this.unconsumed) reject(reason);
+    this.unconsumed.clear();
+  }
+
   private async pump(): Promise<void> {
     try {
       for await (const chunk of this.gzip) await this.sink.write(chunk as Buffer);
@@ -138,9 +162,4 @@ class GzipOutput implements ByteOutput {
       if (!this.aborted) throw error;
     }
   }
-}
-
-/** A pump that ended before the writer did is an error: the writer was not finished. */
-function never(): never {
-  throw new Error('the gzip stream ended early');
 }

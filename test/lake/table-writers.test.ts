@@ -408,6 +408,37 @@ describe('RawNdjsonGzipWriter', () => {
     expect(await target.exists('raw2/part-00000.ndjson.gz')).toBe(false);
   });
 
+  it('fails its writes, never hangs them, when the upload under gzip fails', async () => {
+    let writes = 0;
+    const failing: WriteSink = {
+      async write() {
+        // The second upload hangs a while, so gzip's output backs up and a write waits on gzip.
+        if (++writes === 2) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          throw new Error('upload refused');
+        }
+      },
+      close: async () => ({ bytes: 0, etag: '"never"' }),
+      abort: async () => undefined,
+    };
+    const writer = new RawNdjsonGzipWriter(failing, { chunkBytes: 1024 });
+    // Random text does not shrink, so gzip output (and the failing upload) comes at once, and its
+    // output backs up while the upload hangs: the waiting write must fail with the upload's error.
+    const random = createRandom(5);
+    const line = () => ({ text: Array.from({ length: 40 }, () => guid(random)).join('') });
+    let failure: unknown;
+    for (let i = 0; i < 2_000 && failure === undefined; i++) {
+      failure = await writer.write(line()).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    }
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as Error).message).toBe('upload refused');
+    await expect(writer.write(line())).rejects.toThrow('upload refused');
+    await writer.abort();
+  });
+
   it('gives gzip a chunk to compress and fills it again only once gzip is done', async () => {
     const late = lateReadingSink();
     const writer = new RawNdjsonGzipWriter(late.sink, { chunkBytes: 4 * 1024 });
