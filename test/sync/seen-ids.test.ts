@@ -1,10 +1,13 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StorageError } from '../../src/common/errors.js';
+import { silentLogger } from '../../src/common/log.js';
 import { createRandom, guid } from '../../src/sandbox/random.js';
+import { startSandbox } from '../../src/sandbox/sandbox.js';
+import { runSyncJob } from '../../src/sync/job.js';
 import { SeenIds } from '../../src/sync/seen-ids.js';
 
 let directory: string;
@@ -122,5 +125,58 @@ describe('SeenIds', () => {
     const missing = join(directory, 'missing');
     expect(() => new SeenIds({ directory: missing })).toThrow(StorageError);
     expect(() => new SeenIds({ directory: missing })).toThrow(missing);
+  });
+});
+
+/** The dedupe files this process holds open (Linux lists them in /proc, marked deleted). */
+function openDedupeFiles(): string[] {
+  return readdirSync('/proc/self/fd')
+    .map((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        return ''; // closed meanwhile
+      }
+    })
+    .filter((target) => target.includes('referrals-lake-seen-ids-'));
+}
+
+describe.runIf(existsSync('/proc/self/fd'))('a sync run and its dedupe file', () => {
+  it('closes the file when the run succeeds and when it fails mid-pull', async () => {
+    const sandbox = await startSandbox({ count: 300, seed: 4 });
+    const lake = await mkdtemp(join(tmpdir(), 'seen-ids-run-'));
+    const env = { ...sandbox.env, LAKE_LOCAL_DIR: lake, PARTNER_CENTER_TOKEN_CACHE: 'lake', SYNC_CONCURRENCY: '2' };
+    try {
+      let pagesSeen = 0;
+      const done = await runSyncJob(
+        env,
+        { mode: 'full' },
+        {
+          logger: silentLogger,
+          onProgress: () => {
+            pagesSeen++;
+            expect(openDedupeFiles()).toHaveLength(1); // the run holds it while it pulls
+          },
+        },
+      );
+      expect(done.counts.referrals).toBe(300);
+      expect(pagesSeen).toBeGreaterThan(0);
+      expect(openDedupeFiles()).toEqual([]);
+      const failing = runSyncJob(
+        env,
+        { mode: 'full' },
+        {
+          logger: silentLogger,
+          onProgress: () => {
+            throw new Error('stopped after a page');
+          },
+        },
+      );
+      await expect(failing).rejects.toThrow('stopped after a page');
+      expect(openDedupeFiles()).toEqual([]);
+    } finally {
+      await sandbox.close();
+      await rm(lake, { recursive: true, force: true });
+    }
   });
 });
