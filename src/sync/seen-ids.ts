@@ -13,9 +13,9 @@
  * temp directory is a tmpfs), and gone when the run closes the set (on Linux, as soon as it is
  * opened, so a killed run leaves nothing behind).
  *
- * Ids that are not GUIDs (never seen, but the API promises nothing), and the all-zero GUID, fall
- * back to a Map. The ids are spread over 64 shards that grow one at a time, by a quarter: one table
- * doubling in place needs the old and the new arrays at once, at the peak of the run.
+ * Ids that are not GUIDs (never seen, but the API promises nothing) fall back to a Map. The ids
+ * are spread over 64 shards that grow one at a time, by a quarter: one table doubling in place
+ * needs the old and the new arrays at once, at the peak of the run.
  */
 
 import { randomUUID } from 'node:crypto';
@@ -78,7 +78,6 @@ export class SeenIds {
   observe(id: string, updatedMicros: number): Observation {
     if (!GUID.test(id)) return this.observeOther(id, updatedMicros);
     parseGuid(id, key);
-    if (isZero(key)) return this.observeOther(id.toLowerCase(), updatedMicros);
     // 0 marks an empty slot; the hash that would be 0 stands as 1 (same shard, next slot).
     const hash = mix(key) || 1;
     return (this.shards[hash >>> SLOT_BITS] as Shard).observe(key, hash, updatedMicros);
@@ -315,10 +314,6 @@ function failure(what: 'create' | 'read' | 'write', path: string, cause: unknown
     { operation: `${what} dedupe file`, path },
     { cause },
   );
-}
-
-function isZero(words: Uint32Array): boolean {
-  return ((words[0] as number) | (words[1] as number) | (words[2] as number) | (words[3] as number)) === 0;
 }
 
 /** How a version met again relates to the one kept (a 'newer' one is then kept by the caller). */

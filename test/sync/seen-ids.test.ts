@@ -93,7 +93,7 @@ describe('SeenIds', () => {
     expect(seen.observe(a, 3)).toBe('same');
   });
 
-  it('keeps the all-zero GUID apart from every other id', () => {
+  it('keeps the all-zero GUID (its hash is 0, the empty-slot mark) apart from every other id', () => {
     const seen = seenIds(16);
     const zero = '00000000-0000-0000-0000-000000000000';
     expect(seen.observe(zero, 1)).toBe('new');
