@@ -96,12 +96,7 @@ async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: 
   const snapshotDate = snapshotDateOf(ctx.started);
   const lineage = { runId: ctx.runId, extractedAtMicros: ctx.started.getTime() * 1000 };
   const seen = new SeenIds();
-  const files = options.dryRun
-    ? undefined
-    : await RunFiles.open({ target, snapshotDate, lineage }).catch((error: unknown) => {
-        seen.close();
-        throw error;
-      });
+  let files: RunFiles | undefined;
   const counts: RunCounts = { referrals: 0, duplicatesDropped: 0, supersededVersions: 0, quarantined: 0, rows: {} };
   const superseded = new Map<string, number>();
   // Only incremental runs need the ids they took, with their versions (to tell real changes from
@@ -110,6 +105,7 @@ async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: 
   let newestUpdated = '';
   const signal = anySignal([options.signal, ctx.lease?.signal]);
   try {
+    files = options.dryRun ? undefined : await RunFiles.open({ target, snapshotDate, lineage });
     let pages = 0;
     for await (const page of extractPages(client, plan, { concurrency: options.concurrency, signal })) {
       for (const referral of page.referrals) {
