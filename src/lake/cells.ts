@@ -24,33 +24,30 @@ export class InvalidCellError extends TypeError {
 /** Checks one column's cells: a problem description, or undefined when the cell fits. */
 export type CellCheck = (cell: unknown) => string | undefined;
 
+/** Whether a cell that is neither null nor missing fits a column of this type: the contract, once. */
+export const FITS: Readonly<Record<ColumnType, (cell: unknown) => boolean>> = {
+  string: (cell) => typeof cell === 'string',
+  int64: (cell) => Number.isSafeInteger(cell),
+  timestamp: (cell) => Number.isSafeInteger(cell),
+  double: (cell) => typeof cell === 'number' && Number.isFinite(cell),
+  boolean: (cell) => typeof cell === 'boolean',
+  date: (cell) => typeof cell === 'string' && epochDays(cell) !== undefined,
+};
+
 /**
- * The contract for one column's cells, and the words for a cell that breaks it. The writers run
- * the same tests generated per table (cell-reader.ts, held equal by a test) and come here only to
- * word an error.
+ * One column's check, in words: why a cell breaks the contract, or undefined when it fits. The
+ * writers test cells with FITS through code generated per table (cell-reader.ts) and come here
+ * only to word an error.
  */
 export function cellCheckFor(column: ColumnSpec): CellCheck {
+  const fits = FITS[column.type];
   const expected = EXPECTED[column.type];
   const nullable = column.nullable;
-  /** Why a cell that failed its type's test does not fit (null may still be fine). */
-  const reject: CellCheck = (cell) => {
+  return (cell) => {
     if (cell === null) return nullable ? undefined : 'is null but the column is not nullable';
     if (cell === undefined) return 'is missing (a row must give every column, null for none)';
-    return `${expected}, got ${preview(cell)}`;
+    return fits(cell) ? undefined : `${expected}, got ${preview(cell)}`;
   };
-  switch (column.type) {
-    case 'string':
-      return (cell) => (typeof cell === 'string' ? undefined : reject(cell));
-    case 'int64':
-    case 'timestamp':
-      return (cell) => (Number.isSafeInteger(cell) ? undefined : reject(cell));
-    case 'double':
-      return (cell) => (typeof cell === 'number' && Number.isFinite(cell) ? undefined : reject(cell));
-    case 'boolean':
-      return (cell) => (typeof cell === 'boolean' ? undefined : reject(cell));
-    case 'date':
-      return (cell) => (typeof cell === 'string' && epochDays(cell) !== undefined ? undefined : reject(cell));
-  }
 }
 
 /** The error for the row's cell at `index`, which failed its column's test (cell-reader.ts). */
