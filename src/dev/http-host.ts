@@ -86,7 +86,7 @@ export async function startHttpHost(options: HttpHostOptions = {}): Promise<Http
     if (fn.authLevel !== 'anonymous' && !keyMatches(req, url, functionKey)) {
       return sendStatus(res, 401, 'A function key is needed (x-functions-key header or code parameter)');
     }
-    const params = Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(match.found?.[i + 1] ?? '')]));
+    const params = Object.fromEntries(names.map((name, i) => [name, routeValue(match.found?.[i + 1] ?? '')]));
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
@@ -113,6 +113,18 @@ export async function startHttpHost(options: HttpHostOptions = {}): Promise<Http
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * A route segment, percent-decoded. One that is not valid percent-encoding goes to the handler as
+ * typed, so the handler refuses it as it refuses any malformed id (a 400), not this adapter (a 500).
+ */
+function routeValue(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 function keyMatches(req: IncomingMessage, url: URL, expected: string): boolean {

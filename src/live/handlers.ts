@@ -14,7 +14,7 @@ import { openListing } from './listing.js';
 import { buildOpenApi } from './openapi.js';
 import { KEY_PARAM, SHAPES } from './params.js';
 import { CORRELATION_HEADER, problemFor, problemResponse } from './problem.js';
-import { readListRequest } from './request.js';
+import { queryOf, readListRequest } from './request.js';
 
 /** Referral ids are GUIDs; anything else cannot name one and is not sent upstream. */
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
@@ -27,7 +27,7 @@ export async function listReferralsHandler(
   const correlationId = context.invocationId;
   const began = performance.now();
   try {
-    const parsed = readListRequest(request.query);
+    const parsed = readListRequest(queryOf(request.url));
     const live = liveInstance();
     const at: Continuation =
       'continuation' in parsed ? live.codec.open(parsed.continuation) : { spec: parsed.spec, skip: 0, returned: 0 };
@@ -62,10 +62,11 @@ export async function getReferralHandler(request: HttpRequest, context: Invocati
   try {
     const id = request.params.id ?? '';
     if (!ID_PATTERN.test(id)) throw new BadQueryError('id', 'the referral id must be a GUID');
-    for (const name of request.query.keys()) {
+    const query = queryOf(request.url);
+    for (const name of query.keys()) {
       if (name !== 'shape' && name !== KEY_PARAM) throw new BadQueryError(name, `unknown parameter '${name}'`);
     }
-    const shape = request.query.get('shape') ?? 'flat';
+    const shape = query.get('shape') ?? 'flat';
     if (!(SHAPES as readonly string[]).includes(shape)) {
       throw new BadQueryError('shape', `shape must be one of ${SHAPES.join(', ')}`);
     }

@@ -89,6 +89,38 @@ export function readListRequest(params: URLSearchParams): ListRequest {
   };
 }
 
+/**
+ * The query string of a request URL, percent-decoded strictly. URLSearchParams (and the Functions
+ * host's own query mapping) decode leniently: `%zz` stays as typed and bytes that are not UTF-8
+ * (`%C3%28`, overlong `%C0%AF`, a surrogate `%ED%A0%80`) become U+FFFD, so a mangled value would go
+ * to Partner Center as a filter nothing matches and answer an empty list. Reading the URL itself
+ * makes `func start`, Azure and `serve` refuse it alike, whatever query mapping the host made.
+ */
+export function queryOf(url: string): URLSearchParams {
+  const params = new URLSearchParams();
+  // Same splitting as URLSearchParams: '&' between pairs, the first '=' ends the name, '+' is a space.
+  for (const pair of new URL(url).search.slice(1).split('&')) {
+    if (pair === '') continue;
+    const at = pair.indexOf('=');
+    const name = strictDecode(at < 0 ? pair : pair.slice(0, at), 'query', 'a parameter name');
+    const target = LIST_PARAM_NAMES.includes(name) ? name : 'query';
+    params.append(name, at < 0 ? '' : strictDecode(pair.slice(at + 1), target, `the value of ${shown(name)}`));
+  }
+  return params;
+}
+
+function strictDecode(text: string, target: string, what: string): string {
+  try {
+    return decodeURIComponent(text.replaceAll('+', ' '));
+  } catch (error) {
+    throw new BadQueryError(
+      target,
+      `${what} is not valid percent-encoding: each % must start an escape such as %20, and the escapes must spell UTF-8`,
+      { cause: error },
+    );
+  }
+}
+
 /** Query parameters by name, each given once and on the allowlist. */
 function singleValues(params: URLSearchParams): Map<string, string> {
   const values = new Map<string, string>();
@@ -106,9 +138,13 @@ function singleValues(params: URLSearchParams): Map<string, string> {
 }
 
 function unknownParameter(name: string): string {
-  const shown = JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name);
   const odata = name.startsWith('$') ? ' (supported OData options: $filter, $orderby, $top, $select)' : '';
-  return `unknown parameter ${shown}${odata}`;
+  return `unknown parameter ${shown(name)}${odata}`;
+}
+
+/** A parameter name quoted for a message, cut short: it is the caller's text, of any length. */
+function shown(name: string): string {
+  return JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name);
 }
 
 function checkValue(name: string, value: string): void {

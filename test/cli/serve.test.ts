@@ -27,6 +27,8 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
+const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
+
 function get(
   url: string,
   headers: Record<string, string> = {},
@@ -84,6 +86,12 @@ describe('referrals-lake serve', () => {
     const bad = await get(`${baseUrl}/api/referrals?$expand=team&code=${functionKey}`);
     expect(bad.status).toBe(400);
     expect(bad.type).toMatch(/problem\+json/);
+
+    // Malformed percent-encoding is refused by the handler, in the query and in the route alike.
+    for (const path of ['/api/referrals?status=%zz', '/api/referrals/%zz']) {
+      const malformed = await get(`${baseUrl}${path}`, { 'x-functions-key': functionKey });
+      expect([malformed.status, malformed.type], `${path}: ${malformed.text}`).toEqual([400, PROBLEM_JSON]);
+    }
 
     const openapi = await get(`${baseUrl}/api/openapi.json`);
     expect(openapi.status).toBe(200);

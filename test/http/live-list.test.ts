@@ -315,6 +315,51 @@ describe('GET /api/referrals: hostile queries are 400s that never reach Partner 
     });
   }
 
+  // Raw query strings: URLSearchParams would encode the '%' these are made of.
+  const MALFORMED: Array<[string, string, string]> = [
+    ['a % without hex digits', 'status=%zz', 'status'],
+    ['a lone %', 'status=%', 'status'],
+    ['an escape cut short', 'country=U%5', 'country'],
+    ['bytes that are not UTF-8', 'status=%C3%28', 'status'],
+    ['an overlong encoding of /', '$filter=%C0%AF', '$filter'],
+    ['a lone surrogate', 'status=%ED%A0%80', 'status'],
+    ['a malformed name', 'sta%zztus=New', 'query'],
+    ['a malformed value of an unknown name', 'other=%zz', 'query'],
+    ['a malformed value beside good ones', 'direction=Incoming&status=New%', 'status'],
+  ];
+  for (const [what, search, target] of MALFORMED) {
+    it(`malformed percent-encoding: ${what}`, async () => {
+      const before = sandbox.stats();
+      const res = await call('listReferrals', `${BASE}/referrals?${search}`);
+      expect(res.status, res.text).toBe(400);
+      expect(JSON.parse(res.text)).toMatchObject({ status: 400, target });
+      expect(JSON.parse(res.text).detail).toMatch(/percent-encoding/);
+      expect(sandbox.stats().api.requests).toBe(before.api.requests);
+      expect(sandbox.stats().identity.tokenRequests).toBe(before.identity.tokenRequests);
+    });
+  }
+
+  it('well-formed escapes still decode: + and %20 are spaces, UTF-8 escapes are text', async () => {
+    const ids = async (search: string) => {
+      const res = await call('listReferrals', `${BASE}/referrals?${search}`);
+      expect(res.status, res.text).toBe(200);
+      return (JSON.parse(res.text) as JsonPage).value.map((r) => r.referral_id);
+    };
+    const spaced = await ids('$orderby=createdDateTime+desc&maxItems=3');
+    expect(spaced).toHaveLength(3);
+    expect(await ids('$orderby=createdDateTime%20desc&maxItems=3')).toEqual(spaced);
+    const accented = await call('listReferrals', `${BASE}/referrals?country=%C3%A9`);
+    expect(JSON.parse(accented.text)).toEqual({ value: [], count: 0 });
+  });
+
+  it('GET /api/referrals/{id}: a malformed escape in its query is a 400 too', async () => {
+    const first = sandbox.store.all()[0]?.id ?? '';
+    // Any shape but flat or raw is refused anyway; `code` takes any value, so only decoding refuses this.
+    const res = await call('getReferral', `${BASE}/referrals/${first}?code=%E2%82`, { id: first });
+    expect(res.status, res.text).toBe(400);
+    expect(JSON.parse(res.text)).toMatchObject({ target: 'code', detail: expect.stringMatching(/percent-encoding/) });
+  });
+
   it('a friendly value that looks like OData is just a value: it matches nothing', async () => {
     const res = await list({ status: "New' or status ne 'x" });
     expect(res.status).toBe(200);
