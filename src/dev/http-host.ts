@@ -3,12 +3,14 @@
  * (flows under development, the demo, the benchmark). It is an adapter, not a second
  * implementation: node request → `HttpRequest` → the same handler `func start` registers (from
  * HTTP_FUNCTIONS) → the response, its body streamed. Like Azure for authLevel `function`, it wants
- * the function key in `x-functions-key` or the `code` query parameter. `func start` stays the
- * production path.
+ * the function key in `x-functions-key` or the `code` query parameter. What it refuses itself (no
+ * route, no key, a request Node cannot parse) is problem+json like the handlers' refusals. `func
+ * start` stays the production path.
  */
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, maxHeaderSize, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
@@ -66,7 +68,11 @@ export async function startHttpHost(options: HttpHostOptions = {}): Promise<Http
   const routes = (options.functions ?? HTTP_FUNCTIONS).map(compileRoute);
   const logHandler = options.logHandler ?? stderrLog;
   let baseUrl = '';
+  // Connections with a response under way: a refusal written on them would land inside that response.
+  const busy = new WeakSet<Duplex>();
   const server = createServer((req, res) => {
+    busy.add(req.socket);
+    res.once('close', () => busy.delete(req.socket));
     serve(req, res).catch((error: unknown) => {
       logHandler('error', `local host: ${error instanceof Error ? error.message : String(error)}`);
       if (!res.headersSent) sendStatus(res, 500, 'Internal error');
@@ -103,6 +109,30 @@ export async function startHttpHost(options: HttpHostOptions = {}): Promise<Http
     await pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), res);
   }
 
+  const refused = new WeakSet<Duplex>();
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (refused.has(socket)) {
+      // Node goes on parsing what still arrives and reports each chunk; past the limit, stop reading.
+      if ((socket as Socket).bytesRead > DRAIN_LIMIT_BYTES) socket.destroy();
+      return;
+    }
+    refused.add(socket);
+    const problem = clientProblem(error);
+    if (!problem || !socket.writable || busy.has(socket)) {
+      socket.destroy();
+      return;
+    }
+    logHandler('warning', `local host: refused a request (${problem.status}, ${error.code ?? error.message})`);
+    const body = problemJson(problem.status, problem.title, problem.detail);
+    socket.end(
+      `HTTP/1.1 ${problem.status} ${problem.title}\r\ncontent-type: ${PROBLEM_TYPE}\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+    // The rest of an oversized request is still on its way. Closing now would reset the connection
+    // and the client could lose the answer with it, so it is read and dropped for a while first.
+    setTimeout(() => socket.destroy(), DRAIN_MS).unref();
+  });
+
   baseUrl = await listen(server, options.port ?? 0);
   return {
     baseUrl,
@@ -135,9 +165,42 @@ function keyMatches(req: IncomingMessage, url: URL, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
+/** How much of a refused request is read and dropped, and for how long, before the connection closes. */
+const DRAIN_LIMIT_BYTES = 1024 * 1024;
+const DRAIN_MS = 5_000;
+
+function problemJson(status: number, title: string, detail?: string): string {
+  return JSON.stringify({ type: 'about:blank', title, status, ...(detail === undefined ? {} : { detail }) });
+}
+
 function sendStatus(res: ServerResponse, status: number, detail: string): void {
-  res.writeHead(status, { 'content-type': 'application/problem+json; charset=utf-8' });
-  res.end(JSON.stringify({ type: 'about:blank', title: detail, status }));
+  res.writeHead(status, { 'content-type': PROBLEM_TYPE });
+  res.end(problemJson(status, detail));
+}
+
+/**
+ * Node's own answers to a request it could not parse are bare (an empty 431 for a query or headers
+ * over its limit); these say what was wrong, as problem+json like every other refusal. Undefined:
+ * nothing worth answering (the client went away).
+ */
+function clientProblem(error: NodeJS.ErrnoException): { status: number; title: string; detail: string } | undefined {
+  if (error.code === 'HPE_HEADER_OVERFLOW') {
+    return {
+      status: 431,
+      title: 'Request Header Fields Too Large',
+      detail:
+        `The request line and headers together are over this host's limit of ${maxHeaderSize} bytes ` +
+        '(a long query string counts): shorten $filter, or send fewer or shorter headers.',
+    };
+  }
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    return { status: 408, title: 'Request Timeout', detail: 'The request did not arrive in time.' };
+  }
+  if (error.code?.startsWith('HPE_')) {
+    return { status: 400, title: 'Bad Request', detail: 'The request is not well-formed HTTP/1.1.' };
+  }
+  return undefined;
 }
 
 function listen(server: Server, port: number): Promise<string> {

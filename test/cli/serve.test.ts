@@ -6,9 +6,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../src/sandbox/sandbox.js';
 import { BIN } from '../helpers/cli.js';
@@ -45,6 +47,39 @@ function get(
       .on('error', reject)
       .end();
   });
+}
+
+/**
+ * A request with `bytes` of headers, written 10 KB at a time, its answer read once the client has
+ * sent it all (as curl does): a server that closes while the rest is still coming resets the
+ * connection, and such a client loses the answer (`error` is then EPIPE or ECONNRESET).
+ */
+async function sendHeadersSlowly(
+  baseUrl: string,
+  bytes: number,
+): Promise<{ status: number; type: string; text: string; error?: string }> {
+  const { hostname, port } = new URL(baseUrl);
+  const socket = connect({ host: hostname, port: Number(port), allowHalfOpen: true });
+  let received = '';
+  let error: string | undefined;
+  socket.on('data', (c: Buffer) => {
+    received += c.toString();
+  });
+  socket.on('error', (e: NodeJS.ErrnoException) => {
+    error = e.code ?? e.message;
+  });
+  const closed = once(socket, 'close');
+  await once(socket, 'connect');
+  socket.write(`GET /api/referrals HTTP/1.1\r\nhost: ${hostname}\r\n`);
+  for (let sent = 0; sent < bytes && error === undefined; sent += 10_000) {
+    socket.write(`x-filler-${sent}: ${'a'.repeat(10_000)}\r\n`);
+    await delay(20);
+  }
+  if (error === undefined) socket.end('\r\n');
+  await closed;
+  const [head = '', text = ''] = received.split('\r\n\r\n');
+  const type = /^content-type: (.*)$/im.exec(head)?.[1] ?? '';
+  return { status: Number(head.split(' ')[1]), type, text, ...(error === undefined ? {} : { error }) };
 }
 
 describe('referrals-lake serve', () => {
@@ -92,6 +127,18 @@ describe('referrals-lake serve', () => {
       const malformed = await get(`${baseUrl}${path}`, { 'x-functions-key': functionKey });
       expect([malformed.status, malformed.type], `${path}: ${malformed.text}`).toEqual([400, PROBLEM_JSON]);
     }
+
+    // Over Node's limit (16 KiB of request line and headers): a problem+json 431, even when the
+    // request goes on well past the limit.
+    const longQuery = await get(`${baseUrl}/api/referrals?status=${'a'.repeat(20_000)}&code=${functionKey}`);
+    const bigHeaders = await sendHeadersSlowly(baseUrl, 100_000);
+    expect(bigHeaders.error, 'the connection was reset under the answer').toBeUndefined();
+    for (const tooLarge of [longQuery, bigHeaders]) {
+      expect([tooLarge.status, tooLarge.type]).toEqual([431, PROBLEM_JSON]);
+      expect(JSON.parse(tooLarge.text)).toMatchObject({ status: 431, detail: expect.stringMatching(/16384 bytes/) });
+    }
+    // The host still answers afterwards.
+    expect((await get(`${baseUrl}/api/openapi.json`)).status).toBe(200);
 
     const openapi = await get(`${baseUrl}/api/openapi.json`);
     expect(openapi.status).toBe(200);
