@@ -1,24 +1,22 @@
 /**
  * Failures → `application/problem+json` (RFC 9457), with the correlation id (the invocation id) in
- * the body and the `x-correlation-id` header. Typed errors decide the status; every text is passed
- * through redact() so no token or secret reaches a caller, and an unexpected error shows nothing of
- * itself beyond "internal error" (the log has it).
+ * the body and the `x-correlation-id` header. Typed errors decide the status and the text. Only a
+ * 400's text is the error's own message (it is about the caller's query); every other answer is
+ * written here from the error's type and structured fields, never from its message, which can name
+ * server paths (the token cache file, a certificate file, a lake path) or settings' values. The log
+ * keeps the whole error, found by the correlation id. Every text still passes through redact().
  */
 import type { HttpResponseInit } from '@azure/functions';
-import {
-  AuthRequiredError,
-  BadQueryError,
-  ConfigError,
-  ReferralsLakeError,
-  ThrottledError,
-  UpstreamError,
-} from '../common/errors.js';
+import { AuthRequiredError, BadQueryError, ConfigError, ThrottledError, UpstreamError } from '../common/errors.js';
 import { redact } from '../common/redact.js';
 
 export const CORRELATION_HEADER = 'x-correlation-id';
 const LOGIN_HINT = 'Re-run `referrals-lake login` (device code flow) to sign in to Partner Center again.';
+const SEE_LOG = "The function app's log has the details under this correlationId.";
 /** Retry-After when Partner Center throttled without saying for how long. */
 const DEFAULT_RETRY_AFTER_SECONDS = 30;
+/** Partner Center's request ids are GUIDs; anything else in that header is not repeated. */
+const REQUEST_ID = /^[A-Za-z0-9-]{1,64}$/;
 
 export interface Problem {
   readonly status: number;
@@ -43,21 +41,44 @@ export function problemFor(error: unknown): Problem {
     };
   }
   if (error instanceof AuthRequiredError) {
-    // Its message already says to run `referrals-lake login`.
-    return { status: 502, title: 'Partner Center sign-in needed', detail: error.message };
+    return {
+      status: 502,
+      title: 'Partner Center sign-in needed',
+      detail: `The function app has no usable Partner Center sign-in. ${LOGIN_HINT}`,
+    };
   }
-  if (error instanceof UpstreamError) {
-    const status = error.details.status;
-    if (status === 401 || status === 403) {
-      return { status: 502, title: 'Partner Center refused the sign-in', detail: `${error.message}. ${LOGIN_HINT}` };
-    }
-    return { status: 502, title: 'Partner Center failed', detail: error.message };
-  }
+  if (error instanceof UpstreamError) return upstreamProblem(error);
   if (error instanceof ConfigError) {
-    return { status: 500, title: 'Function app misconfigured', detail: `App setting ${error.message}` };
+    // The setting's name is ours to show; the message may hold its value (a file path).
+    return {
+      status: 500,
+      title: 'Function app misconfigured',
+      detail: `App setting ${error.setting} is missing or not valid; fix it in the function app's configuration. ${SEE_LOG}`,
+    };
   }
-  if (error instanceof ReferralsLakeError) return { status: 500, title: 'Internal error', detail: error.message };
-  return { status: 500, title: 'Internal error', detail: 'An unexpected error occurred; the log has the details.' };
+  return { status: 500, title: 'Internal error', detail: `An unexpected error occurred. ${SEE_LOG}` };
+}
+
+function upstreamProblem(error: UpstreamError): Problem {
+  const { status, requestId } = error.details;
+  if (status === 401 || status === 403) {
+    const role =
+      status === 403
+        ? ' The signed-in user needs the Partner Center role Referrals admin (to see every referral) or Referrals user.'
+        : '';
+    return {
+      status: 502,
+      title: 'Partner Center refused the sign-in',
+      detail: `Partner Center answered ${status}.${role} ${LOGIN_HINT}`,
+    };
+  }
+  const answered = status === undefined ? 'could not be reached or sent an unusable answer' : `answered ${status}`;
+  const id = requestId !== undefined && REQUEST_ID.test(requestId) ? ` (Request-ID ${requestId})` : '';
+  return {
+    status: 502,
+    title: 'Partner Center failed',
+    detail: `Partner Center ${answered}${id}; try again later. ${SEE_LOG}`,
+  };
 }
 
 export function problemResponse(problem: Problem, correlationId: string, instance?: string): HttpResponseInit {

@@ -3,7 +3,7 @@
  * in-process sandbox (5,000 seeded referrals): the seed's examples, paging through our continuation,
  * the output formats, hostile queries (400 and no upstream call), errors, and one shared refresh.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
@@ -404,6 +404,24 @@ describe('GET /api/referrals: upstream failures as problem+json', () => {
       expect(text).not.toContain(sandbox.env.PARTNER_CENTER_CLIENT_SECRET);
       expect(text).not.toMatch(/eyJ[A-Za-z0-9_-]{8,}\./);
     }
+  });
+  it('a refused cached sign-in → 502 whose answer does not name the token cache file', async () => {
+    const cache = join(work, 'refused-cache.json');
+    useInstance({ PARTNER_CENTER_TOKEN_CACHE: cache });
+    expect((await list({ maxItems: '1' })).status).toBe(200);
+    const stale = await readFile(cache, 'utf8');
+    sandbox.identity.expireAccessTokens();
+    expect((await list({ maxItems: '1' })).status).toBe(200);
+    // The cache as it was before that refresh: its refresh token is redeemed, so Entra ID refuses it.
+    await writeFile(cache, stale);
+    useInstance({ PARTNER_CENTER_TOKEN_CACHE: cache });
+    sandbox.identity.expireAccessTokens();
+    const res = await list({ status: 'New' });
+    expect(res.status, res.text).toBe(502);
+    expect(JSON.parse(res.text)).toMatchObject({ detail: expect.stringContaining('referrals-lake login') });
+    expect(res.text).not.toContain(work);
+    expect(res.text).not.toContain('refused-cache');
+    expect(res.logs.join('\n')).toMatch(/"code":"auth_required"/);
   });
 });
 
