@@ -8,7 +8,7 @@ import { BadQueryError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { contextLogger } from '../functions/context-logger.js';
 import type { Continuation } from './continuation.js';
-import { CONTENT_TYPES, encodeAnswer, flatLine, flatRow } from './encode.js';
+import { CONTENT_TYPES, encodeAnswer, flatColumns, flatLine, flatRow } from './encode.js';
 import { liveInstance } from './instance.js';
 import { openListing } from './listing.js';
 import { buildOpenApi } from './openapi.js';
@@ -32,11 +32,13 @@ export async function listReferralsHandler(
     const at: Continuation =
       'continuation' in parsed ? live.codec.open(parsed.continuation) : { spec: parsed.spec, skip: 0, returned: 0 };
     const { spec } = at;
+    const columns = flatColumns(spec.columns);
     const listing = await openListing(live.source.client, live.pageSize, at);
     let skipped = 0;
     const body = encodeAnswer(listing.items, {
       format: spec.format,
       shape: spec.shape,
+      columns,
       runId: `live-${correlationId}`,
       nextLink: () => {
         const position = listing.next();

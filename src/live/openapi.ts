@@ -32,6 +32,7 @@ export function buildOpenApi(host: string = PLACEHOLDER_HOST): Record<string, un
     type: 'string',
     ...(p.format ? { format: p.format } : {}),
     ...(p.values ? { enum: [...p.values] } : {}),
+    ...(p.example !== undefined ? { 'x-example': p.example } : {}),
     description: p.description,
     'x-ms-summary': p.summary,
   }));
@@ -43,6 +44,7 @@ export function buildOpenApi(host: string = PLACEHOLDER_HOST): Record<string, un
     ...(p.values ? { enum: [...p.values] } : {}),
     ...(p.default !== undefined ? { default: p.default } : {}),
     ...(p.maximum !== undefined ? { minimum: 1, maximum: p.maximum } : {}),
+    ...(p.example !== undefined ? { 'x-example': p.example } : {}),
     description: p.description,
     'x-ms-summary': p.summary,
     'x-ms-visibility': p.internal ? 'internal' : p.advanced ? 'advanced' : 'important',

@@ -29,6 +29,8 @@ export interface FriendlyParam {
   readonly format?: 'date-time';
   /** Known values (documented; the API is not bound to them, so they are not enforced here). */
   readonly values?: readonly string[];
+  /** A value to show (`x-example`) where there are no known values; a test sends it live. */
+  readonly example?: string;
   /** The filter clause for a value already checked for length and control characters. */
   build(value: string): FilterExpr;
 }
@@ -91,6 +93,7 @@ export const FRIENDLY_PARAMS: readonly FriendlyParam[] = [
     name: 'country',
     summary: 'Customer country',
     description: "Customer's country, ISO code such as US (customerProfile/address/country eq …).",
+    example: 'US',
     build: equals('customerProfile/address/country'),
   },
   {
@@ -98,6 +101,7 @@ export const FRIENDLY_PARAMS: readonly FriendlyParam[] = [
     summary: 'Created from',
     description: 'Created at or after this instant (UTC; a bare date means its midnight).',
     format: 'date-time',
+    example: '2026-11-01T00:00:00Z',
     build: dateBound('createdFrom', 'createdDateTime', 'ge'),
   },
   {
@@ -105,6 +109,7 @@ export const FRIENDLY_PARAMS: readonly FriendlyParam[] = [
     summary: 'Created before',
     description: 'Created before this instant (exclusive; UTC; a bare date means its midnight).',
     format: 'date-time',
+    example: '2026-12-01T00:00:00Z',
     build: dateBound('createdTo', 'createdDateTime', 'lt'),
   },
   {
@@ -112,6 +117,7 @@ export const FRIENDLY_PARAMS: readonly FriendlyParam[] = [
     summary: 'Updated from',
     description: 'Updated at or after this instant (UTC; a bare date means its midnight).',
     format: 'date-time',
+    example: '2026-11-01T00:00:00Z',
     build: dateBound('updatedFrom', 'updatedDateTime', 'ge'),
   },
   {
@@ -119,12 +125,14 @@ export const FRIENDLY_PARAMS: readonly FriendlyParam[] = [
     summary: 'Updated before',
     description: 'Updated before this instant (exclusive; UTC; a bare date means its midnight).',
     format: 'date-time',
+    example: '2026-12-01T00:00:00Z',
     build: dateBound('updatedTo', 'updatedDateTime', 'lt'),
   },
   {
     name: 'assignedTo',
     summary: 'Assigned to (e-mail)',
     description: "E-mail of a member of the partner's sales team (team/any(t:t/email eq …)).",
+    example: 'r2d2@contoso.com',
     build: (value) => ({
       kind: 'lambda',
       quantifier: 'any',
@@ -151,6 +159,8 @@ export interface OptionParam {
   readonly description: string;
   readonly type: 'string' | 'integer';
   readonly values?: readonly string[];
+  /** A value to show (`x-example`) where there are no values or default; a test sends it live. */
+  readonly example?: string | number;
   readonly default?: string | number;
   readonly maximum?: number;
   /** Shown in Power Automate's advanced options only. */
@@ -168,6 +178,7 @@ export const OPTION_PARAMS: readonly OptionParam[] = [
       "OData $filter on referral fields: eq ne gt ge lt le, and or not, parentheses, team/any(t:t/email eq '…'); " +
       'parsed and checked against the referral model, combined with the other filters by and.',
     type: 'string',
+    example: "status eq 'Active' and direction eq 'Incoming'",
     advanced: true,
   },
   {
@@ -183,14 +194,19 @@ export const OPTION_PARAMS: readonly OptionParam[] = [
     summary: 'Top',
     description: 'Return at most this many referrals in all (across pages).',
     type: 'integer',
+    example: 10,
     maximum: MAX_TOP,
     advanced: true,
   },
   {
     name: '$select',
     summary: 'Select',
-    description: 'Comma-separated top-level referral properties (shape=raw only).',
+    description:
+      "Comma-separated names. shape=flat (default): columns of the lake's referrals row, answered in the order " +
+      'named (the csv header too), such as referral_id, status, created_date_time, customer_name. shape=raw: ' +
+      'top-level referral properties, such as id, status, createdDateTime.',
     type: 'string',
+    example: 'referral_id,status,created_date_time',
     advanced: true,
   },
   {

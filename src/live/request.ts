@@ -6,7 +6,8 @@
  */
 import { BadQueryError } from '../common/errors.js';
 import { allOf, type FilterExpr, type ListQuery } from '../odata/ast.js';
-import { parseFilter, parseOrderBy, parseSelect } from '../odata/parse.js';
+import { parseFilter, parseOrderBy, parseSelect, selectNames } from '../odata/parse.js';
+import { flatColumns } from './encode.js';
 import {
   DEFAULT_MAX_ITEMS,
   FORMATS,
@@ -29,6 +30,8 @@ export interface ListSpec {
   readonly limit?: number;
   readonly format: OutputFormat;
   readonly shape: OutputShape;
+  /** Flat columns to answer with, in this order (`$select` with shape=flat); all when absent. */
+  readonly columns?: readonly string[];
   readonly maxItems: number;
 }
 
@@ -62,10 +65,13 @@ export function readListRequest(params: URLSearchParams): ListRequest {
   if (raw !== undefined) clauses.push(parseFilter(raw));
   const shape = oneOf('shape', values.get('shape'), SHAPES, 'flat');
   const format = oneOf('format', values.get('format'), FORMATS, 'json');
+  // $select names what the answer carries. With shape=raw, the referral's properties: Partner
+  // Center leaves the others out. With shape=flat, the row's columns: the whole referral is still
+  // fetched (derived columns read all of it) and the answer keeps only these, checked now so that a
+  // bad name is refused before any upstream call.
   const selectText = values.get('$select');
-  if (selectText !== undefined && shape !== 'raw') {
-    throw new BadQueryError('$select', '$select needs shape=raw: a flat row always has every column');
-  }
+  const columns = selectText !== undefined && shape === 'flat' ? selectNames(selectText) : undefined;
+  if (columns) flatColumns(columns);
   if (format === 'csv' && shape !== 'flat') {
     throw new BadQueryError('format', 'format=csv needs shape=flat: a raw referral is nested JSON');
   }
@@ -78,11 +84,12 @@ export function readListRequest(params: URLSearchParams): ListRequest {
       query: {
         ...(filter ? { filter } : {}),
         ...(orderText !== undefined ? { orderBy: parseOrderBy(orderText) } : {}),
-        ...(selectText !== undefined ? { select: parseSelect(selectText) } : {}),
+        ...(selectText !== undefined && shape === 'raw' ? { select: parseSelect(selectText) } : {}),
       },
       ...(topText !== undefined ? { limit: wholeNumber('$top', topText, 1, MAX_TOP) } : {}),
       format,
       shape,
+      ...(columns ? { columns } : {}),
       maxItems:
         maxItemsText === undefined ? DEFAULT_MAX_ITEMS : wholeNumber('maxItems', maxItemsText, 1, MAX_MAX_ITEMS),
     },

@@ -145,14 +145,20 @@ export function parseOrderBy(text: string): OrderBy {
 
 /** `$select`: top-level properties of the resource, comma-separated. */
 export function parseSelect(text: string, fields: readonly Field[] = REFERRAL_FIELDS): readonly string[] {
-  assertNoControlCharacters('$select', text);
-  const names = text.split(',').map((s) => s.trim());
+  const names = selectNames(text);
   for (const name of names) {
-    if (name === '') throw new BadQueryError('$select', '$select has an empty item');
     if (!fields.some((f) => f.name === name)) {
-      throw new BadQueryError('$select', `$select names '${name}', which is not a property of a referral`);
+      throw new BadQueryError('$select', `$select names '${truncate(name)}', which is not a property of a referral`);
     }
   }
+  return names;
+}
+
+/** `$select` as a list of names, first mention kept, not yet checked against anything. */
+export function selectNames(text: string): readonly string[] {
+  assertNoControlCharacters('$select', text);
+  const names = text.split(',').map((s) => s.trim());
+  if (names.includes('')) throw new BadQueryError('$select', '$select has an empty item');
   return [...new Set(names)];
 }
 
@@ -190,7 +196,8 @@ function describeParserError(error: unknown, text: string): string {
   return `${message} (near '${truncate(text.slice(Math.max(0, pos - 10), pos + 20))}')`;
 }
 
-function truncate(text: string, max = 60): string {
+/** The caller's text cut short for a message: it can be of any length. */
+export function truncate(text: string, max = 60): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
