@@ -5,7 +5,7 @@
  */
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
-import { timestampMicros } from '../normalize/coerce.js';
+import { timestampMicros } from '../common/time.js';
 import type { Cell, Row, TableSpec } from '../schema/table.js';
 import type { StorageTarget } from './storage.js';
 

@@ -4,9 +4,11 @@
  * nulls as null. UTF-8, `\n` line ends, optionally gzip. Lines are built by hand from precomputed
  * `"name":` fragments: JSON.stringify of a fresh object per row costs twice as much.
  */
+
+import { microsToIso } from '../common/time.js';
 import type { Cell, ColumnSpec, Row, TableSpec } from '../schema/table.js';
 import { cellReader } from './cell-reader.js';
-import { badCell, microsToIso, wellFormed } from './cells.js';
+import { badCell, wellFormed } from './cells.js';
 import { LineSink, type LineSinkOptions } from './line-sink.js';
 import type { WriteSink } from './storage.js';
 import type { FileSummary, TableFileWriter } from './table-writer.js';

@@ -8,7 +8,7 @@
  * be complete only after they are written, and headers go first).
  */
 import { stringify } from 'csv-stringify/sync';
-import { microsToIso } from '../lake/cells.js';
+import { microsToIso } from '../common/time.js';
 import { createRowLineEncoder } from '../lake/ndjson-writer.js';
 import { normalizeReferral } from '../normalize/normalize.js';
 import type { Cell, ColumnSpec, Row } from '../schema/table.js';

@@ -22,7 +22,13 @@
 
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { canonicalTimestamp, formatTimestamp, timestampToEpochMs } from '../common/time.js';
+import {
+  canonicalTimestamp,
+  formatTimestampFast,
+  isCanonical,
+  midnightUtc,
+  timestampToEpochMs,
+} from '../common/time.js';
 import {
   type Address,
   ASSISTANCE_REQUEST_CODE,
@@ -160,7 +166,7 @@ export function createReferral(
 ): Referral {
   const atMs = at.getTime();
   const ticks = options.ticks ?? drawTicks(random);
-  const created = formatTimestampFast(atMs, ticks);
+  const created = stampAt(atMs, ticks);
   const direction = random.chance(0.7) ? 'Incoming' : 'Outgoing';
   const incoming = direction === 'Incoming';
   const type = random.chance(incoming ? 0.45 : 0.65) ? 'Shared' : 'Independent';
@@ -183,7 +189,7 @@ export function createReferral(
     externalReferenceId: externalReference(random, index, incoming),
     createdDateTime: created,
     updatedDateTime: created,
-    expirationDateTime: incoming && random.chance(0.85) ? formatTimestampFast(atMs + RESPONSE_WINDOW_MS, ticks) : null,
+    expirationDateTime: incoming && random.chance(0.85) ? stampAt(atMs + RESPONSE_WINDOW_MS, ticks) : null,
     acceptedDateTime: incoming ? null : created,
     status: incoming ? 'New' : 'Active',
     substatus: incoming ? 'Pending' : 'Accepted',
@@ -356,9 +362,10 @@ function isUnanswered(referral: Referral): boolean {
 
 /** expirationDateTime when present, else created + 14 days (referrals-api.md). */
 function responseDeadlineMs(referral: Referral): number {
-  const explicit = typeof referral.expirationDateTime === 'string' ? epochMs(referral.expirationDateTime) : undefined;
+  const explicit =
+    typeof referral.expirationDateTime === 'string' ? timestampToEpochMs(referral.expirationDateTime) : undefined;
   if (explicit !== undefined) return explicit;
-  return (epochMs(referral.createdDateTime) ?? 0) + RESPONSE_WINDOW_MS;
+  return (timestampToEpochMs(referral.createdDateTime) ?? 0) + RESPONSE_WINDOW_MS;
 }
 
 function makeETag(random: Random, atMs: number): string {
@@ -378,32 +385,11 @@ function nextETag(random: Random, previous: string | null | undefined, atMs: num
 
 /** The new updatedDateTime (text and epoch ms): `at` with `ticks`, or 1 ms after `previous` when that is not later. */
 function nextUpdatedTimestamp(previous: string, atMs: number, ticks: number): [string, number] {
-  const candidate = formatTimestampFast(atMs, ticks);
+  const candidate = stampAt(atMs, ticks);
   const prior = isCanonical(previous) ? previous : canonicalTimestamp(previous);
   if (prior === undefined || candidate > prior) return [candidate, atMs];
-  const bumped = (epochMs(previous) ?? atMs) + 1;
-  return [formatTimestampFast(bumped, ticks), bumped];
-}
-
-/** True for `YYYY-MM-DDTHH:MM:SS.fffffffZ`, the shape formatTimestamp makes; checked by hand because it is hot. */
-function isCanonical(text: string): boolean {
-  return (
-    text.length === 28 &&
-    text.charCodeAt(27) === 90 &&
-    text.charCodeAt(19) === 46 &&
-    text.charCodeAt(10) === 84 &&
-    text.charCodeAt(4) === 45 &&
-    text.charCodeAt(13) === 58
-  );
-}
-
-/** Epoch ms of a timestamp; Date.parse reads the canonical shape directly (ticks beyond the ms dropped). */
-function epochMs(text: string): number | undefined {
-  if (isCanonical(text)) {
-    const ms = Date.parse(text);
-    if (!Number.isNaN(ms)) return ms;
-  }
-  return timestampToEpochMs(text);
+  const bumped = (timestampToEpochMs(previous) ?? atMs) + 1;
+  return [stampAt(bumped, ticks), bumped];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -484,7 +470,7 @@ function setStatus(next: Referral, status: string, substatus: string, reason: st
 }
 
 function setClosingDate(next: Referral, atMs: number): void {
-  if (next.details) next.details = { ...next.details, closingDateTime: dateOnly(atMs) };
+  if (next.details) next.details = { ...next.details, closingDateTime: flat(midnightUtc(atMs)) };
 }
 
 /** Incidental edits people make along the way: notes, value, team, favourite. */
@@ -575,58 +561,9 @@ function crmOpportunityId(random: Random): string {
   return random.chance(0.5) ? newGuid(random) : `006${random.hex(12).toUpperCase()}`;
 }
 
-/** Midnight UTC of the day, as closingDateTime is sent: `2020-12-01T00:00:00Z`. */
-function dateOnly(ms: number): string {
-  return flat(`${dayPrefix(Math.floor(ms / DAY_MS))}00:00:00Z`);
-}
-
-/**
- * formatTimestamp(ms, ticks), five times faster: the calendar part comes from formatTimestamp once
- * per day, the clock part from arithmetic. Timestamps were the largest cost after GC; the tests
- * check both give the same text.
- */
-export function formatTimestampFast(ms: number, ticks: number): string {
-  const day = Math.floor(ms / DAY_MS);
-  let rest = ms - day * DAY_MS;
-  const h = Math.floor(rest / 3_600_000);
-  rest -= h * 3_600_000;
-  const m = Math.floor(rest / 60_000);
-  rest -= m * 60_000;
-  const s = Math.floor(rest / 1000);
-  const f = Math.floor(rest - s * 1000);
-  const t = Math.min(Math.max(Math.floor(ticks), 0), 9999);
-  const clock = String.fromCharCode(
-    48 + Math.floor(h / 10),
-    48 + (h % 10),
-    58,
-    48 + Math.floor(m / 10),
-    48 + (m % 10),
-    58,
-    48 + Math.floor(s / 10),
-    48 + (s % 10),
-    46,
-    48 + Math.floor(f / 100),
-    48 + (Math.floor(f / 10) % 10),
-    48 + (f % 10),
-    48 + Math.floor(t / 1000),
-    48 + (Math.floor(t / 100) % 10),
-    48 + (Math.floor(t / 10) % 10),
-    48 + (t % 10),
-    90,
-  );
-  return flat(dayPrefix(day) + clock);
-}
-
-const DAY_PREFIXES = new Map<number, string>();
-
-/** `YYYY-MM-DDT` of a day number (days since the epoch). */
-function dayPrefix(day: number): string {
-  let prefix = DAY_PREFIXES.get(day);
-  if (prefix === undefined) {
-    prefix = formatTimestamp(day * DAY_MS).slice(0, 11);
-    DAY_PREFIXES.set(day, prefix);
-  }
-  return prefix;
+/** formatTimestampFast, flattened (see flat). */
+function stampAt(ms: number, ticks: number): string {
+  return flat(formatTimestampFast(ms, ticks));
 }
 
 function newGuid(random: Random): string {
@@ -714,7 +651,7 @@ function makeDetails(
     notes: makeNotes(random, ctx),
     dealValue: dealValue(random, customer.size, currency),
     currency,
-    closingDateTime: random.chance(0.85) ? dateOnly(atMs + random.int(20, 240) * DAY_MS) : null,
+    closingDateTime: random.chance(0.85) ? flat(midnightUtc(atMs + random.int(20, 240) * DAY_MS)) : null,
     customerAction: incoming && random.chance(0.6) ? random.pick(CUSTOMER_ACTIONS) : null,
     customerRequestedContact: random.chance(incoming ? 0.55 : 0.2),
     requirements: random.chance(0.03) ? null : makeRequirements(random, ctx, product),
@@ -904,7 +841,7 @@ function addUndocumentedFields(
           id: `REG-${random.hex(8).toUpperCase()}`,
           programName: random.pick(['AzureIPCoSell', 'MarketplaceRewards', 'CSPIncentive']),
           status: random.pick(['Submitted', 'Approved', 'Rejected']),
-          submittedDateTime: formatTimestampFast(atMs + random.int(0, 5) * DAY_MS, random.int(0, 9999)),
+          submittedDateTime: stampAt(atMs + random.int(0, 5) * DAY_MS, random.int(0, 9999)),
         },
       ];
   referral.trackingInfo = random.chance(0.8)

@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { epochDays, microsToIso, wellFormed } from '../../src/lake/cells.js';
+import { epochDays, microsToIso } from '../../src/common/time.js';
+import { wellFormed } from '../../src/lake/cells.js';
 import { ByteBuffer } from '../../src/lake/parquet/byte-buffer.js';
 import type { PageValues } from '../../src/lake/parquet/column-writer.js';
 import { writeRleHybrid } from '../../src/lake/parquet/rle.js';

@@ -2,14 +2,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalTimestamp, formatTimestamp, timestampToEpochMs } from '../../src/common/time.js';
+import { canonicalTimestamp, formatTimestamp, formatTimestampFast, timestampToEpochMs } from '../../src/common/time.js';
 import {
   createGeneratorContext,
   createReferral,
   DEFAULT_NOW,
   DEFAULT_USERS,
   EXAMPLE_SELLER_EMAIL,
-  formatTimestampFast,
   generateReferrals,
   loadReferralsFile,
   MICROSOFT_ORGANIZATION,
