@@ -20,8 +20,8 @@ import {
   unlink,
 } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
+import { withFileLock } from '../common/file-lock.js';
 import { contentTypeFor } from './content-type.js';
-import { withFileLock } from './file-lock.js';
 import type {
   CopiedFile,
   CreateResult,
