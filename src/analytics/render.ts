@@ -14,7 +14,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { partitionFolder, RUNS_FOLDER } from '../lake/layout.js';
+import { partitionFolder, RUNS_FOLDER } from '../lake/layout/paths.js';
 import type { ColumnSpec, ColumnType, TableSpec } from '../schema/table.js';
 import { SCHEMA_VERSION, schemaFingerprint, TABLES } from '../schema/tables.js';
 import { latestFolder } from '../sync/latest.js';

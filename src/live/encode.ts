@@ -9,7 +9,7 @@
  */
 import { stringify } from 'csv-stringify/sync';
 import { microsToIso } from '../common/time.js';
-import { createRowLineEncoder } from '../lake/ndjson-writer.js';
+import { createRowLineEncoder } from '../lake/formats/ndjson-writer.js';
 import { normalizeReferral } from '../normalize/normalize.js';
 import type { Cell, ColumnSpec, Row } from '../schema/table.js';
 import { getTable } from '../schema/tables.js';

@@ -12,12 +12,13 @@
  * a reader sees the old or the new file, never half; all tables are committed one after another at
  * the end, then `_state/latest.json` names the run they come from.
  */
-import { statePath } from '../lake/layout.js';
-import { readNdjsonRows } from '../lake/ndjson-reader.js';
-import { createNdjsonWriter } from '../lake/ndjson-writer.js';
-import { createParquetWriter, lakeTableWriterOptions } from '../lake/parquet-writer.js';
-import { type StorageTarget, writeWhole } from '../lake/storage.js';
-import type { TableFileWriter } from '../lake/table-writer.js';
+
+import { readNdjsonRows } from '../lake/formats/ndjson-reader.js';
+import { createNdjsonWriter } from '../lake/formats/ndjson-writer.js';
+import { createParquetWriter, lakeTableWriterOptions } from '../lake/formats/parquet-writer.js';
+import type { TableFileWriter } from '../lake/formats/table-writer.js';
+import { statePath } from '../lake/layout/paths.js';
+import { type StorageTarget, writeWhole } from '../lake/storage/storage.js';
 import type { Row } from '../schema/table.js';
 import { getTable, type LakeTableSpec, TABLES } from '../schema/tables.js';
 import type { SyncMode } from './plan.js';

@@ -1,5 +1,5 @@
 /**
- * A table as Parquet, written by our own flat-schema writer (src/lake/parquet/): Data Page V1,
+ * A table as Parquet, written by our own flat-schema writer (src/lake/formats/parquet/): Data Page V1,
  * SNAPPY (chosen per column chunk), dictionary pages for repetitive strings, statistics, and logical
  * types readers agree on (timestamps as TIMESTAMP(isAdjustedToUTC=true, MICROS)).
  * docs/parquet-writer.md explains why not parquetjs-lite or hyparquet-writer, with measurements.
@@ -9,15 +9,15 @@
  * (`rowGroupRows`, or `rowGroupBytes` held) its column chunks go to the sink one after another and
  * are dropped. Memory is one row group, whatever the file size.
  */
-import type { Cell, ColumnSpec, Row, TableSpec } from '../schema/table.js';
+import type { Cell, ColumnSpec, Row, TableSpec } from '../../schema/table.js';
+import { DigestingSink } from '../storage/digesting-sink.js';
+import type { WriteSink } from '../storage/storage.js';
 import { type CellReader, cellReader } from './cell-reader.js';
 import { badCell } from './cells.js';
-import { DigestingSink } from './digesting-sink.js';
 import { ColumnWriter, type ValueEncoder } from './parquet/column-writer.js';
 import { BooleanEncoder, NumberEncoder } from './parquet/fixed-columns.js';
 import { type ColumnChunkMeta, footer, MAGIC, type RowGroupMeta } from './parquet/metadata.js';
 import { StringEncoder } from './parquet/string-column.js';
-import type { WriteSink } from './storage.js';
 import type { FileSummary, TableFileWriter } from './table-writer.js';
 
 export interface ParquetWriterOptions {

@@ -4,8 +4,8 @@
  * message can quote the URL, so the cause kept is a plain copy: name, code, status and a scrubbed
  * message, with query strings cut from every URL and key/SAS-shaped fields masked.
  */
-import { StorageError } from '../common/errors.js';
-import { redact } from '../common/redact.js';
+import { StorageError } from '../../common/errors.js';
+import { redact } from '../../common/redact.js';
 
 /** Fields a storage failure may have: RestError (`statusCode`, `code`) and Node's fs errors (`code`). */
 interface ErrorShape {

@@ -2,8 +2,9 @@
  * The raw archive: untouched API objects, one JSON value a line, gzip-compressed as it streams
  * (`.ndjson.gz`). Whatever the normalizer later makes of a referral, the original stays readable.
  */
+
+import type { WriteSink } from '../storage/storage.js';
 import { LineSink } from './line-sink.js';
-import type { WriteSink } from './storage.js';
 import type { FileSummary, FileWriter } from './table-writer.js';
 
 export interface RawNdjsonGzipOptions {

@@ -5,9 +5,9 @@
  */
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
-import { timestampMicros } from '../common/time.js';
-import type { Cell, Row, TableSpec } from '../schema/table.js';
-import type { StorageTarget } from './storage.js';
+import { timestampMicros } from '../../common/time.js';
+import type { Cell, Row, TableSpec } from '../../schema/table.js';
+import type { StorageTarget } from '../storage/storage.js';
 
 export async function* readNdjsonRows(target: StorageTarget, path: string, spec: TableSpec): AsyncGenerator<Row> {
   const stream = await target.openRead(path);

@@ -7,8 +7,8 @@
  * - int64: a safe integer; double: finite (NDJSON has no NaN or Infinity)
  * A bad cell is a bug upstream (the normalizer), reported with table, column and row number.
  */
-import { epochDays } from '../common/time.js';
-import type { ColumnSpec, ColumnType, Row, TableSpec } from '../schema/table.js';
+import { epochDays } from '../../common/time.js';
+import type { ColumnSpec, ColumnType, Row, TableSpec } from '../../schema/table.js';
 
 export class InvalidCellError extends TypeError {
   constructor(

@@ -9,8 +9,8 @@
  * referrals: garbage-collector pressure and glibc fragmentation (docs/performance.md).
  */
 import { createGzip, type Gzip } from 'node:zlib';
-import { type Digest, DigestingSink } from './digesting-sink.js';
-import type { WriteSink } from './storage.js';
+import { type Digest, DigestingSink } from '../storage/digesting-sink.js';
+import type { WriteSink } from '../storage/storage.js';
 
 export interface LineSinkOptions {
   readonly gzip?: boolean;

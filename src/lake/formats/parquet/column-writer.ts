@@ -15,7 +15,7 @@
  * class serves every type so the per-cell path stays monomorphic for V8: a subclass per type
  * measured several times slower.
  */
-import type { Cell, ColumnSpec } from '../../schema/table.js';
+import type { Cell, ColumnSpec } from '../../../schema/table.js';
 import { ByteBuffer, ownedCopy } from './byte-buffer.js';
 import { type Codec, dataPageHeader, dictionaryPageHeader, type Encoding } from './metadata.js';
 import { writeRleHybrid } from './rle.js';

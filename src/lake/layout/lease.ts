@@ -9,9 +9,9 @@
  * most 60 s unless infinite (and an infinite one outlives a crash), and needs the same renew loop.
  */
 import { hostname } from 'node:os';
-import { AlreadyRunningError } from '../common/errors.js';
-import { statePath } from './layout.js';
-import type { StorageTarget } from './storage.js';
+import { AlreadyRunningError } from '../../common/errors.js';
+import type { StorageTarget } from '../storage/storage.js';
+import { statePath } from './paths.js';
 
 export const SYNC_LEASE_PATH = statePath('sync.lease.json');
 

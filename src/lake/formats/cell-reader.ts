@@ -8,7 +8,7 @@
  * off the Parquet writer for the reads alone. Names enter the source only as JSON string literals;
  * the tests are FITS (cells.ts), whose `cellCheckFor` words the error.
  */
-import type { Cell, Row, TableSpec } from '../schema/table.js';
+import type { Cell, Row, TableSpec } from '../../schema/table.js';
 import { FITS } from './cells.js';
 
 /**

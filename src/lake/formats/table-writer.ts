@@ -3,7 +3,7 @@
  * a storage sink, with what the manifest needs back. Writers stream: memory is bounded by one row
  * group (Parquet) or one buffered chunk (NDJSON), never by the file.
  */
-import type { Row } from '../schema/table.js';
+import type { Row } from '../../schema/table.js';
 
 export interface FileSummary {
   readonly rows: number;

@@ -3,7 +3,7 @@
  * days since 1970-01-01) and BOOLEAN (bit-packed, LSB first). A page's values are encoded as they
  * arrive and handed over when the page ends; only min/max outlive the page.
  */
-import { epochDays } from '../../common/time.js';
+import { epochDays } from '../../../common/time.js';
 import { ByteBuffer, ownedCopy } from './byte-buffer.js';
 import type { FinishedValues, PageValues, ValueEncoder } from './column-writer.js';
 import { Uint8List } from './typed-list.js';

@@ -1,6 +1,6 @@
 /** The storage target the settings name: a local folder, or Blob/ADLS by connection string or managed identity. */
 import { DefaultAzureCredential } from '@azure/identity';
-import type { LakeConfig } from '../config.js';
+import type { LakeConfig } from '../../config.js';
 import { BlobStorageTarget } from './blob-storage-target.js';
 import { LocalDirectoryTarget } from './local-directory-target.js';
 import type { StorageTarget } from './storage.js';

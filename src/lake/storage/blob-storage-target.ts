@@ -16,8 +16,8 @@ import {
   type BlockBlobClient,
   type ContainerClient,
 } from '@azure/storage-blob';
-import { StorageError } from '../common/errors.js';
-import { registerSecret, safeUrl } from '../common/redact.js';
+import { StorageError } from '../../common/errors.js';
+import { registerSecret, safeUrl } from '../../common/redact.js';
 import { BlobWriteSink, BlockBudget } from './blob-write-sink.js';
 import { contentTypeFor } from './content-type.js';
 import {

@@ -5,7 +5,7 @@
  * Blob name limit, which includes the prefix). Segments starting with `.~` are reserved for the
  * folder target's temp and lock files.
  */
-import { LakePathError } from './layout.js';
+import { LakePathError } from '../layout/paths.js';
 
 const MAX_KEY_LENGTH = 1024;
 export const RESERVED_SEGMENT_START = '.~';

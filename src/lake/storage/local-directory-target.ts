@@ -20,7 +20,7 @@ import {
   unlink,
 } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { withFileLock } from '../common/file-lock.js';
+import { withFileLock } from '../../common/file-lock.js';
 import { contentTypeFor } from './content-type.js';
 import type {
   CopiedFile,

@@ -13,7 +13,7 @@
  * TIMESTAMP_MICROS as a converted type already means "adjusted to UTC" in the spec; writing the
  * logical type as well is what makes DuckDB read TIMESTAMP WITH TIME ZONE (no shift in another zone).
  */
-import type { ColumnSpec, ColumnType, TableSpec } from '../../schema/table.js';
+import type { ColumnSpec, ColumnType, TableSpec } from '../../../schema/table.js';
 import {
   binary,
   bool,

@@ -5,12 +5,12 @@
  * `"name":` fragments: JSON.stringify of a fresh object per row costs twice as much.
  */
 
-import { microsToIso } from '../common/time.js';
-import type { Cell, ColumnSpec, Row, TableSpec } from '../schema/table.js';
+import { microsToIso } from '../../common/time.js';
+import type { Cell, ColumnSpec, Row, TableSpec } from '../../schema/table.js';
+import type { WriteSink } from '../storage/storage.js';
 import { cellReader } from './cell-reader.js';
 import { badCell, wellFormed } from './cells.js';
 import { LineSink, type LineSinkOptions } from './line-sink.js';
-import type { WriteSink } from './storage.js';
 import type { FileSummary, TableFileWriter } from './table-writer.js';
 
 export type NdjsonWriterOptions = LineSinkOptions;
