@@ -16,12 +16,12 @@ import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { createLogger, type LogLevel } from '../common/log.js';
 import { type Azurite, startAzurite } from '../dev/azurite.js';
+import { latestFilePath } from '../lake/layout/paths.js';
 import { BlobStorageTarget } from '../lake/storage/blob-storage-target.js';
 import { listAll, type StorageTarget, type StoredObject } from '../lake/storage/storage.js';
 import { type Sandbox, startSandbox } from '../sandbox/sandbox.js';
 import { TABLE_NAMES } from '../schema/tables.js';
 import { runSyncJob } from '../sync/job.js';
-import { latestFilePath } from '../sync/latest.js';
 import type { RunManifest } from '../sync/manifest.js';
 import { CliExit } from './exit.js';
 

@@ -17,22 +17,12 @@ import { readNdjsonRows } from '../lake/formats/ndjson-reader.js';
 import { createNdjsonWriter } from '../lake/formats/ndjson-writer.js';
 import { createParquetWriter, lakeTableWriterOptions } from '../lake/formats/parquet-writer.js';
 import type { TableFileWriter } from '../lake/formats/table-writer.js';
-import { statePath } from '../lake/layout/paths.js';
+import { LATEST_POINTER_PATH, latestFilePath, latestFolder } from '../lake/layout/paths.js';
 import { type StorageTarget, writeWhole } from '../lake/storage/storage.js';
 import type { Row } from '../schema/table.js';
 import { getTable, type LakeTableSpec, TABLES } from '../schema/tables.js';
 import type { SyncMode } from './plan.js';
 import type { FileRecord } from './run-files.js';
-
-export const LATEST_POINTER_PATH = statePath('latest.json');
-
-export function latestFolder(table: string): string {
-  return `${table}_latest`;
-}
-
-export function latestFilePath(table: string, format: 'parquet' | 'ndjson'): string {
-  return `${latestFolder(table)}/part-00000.${format}`;
-}
 
 export interface LatestInput {
   readonly target: StorageTarget;

@@ -6,8 +6,9 @@
  *
  *   <table>/snapshot_date=2026-11-24/run_id=20261124T060000Z-ab12/part-00000.parquet (+ .ndjson)
  *   raw/snapshot_date=2026-11-24/run_id=20261124T060000Z-ab12/part-00000.ndjson.gz
+ *   <table>_latest/part-00000.parquet (+ .ndjson)       the current version of every referral
  *   _runs/20261124T060000Z-ab12.json
- *   _state/watermark.json
+ *   _state/watermark.json, _state/latest.json
  *
  * Every input is validated, so no caller can build a key that escapes its folder.
  */
@@ -119,6 +120,18 @@ export function statePath(name: string): string {
   }
   return `${STATE_FOLDER}/${name}`;
 }
+
+/** The latest table of `table`: one folder Power BI can point at, replaced whole every run. */
+export function latestFolder(table: string): string {
+  return `${table}_latest`;
+}
+
+export function latestFilePath(table: string, format: DataFormat): string {
+  return `${latestFolder(table)}/${partFileName(0, format)}`;
+}
+
+/** Names the run the latest tables come from; written after them. */
+export const LATEST_POINTER_PATH = statePath('latest.json');
 
 function partitionSuffix(snapshotDate: string, runId: string): string {
   return `snapshot_date=${assertSnapshotDate(snapshotDate)}/run_id=${assertRunId(runId)}`;
