@@ -1,19 +1,23 @@
 /**
  * A thin local host for the registered HTTP functions, where Azure Functions Core Tools are absent
  * (flows under development, the demo, the benchmark). It is an adapter, not a second
- * implementation: node request → `HttpRequest` → the same handler `func start` registers (from
- * HTTP_FUNCTIONS) → the response, its body streamed. Like Azure for authLevel `function`, it wants
+ * implementation: node request → `HttpRequest` → the same handler `func start` registers (the
+ * declarations the function files export, found as the host finds them) → the response, its body
+ * streamed. Like Azure for authLevel `function`, it wants
  * the function key in `x-functions-key` or the `code` query parameter. `func start` stays the
  * production path.
  */
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { extname } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { fileURLToPath } from 'node:url';
 import azureFunctions, { type LogHandler } from '@azure/functions';
-import { HTTP_FUNCTIONS, type HttpFunction } from '../functions/referrals-http.js';
+import { type HttpFunction, isHttpFunction } from '../common/azure-functions.js';
 
 // The package is CommonJS: from ESM its classes come through the default export.
 const { HttpRequest, HttpResponse, InvocationContext } = azureFunctions;
@@ -57,13 +61,31 @@ function compileRoute(fn: HttpFunction): CompiledRoute {
   return { fn, pattern: new RegExp(`^/api/${source}$`), names };
 }
 
+/**
+ * Every HTTP function the app declares: each module of src/functions/ loaded (as the Functions host
+ * loads package.json `main`), each exported declaration kept. A new function file is served with no
+ * list to update.
+ */
+export async function loadHttpFunctions(): Promise<HttpFunction[]> {
+  const folder = new URL('../functions/', import.meta.url);
+  // `.js` when built; `.ts` when the tests run the sources.
+  const extension = extname(fileURLToPath(import.meta.url));
+  const files = (await readdir(folder)).filter((file) => file.endsWith(extension) && !file.endsWith('.d.ts')).sort();
+  const found: HttpFunction[] = [];
+  for (const file of files) {
+    const module: Record<string, unknown> = await import(new URL(file, folder).href);
+    found.push(...Object.values(module).filter(isHttpFunction));
+  }
+  return found;
+}
+
 const stderrLog: LogHandler = (_level, ...args) => {
   process.stderr.write(`${args.map(String).join(' ')}\n`);
 };
 
 export async function startHttpHost(options: HttpHostOptions = {}): Promise<HttpHost> {
   const functionKey = options.functionKey ?? randomBytes(24).toString('base64url');
-  const routes = (options.functions ?? HTTP_FUNCTIONS).map(compileRoute);
+  const routes = (options.functions ?? (await loadHttpFunctions())).map(compileRoute);
   const logHandler = options.logHandler ?? stderrLog;
   let baseUrl = '';
   const server = createServer((req, res) => {

@@ -30,7 +30,7 @@ const savedEnv = { ...process.env };
 let timerLog: Record<string, unknown>[] = [];
 
 async function runTimer(): Promise<RunManifest> {
-  const { syncTimerHandler } = await import('../../src/functions/sync-timer.js');
+  const { syncTimerHandler } = await import('../../src/functions/sync-referrals.js');
   const context = new InvocationContext({ functionName: 'syncReferrals', invocationId: 'test' });
   const lines: string[] = [];
   context.info = (...args: unknown[]) => lines.push(String(args[0]));

@@ -3,8 +3,8 @@
  * run is runSyncJob, the same code `referrals-lake sync` runs.
  */
 import azureFunctions, { type InvocationContext, type Timer } from '@azure/functions';
+import { contextLogger } from '../common/azure-functions.js';
 import { runSyncJob } from '../sync/job.js';
-import { contextLogger } from './context-logger.js';
 
 export async function syncTimerHandler(timer: Timer, context: InvocationContext): Promise<void> {
   const logger = contextLogger(context);
