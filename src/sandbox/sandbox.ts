@@ -13,17 +13,13 @@ import type { SettingName } from '../config.js';
 import type { Referral } from '../schema/referral-resource.js';
 import { handleControl } from './control.js';
 import { FaultInjector, type FaultPlan, parseFaultSpec } from './faults.js';
-import {
-  createGeneratorContext,
-  createReferral,
-  type GeneratorContext,
-  generateReferrals,
-  loadReferralsFile,
-  updateReferral,
-} from './generator.js';
+import { createGeneratorContext, createReferral, generateReferrals } from './generator.js';
 import { IdentityProvider, type SandboxUser } from './identity.js';
+import { updateReferral } from './mutations.js';
 import { createRandom, type Random } from './random.js';
 import { type ApiOptions, type AuthResult, ReferralsApi, sendError } from './referrals-api.js';
+import { loadReferralsFile } from './referrals-file.js';
+import type { GeneratorContext } from './seed-data.js';
 import { SkipTokenCodec } from './skiptoken.js';
 import { ReferralStore } from './store.js';
 import { loadOrCreateTls } from './tls.js';

@@ -8,14 +8,13 @@ import {
   createReferral,
   DEFAULT_NOW,
   DEFAULT_USERS,
-  EXAMPLE_SELLER_EMAIL,
   generateReferrals,
-  loadReferralsFile,
-  MICROSOFT_ORGANIZATION,
-  updateReferral,
   withFastHex,
 } from '../../src/sandbox/generator.js';
+import { updateReferral } from '../../src/sandbox/mutations.js';
 import { createRandom } from '../../src/sandbox/random.js';
+import { loadReferralsFile } from '../../src/sandbox/referrals-file.js';
+import { EXAMPLE_SELLER_EMAIL, MICROSOFT_ORGANIZATION } from '../../src/sandbox/seed-data.js';
 import {
   type Field,
   REFERRAL_FIELDS,
