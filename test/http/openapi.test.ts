@@ -7,7 +7,7 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import type { OpenAPIV2 } from 'openapi-types';
 import { describe, expect, it } from 'vitest';
-import { loadHttpFunctions } from '../../src/dev/http-host.js';
+import { loadHttpFunctions } from '../../dev/http-host.js';
 import { buildOpenApi, OPENAPI_PATH, renderOpenApi } from '../../src/live/openapi.js';
 import { FRIENDLY_PARAMS, KEY_PARAM, LIST_PARAM_NAMES } from '../../src/live/params.js';
 import { readListRequest } from '../../src/live/request.js';

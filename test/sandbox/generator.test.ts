@@ -2,7 +2,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalTimestamp, formatTimestamp, formatTimestampFast, timestampToEpochMs } from '../../src/common/time.js';
 import {
   createGeneratorContext,
   createReferral,
@@ -10,11 +9,12 @@ import {
   DEFAULT_USERS,
   generateReferrals,
   withFastHex,
-} from '../../src/sandbox/generator.js';
-import { updateReferral } from '../../src/sandbox/mutations.js';
-import { createRandom } from '../../src/sandbox/random.js';
-import { loadReferralsFile } from '../../src/sandbox/referrals-file.js';
-import { EXAMPLE_SELLER_EMAIL, MICROSOFT_ORGANIZATION } from '../../src/sandbox/seed-data.js';
+} from '../../sandbox/generator.js';
+import { updateReferral } from '../../sandbox/mutations.js';
+import { createRandom } from '../../sandbox/random.js';
+import { loadReferralsFile } from '../../sandbox/referrals-file.js';
+import { EXAMPLE_SELLER_EMAIL, MICROSOFT_ORGANIZATION } from '../../sandbox/seed-data.js';
+import { canonicalTimestamp, formatTimestamp, formatTimestampFast, timestampToEpochMs } from '../../src/common/time.js';
 import {
   type Field,
   REFERRAL_FIELDS,

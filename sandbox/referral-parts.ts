@@ -8,8 +8,8 @@
  * size, each for the measured reason beside flat and compact.
  */
 
-import { formatTimestampFast, midnightUtc } from '../common/time.js';
-import { type Address, ASSISTANCE_REQUEST_CODE, type Member, type Referral } from '../schema/referral-resource.js';
+import { formatTimestampFast, midnightUtc } from '../src/common/time.js';
+import { type Address, ASSISTANCE_REQUEST_CODE, type Member, type Referral } from '../src/schema/referral-resource.js';
 import { guid, type Random } from './random.js';
 import {
   CUSTOMER_ACTIONS,

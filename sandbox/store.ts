@@ -4,9 +4,9 @@
  * Updates re-position an item in the index (as the real service's updatedDateTime order does), which
  * is why a client paging by updatedDateTime can meet an item twice and must dedupe by id.
  */
-import { canonicalTimestamp } from '../common/time.js';
-import type { FilterExpr, OrderBy, OrderByField } from '../odata/ast.js';
-import type { Referral } from '../schema/referral-resource.js';
+import { canonicalTimestamp } from '../src/common/time.js';
+import type { FilterExpr, OrderBy, OrderByField } from '../src/odata/ast.js';
+import type { Referral } from '../src/schema/referral-resource.js';
 import { matches } from './odata-eval.js';
 
 interface Entry {

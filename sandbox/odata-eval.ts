@@ -4,8 +4,8 @@
  * strings compare case-sensitively by code unit, date-times as instants (canonical text), and
  * any()/all() over a missing collection are false/true.
  */
-import { canonicalTimestamp } from '../common/time.js';
-import type { ComparisonOperator, FilterExpr, Literal } from '../odata/ast.js';
+import { canonicalTimestamp } from '../src/common/time.js';
+import type { ComparisonOperator, FilterExpr, Literal } from '../src/odata/ast.js';
 
 export function matches(expr: FilterExpr, item: unknown): boolean {
   switch (expr.kind) {

@@ -9,8 +9,8 @@
  * changes a referral in place, one it alone holds, for the measured reason beside it.
  */
 
-import { canonicalTimestamp, isCanonical, midnightUtc, timestampToEpochMs } from '../common/time.js';
-import { type Member, RESPONSE_WINDOW_DAYS, type Referral } from '../schema/referral-resource.js';
+import { canonicalTimestamp, isCanonical, midnightUtc, timestampToEpochMs } from '../src/common/time.js';
+import { type Member, RESPONSE_WINDOW_DAYS, type Referral } from '../src/schema/referral-resource.js';
 import type { Random } from './random.js';
 import {
   crmOpportunityId,

@@ -5,8 +5,8 @@
 
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { canonicalTimestamp } from '../common/time.js';
-import type { Referral } from '../schema/referral-resource.js';
+import { canonicalTimestamp } from '../src/common/time.js';
+import type { Referral } from '../src/schema/referral-resource.js';
 
 /**
  * Reads referrals from JSON (an array or an OData envelope `{ value: [...] }`) or NDJSON (one object a

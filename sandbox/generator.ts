@@ -21,7 +21,7 @@
  * simulation in mutations.ts) exist for that figure, each with the measured reason beside it.
  */
 
-import type { Referral } from '../schema/referral-resource.js';
+import type { Referral } from '../src/schema/referral-resource.js';
 import { liveUntil, RESPONSE_WINDOW_MS } from './mutations.js';
 import { createRandom, guid, type Random } from './random.js';
 import {

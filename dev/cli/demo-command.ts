@@ -14,16 +14,16 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
-import { createLogger, type LogLevel } from '../common/log.js';
-import { type Azurite, startAzurite } from '../dev/azurite.js';
-import { latestFilePath } from '../lake/layout/paths.js';
-import { BlobStorageTarget } from '../lake/storage/blob-storage-target.js';
-import { listAll, type StorageTarget, type StoredObject } from '../lake/storage/storage.js';
-import { type Sandbox, startSandbox } from '../sandbox/sandbox.js';
-import { TABLE_NAMES } from '../schema/tables.js';
-import { runSyncJob } from '../sync/job.js';
-import type { RunManifest } from '../sync/manifest.js';
-import { CliExit } from './exit.js';
+import { type Sandbox, startSandbox } from '../../sandbox/sandbox.js';
+import { CliExit } from '../../src/cli/exit.js';
+import { createLogger, type LogLevel } from '../../src/common/log.js';
+import { latestFilePath } from '../../src/lake/layout/paths.js';
+import { BlobStorageTarget } from '../../src/lake/storage/blob-storage-target.js';
+import { listAll, type StorageTarget, type StoredObject } from '../../src/lake/storage/storage.js';
+import { TABLE_NAMES } from '../../src/schema/tables.js';
+import { runSyncJob } from '../../src/sync/job.js';
+import type { RunManifest } from '../../src/sync/manifest.js';
+import { type Azurite, startAzurite } from '../azurite.js';
 
 const REFERRALS = 5000;
 const SEED = 1;
@@ -59,7 +59,7 @@ async function runDemo(dataDir: string): Promise<void> {
       process.stderr.write(`\n${signal}: stopping the sandbox and Azurite…\n`);
       controller.abort(new Error(`interrupted by ${signal}`));
     } else {
-      // A second Ctrl+C: give up waiting. Azurite is killed by its own 'exit' hook (src/dev/azurite.ts).
+      // A second Ctrl+C: give up waiting. Azurite is killed by its own 'exit' hook (dev/azurite.ts).
       process.exit(INTERRUPTED);
     }
   };

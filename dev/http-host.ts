@@ -17,7 +17,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { fileURLToPath } from 'node:url';
 import azureFunctions, { type LogHandler } from '@azure/functions';
-import { type HttpFunction, isHttpFunction } from '../common/azure-functions.js';
+import { type HttpFunction, isHttpFunction } from '../src/common/azure-functions.js';
 
 // The package is CommonJS: from ESM its classes come through the default export.
 const { HttpRequest, HttpResponse, InvocationContext } = azureFunctions;
@@ -67,7 +67,7 @@ function compileRoute(fn: HttpFunction): CompiledRoute {
  * list to update.
  */
 export async function loadHttpFunctions(): Promise<HttpFunction[]> {
-  const folder = new URL('../functions/', import.meta.url);
+  const folder = new URL('../src/functions/', import.meta.url);
   // `.js` when built; `.ts` when the tests run the sources.
   const extension = extname(fileURLToPath(import.meta.url));
   const files = (await readdir(folder)).filter((file) => file.endsWith(extension) && !file.endsWith('.d.ts')).sort();

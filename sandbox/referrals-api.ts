@@ -6,10 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BadQueryError } from '../common/errors.js';
-import type { OrderBy } from '../odata/ast.js';
-import { parseListQuery } from '../odata/parse.js';
-import type { Referral } from '../schema/referral-resource.js';
+import { BadQueryError } from '../src/common/errors.js';
+import type { OrderBy } from '../src/odata/ast.js';
+import { parseListQuery } from '../src/odata/parse.js';
+import type { Referral } from '../src/schema/referral-resource.js';
 import type { FaultDecision, FaultInjector } from './faults.js';
 import type { SkipTokenCodec, SkipTokenState } from './skiptoken.js';
 import type { ReferralStore } from './store.js';

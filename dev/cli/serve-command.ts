@@ -1,13 +1,13 @@
 /**
  * `referrals-lake serve`: hosts the registered HTTP functions (the live list, one referral, the
- * OpenAPI description) on 127.0.0.1 through src/dev/http-host.ts, with the app settings of this
+ * OpenAPI description) on 127.0.0.1 through dev/http-host.ts, with the app settings of this
  * process's environment. Once listening it prints exactly one JSON line on stdout,
  * `{"baseUrl", "functionKey"}`, then serves until SIGINT/SIGTERM. For development and the demo;
  * `func start` (or Azure) is the production host.
  */
 import type { Command } from 'commander';
-import { untilStopped } from './exit.js';
-import { wholeNumber } from './sandbox-command.js';
+import { untilStopped } from '../../src/cli/exit.js';
+import { wholeNumber } from '../../src/cli/options.js';
 
 interface ServeFlags {
   port: number;
@@ -23,8 +23,8 @@ export function registerServeCommand(program: Command): void {
     .action(async (flags: ServeFlags) => {
       // Loaded here, not with the CLI: importing the registrations switches @azure/functions into
       // test mode, which warns on stderr, and no other command should print that.
-      const { startHttpHost } = await import('../dev/http-host.js');
-      const { resetLiveInstance } = await import('../live/instance.js');
+      const { startHttpHost } = await import('../http-host.js');
+      const { resetLiveInstance } = await import('../../src/live/instance.js');
       const host = await startHttpHost({ port: flags.port, functionKey: flags.key });
       process.stdout.write(`${JSON.stringify({ baseUrl: host.baseUrl, functionKey: host.functionKey })}\n`);
       await untilStopped();

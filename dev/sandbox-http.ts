@@ -3,7 +3,7 @@
  * product's client (that lives in src/source). The sandbox's own tests use it through
  * test/helpers/sandbox-http.ts, and the benchmark of what serving costs the sandbox
  * (bench/scenarios/sandbox-serving.ts) uses it so that it measures the sandbox, not our client.
- * Development only, like the rest of src/dev.
+ * Development only, like the rest of dev/.
  */
 import { Agent, request } from 'node:https';
 import { rootCertificates } from 'node:tls';

@@ -5,7 +5,7 @@
  * tampered or foreign token a 400 instead of a silently different query.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { BadQueryError } from '../common/errors.js';
+import { BadQueryError } from '../src/common/errors.js';
 import type { Cursor } from './store.js';
 
 export interface SkipTokenState {

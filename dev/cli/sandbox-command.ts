@@ -3,9 +3,10 @@
  * prints exactly one JSON line on stdout, `{"baseUrl", "env"}`, so a script can start it, read the
  * line, and point a sync at it with those settings.
  */
-import { type Command, InvalidArgumentError, Option } from 'commander';
-import { startSandbox } from '../sandbox/sandbox.js';
-import { untilStopped } from './exit.js';
+import { type Command, Option } from 'commander';
+import { startSandbox } from '../../sandbox/sandbox.js';
+import { untilStopped } from '../../src/cli/exit.js';
+import { wholeNumber } from '../../src/cli/options.js';
 
 interface SandboxFlags {
   port: number;
@@ -22,12 +23,6 @@ interface SandboxFlags {
   topMode: 'page-size' | 'limit';
   tokenLifetime: number;
   tlsDir?: string;
-}
-
-export function wholeNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number ≥ 0');
-  return n;
 }
 
 export function registerSandboxCommand(program: Command): void {

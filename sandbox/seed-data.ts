@@ -5,7 +5,7 @@
  * the shape in which createGeneratorContext (generator.ts) holds one seed's pools.
  */
 
-import { CUSTOMER_SIZE } from '../schema/referral-resource.js';
+import { CUSTOMER_SIZE } from '../src/schema/referral-resource.js';
 import type { Random } from './random.js';
 
 export interface Organization {
