@@ -1,9 +1,11 @@
 /**
  * A lock file beside a state file, so that a read-compare-rename in the folder target is one step
  * even across processes (two CLI runs against the same folder). `open(…, 'wx')` is atomic; a lock
- * left by a crashed process is taken over once it is older than `staleMs`.
+ * left by a crashed process is taken over at once when the process it names is gone from this
+ * machine (a run killed with SIGKILL inside the lock must not stall the next one past its timeout),
+ * else once it is older than `staleMs`.
  */
-import { open, stat, unlink } from 'node:fs/promises';
+import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface LockOptions {
@@ -54,8 +56,24 @@ async function tryCreate(lockPath: string): Promise<boolean> {
 
 async function isStale(lockPath: string, staleMs: number): Promise<boolean> {
   try {
-    return Date.now() - (await stat(lockPath)).mtimeMs > staleMs;
+    if (Date.now() - (await stat(lockPath)).mtimeMs > staleMs) return true;
+    return ownerIsGone(await readFile(lockPath, 'utf8'));
   } catch {
     return false; // released meanwhile: the next attempt takes it
+  }
+}
+
+/**
+ * True when the lock names a process that no longer runs here. An empty or half-written file (its
+ * owner between create and write) is not judged; a reused pid only delays the takeover to staleMs.
+ */
+function ownerIsGone(content: string): boolean {
+  const pid = Number(content.trim());
+  if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
