@@ -5,7 +5,7 @@
  * refresh token, as a new deployment would.
  */
 import { join } from 'node:path';
-import type { Azurite } from '../src/dev/azurite.js';
+import type { Azurite } from '../dev/azurite.js';
 import type { SandboxProcess } from './sandbox-process.js';
 import { runWorker } from './worker-process.js';
 

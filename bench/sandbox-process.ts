@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { request } from 'node:https';
 import { createInterface } from 'node:readline';
 import { rootCertificates } from 'node:tls';
-import type { SandboxEnv, SandboxStats } from '../src/sandbox/sandbox.js';
+import type { SandboxEnv, SandboxStats } from '../sandbox/sandbox.js';
 
 const BIN = new URL('../../bin/referrals-lake.js', import.meta.url).pathname;
 

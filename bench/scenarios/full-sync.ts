@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startAzurite } from '../../src/dev/azurite.js';
+import { startAzurite } from '../../dev/azurite.js';
 import type { Scenario } from '../run.js';
 import { round2, runFetchWorker, runSyncWorker } from '../run-workers.js';
 import { spawnSandbox } from '../sandbox-process.js';

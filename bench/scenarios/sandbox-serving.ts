@@ -4,7 +4,7 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { accessToken, sandboxAgent, send } from '../../src/dev/sandbox-http.js';
+import { accessToken, sandboxAgent, send } from '../../dev/sandbox-http.js';
 import type { Scenario } from '../run.js';
 import { mb } from '../run-workers.js';
 import { spawnSandbox } from '../sandbox-process.js';

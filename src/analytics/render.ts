@@ -14,10 +14,9 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { partitionFolder, RUNS_FOLDER } from '../lake/layout.js';
+import { latestFolder, partitionFolder, RUNS_FOLDER } from '../lake/layout/paths.js';
 import type { ColumnSpec, ColumnType, TableSpec } from '../schema/table.js';
 import { SCHEMA_VERSION, schemaFingerprint, TABLES } from '../schema/tables.js';
-import { latestFolder } from '../sync/latest.js';
 
 /**
  * Each declared type as every reader spells it: the one mapping the files and their test share.

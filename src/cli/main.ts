@@ -1,37 +1,37 @@
 /**
- * `referrals-lake`: the command line. Each subcommand lives in its own file; this one only wires
- * them into commander and maps errors to exit codes.
+ * `referrals-lake`: the operator's command line (sync, login, check). Each subcommand lives in its
+ * own file; this one only wires them into commander and maps errors to exit codes. The development
+ * commands (sandbox, serve, demo) live in dev/cli/, which adds them to this program: the app never
+ * imports the sandbox or the dev tools.
  */
 import { Command, CommanderError } from 'commander';
 import { ReferralsLakeError } from '../common/errors.js';
 import { redact } from '../common/redact.js';
 import { registerCheckCommand } from './check-command.js';
-import { registerDemoCommand } from './demo-command.js';
 import { CliExit, EXIT } from './exit.js';
 import { registerLoginCommand } from './login-command.js';
-import { registerSandboxCommand } from './sandbox-command.js';
-import { registerServeCommand } from './serve-command.js';
 import { registerSyncCommand } from './sync-command.js';
 
 export { EXIT };
 
-export function buildProgram(): Command {
+/** Adds commands beside the operator's (dev/cli adds the sandbox, serve and demo). */
+export type ProgramExtension = (program: Command) => void;
+
+export function buildProgram(extend?: ProgramExtension): Command {
   const program = new Command('referrals-lake')
     .description('Export Partner Center referrals to a data lake, and run the local Partner Center sandbox.')
     .showHelpAfterError()
     .exitOverride();
-  registerSandboxCommand(program);
   registerSyncCommand(program);
   registerLoginCommand(program);
   registerCheckCommand(program);
-  registerServeCommand(program);
-  registerDemoCommand(program);
+  extend?.(program);
   return program;
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
+export async function main(argv: readonly string[], extend?: ProgramExtension): Promise<number> {
   try {
-    await buildProgram().parseAsync([...argv]);
+    await buildProgram(extend).parseAsync([...argv]);
     return EXIT.ok;
   } catch (error) {
     return exitCodeFor(error);

@@ -8,7 +8,7 @@ import { createLogger, type LogLevel } from '../common/log.js';
 import { runSyncJob } from '../sync/job.js';
 import type { RunManifest } from '../sync/manifest.js';
 import { CliExit, EXIT } from './exit.js';
-import { wholeNumber } from './sandbox-command.js';
+import { wholeNumber } from './options.js';
 import { targetFromOption } from './target-option.js';
 
 interface SyncFlags {

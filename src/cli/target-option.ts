@@ -5,9 +5,9 @@
  * `UseDevelopmentStorage=true`, container from LAKE_CONTAINER).
  */
 import { DefaultAzureCredential } from '@azure/identity';
-import { BlobStorageTarget } from '../lake/blob-storage-target.js';
-import { LocalDirectoryTarget } from '../lake/local-directory-target.js';
-import type { StorageTarget } from '../lake/storage.js';
+import { BlobStorageTarget } from '../lake/storage/blob-storage-target.js';
+import { LocalDirectoryTarget } from '../lake/storage/local-directory-target.js';
+import type { StorageTarget } from '../lake/storage/storage.js';
 
 export function targetFromOption(value: string, env: Readonly<Record<string, string | undefined>>): StorageTarget {
   if (/^https:\/\//i.test(value)) {

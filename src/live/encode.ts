@@ -10,8 +10,8 @@
  */
 import { stringify } from 'csv-stringify/sync';
 import { BadQueryError } from '../common/errors.js';
-import { microsToIso } from '../lake/cells.js';
-import { createRowLineEncoder, type RowLineEncoder } from '../lake/ndjson-writer.js';
+import { microsToIso } from '../common/time.js';
+import { createRowLineEncoder, type RowLineEncoder } from '../lake/formats/ndjson-writer.js';
 import { normalizeReferral } from '../normalize/normalize.js';
 import { truncate } from '../odata/parse.js';
 import type { Cell, ColumnSpec, Row } from '../schema/table.js';

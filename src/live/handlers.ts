@@ -1,12 +1,12 @@
 /**
  * The HTTP handlers of the live list: request → validated query → Partner Center (through the
- * instance's one client) → streamed answer, or problem+json. src/functions/referrals-http.ts
- * registers them; `referrals-lake serve` hosts the same registrations.
+ * instance's one client) → streamed answer, or problem+json. One file per function under
+ * src/functions/ registers them; `referrals-lake serve` hosts the same declarations.
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { contextLogger } from '../common/azure-functions.js';
 import { BadQueryError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
-import { contextLogger } from '../functions/context-logger.js';
 import type { Continuation } from './continuation.js';
 import { CONTENT_TYPES, encodeAnswer, flatColumns, flatLine, flatRow } from './encode.js';
 import { liveInstance } from './instance.js';

@@ -20,7 +20,7 @@
  * - date: `YYYY-MM-DD` text of a real calendar date.
  */
 
-import { canonicalTimestamp } from '../common/time.js';
+import { daysInMonth, leadingYear, timestampMicros } from '../common/time.js';
 import type { Cell, ColumnType } from '../schema/table.js';
 
 /** Why a value was not kept; `replacement` is set when a repaired value is kept anyway. */
@@ -130,104 +130,20 @@ function toBooleanCell(raw: unknown): Converted {
 // ---------------------------------------------------------------------------------------------
 // timestamps and dates
 
-const LEADING_DATE = /^\s*(\d{4})-(\d{2})/;
-
 function toTimestampCell(raw: unknown): Converted {
   if (raw === undefined || raw === null) return null;
   if (typeof raw !== 'string') return wrongType('an ISO-8601 string', raw);
-  const micros = utcShapeMicros(raw) ?? slowTimestampMicros(raw);
-  if (micros instanceof Rejection) return micros;
-  if (micros === undefined) return new Rejection('unparseable_timestamp: not an ISO-8601 date-time');
+  const micros = timestampMicros(raw);
+  if (micros === undefined) {
+    // Years below 100 are far outside the exact microsecond range; say so rather than "not ISO".
+    const year = leadingYear(raw);
+    return year !== undefined && year < 100
+      ? new Rejection('unparseable_timestamp: out of the exact microsecond range')
+      : new Rejection('unparseable_timestamp: not an ISO-8601 date-time');
+  }
   return Number.isSafeInteger(micros)
     ? micros
     : new Rejection('unparseable_timestamp: out of the exact microsecond range');
-}
-
-/**
- * canonicalTimestamp (src/common/time.ts) reads years 0–99 as 19xx and month 13 as January of the
- * next year, both through Date.UTC; checked here first so such text is never a wrong instant.
- * Years below 100 are far outside the exact microsecond range anyway.
- */
-function dateRangeRejection(text: string): Rejection | undefined {
-  const m = LEADING_DATE.exec(text);
-  if (!m) return undefined;
-  if (Number(m[1]) < 100) return new Rejection('unparseable_timestamp: out of the exact microsecond range');
-  const month = Number(m[2]);
-  return month < 1 || month > 12 ? new Rejection('unparseable_timestamp: not an ISO-8601 date-time') : undefined;
-}
-
-/**
- * Epoch microseconds of an ISO-8601 text, or undefined. The UTC shapes Partner Center sends
- * (`2019-02-23T02:05:23.2931817Z`, `2020-12-01T00:00:00Z`) are read by hand: they are nearly all
- * the input, and this skips canonicalTimestamp's regex and Date round trips. Every other shape
- * goes through canonicalTimestamp, the project's one definition of a timestamp.
- */
-export function timestampMicros(text: string): number | undefined {
-  const micros = utcShapeMicros(text) ?? slowTimestampMicros(text);
-  return micros instanceof Rejection ? undefined : micros;
-}
-
-/** Every shape but the common UTC ones, through canonicalTimestamp after the checks it lacks. */
-function slowTimestampMicros(text: string): number | undefined | Rejection {
-  return dateRangeRejection(text) ?? canonicalTextMicros(canonicalTimestamp(text));
-}
-
-/** Microseconds of a canonical `YYYY-MM-DDTHH:MM:SS.fffffffZ` text; the 7th digit is dropped. */
-export function canonicalTextMicros(canonical: string | undefined): number | undefined {
-  if (canonical === undefined) return undefined;
-  const ms = Date.parse(`${canonical.slice(0, 23)}Z`);
-  return Number.isNaN(ms) ? undefined : ms * 1000 + Number(canonical.slice(23, 26));
-}
-
-const DATE_TIME_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
-const CHAR = { dash: 45, colon: 58, dot: 46, T: 84, Z: 90, zero: 48, nine: 57 } as const;
-
-/** `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z` → microseconds (fraction digits past the 6th dropped), else undefined. */
-function utcShapeMicros(t: string): number | undefined {
-  const last = t.length - 1;
-  if (
-    t.length < 20 ||
-    t.length > 30 ||
-    t.charCodeAt(4) !== CHAR.dash ||
-    t.charCodeAt(7) !== CHAR.dash ||
-    t.charCodeAt(10) !== CHAR.T ||
-    t.charCodeAt(13) !== CHAR.colon ||
-    t.charCodeAt(16) !== CHAR.colon ||
-    t.charCodeAt(last) !== CHAR.Z ||
-    (last > 19 && (t.charCodeAt(19) !== CHAR.dot || last === 20))
-  ) {
-    return undefined;
-  }
-  for (const i of DATE_TIME_DIGITS) if (!isDigit(t, i)) return undefined;
-  for (let i = 20; i < last; i++) if (!isDigit(t, i)) return undefined;
-  const year = digits(t, 0, 4);
-  const month = digits(t, 5, 7);
-  const day = digits(t, 8, 10);
-  const hour = digits(t, 11, 13);
-  const minute = digits(t, 14, 16);
-  const second = digits(t, 17, 19);
-  // Years below 100 go the slow way: Date.UTC reads them as 19xx, and canonicalTimestamp decides.
-  if (year < 100 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
-  if (hour > 23 || minute > 59 || second > 59) return undefined;
-  const fraction = Math.min(last, 26);
-  const micros = last > 20 ? digits(t, 20, fraction) * 10 ** (26 - fraction) : 0;
-  return Date.UTC(year, month - 1, day, hour, minute, second) * 1000 + micros;
-}
-
-function isDigit(text: string, index: number): boolean {
-  const c = text.charCodeAt(index);
-  return c >= CHAR.zero && c <= CHAR.nine;
-}
-
-function digits(text: string, from: number, to: number): number {
-  let value = 0;
-  for (let i = from; i < to; i++) value = value * 10 + text.charCodeAt(i) - 48;
-  return value;
-}
-
-function daysInMonth(year: number, month: number): number {
-  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
-  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;

@@ -6,8 +6,8 @@
 import { type Logger, silentLogger } from '../common/log.js';
 import { registerSecret } from '../common/redact.js';
 import { loadLakeConfig, type PartnerCenterConfig } from '../config.js';
-import { createStorageTarget } from '../lake/create-target.js';
-import type { StorageTarget } from '../lake/storage.js';
+import { createStorageTarget } from '../lake/storage/create-target.js';
+import type { StorageTarget } from '../lake/storage/storage.js';
 import { createConfidentialClient } from './auth/msal-app.js';
 import { createMsalNetworkClient } from './auth/network-client.js';
 import {

@@ -5,8 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../common/log.js';
 import { loadLakeConfig, loadPartnerCenterConfig, loadSyncConfig } from '../config.js';
-import { createStorageTarget } from '../lake/create-target.js';
-import type { StorageTarget } from '../lake/storage.js';
+import { createStorageTarget } from '../lake/storage/create-target.js';
+import type { StorageTarget } from '../lake/storage/storage.js';
 import { createPartnerCenterSource, tokenCacheStoreFor } from '../source/create.js';
 import type { RunManifest } from './manifest.js';
 import type { SyncMode } from './plan.js';

@@ -12,26 +12,17 @@
  * a reader sees the old or the new file, never half; all tables are committed one after another at
  * the end, then `_state/latest.json` names the run they come from.
  */
-import { statePath } from '../lake/layout.js';
-import { readNdjsonRows } from '../lake/ndjson-reader.js';
-import { createNdjsonWriter } from '../lake/ndjson-writer.js';
-import { createParquetWriter, lakeTableWriterOptions } from '../lake/parquet-writer.js';
-import { type StorageTarget, writeWhole } from '../lake/storage.js';
-import type { TableFileWriter } from '../lake/table-writer.js';
+
+import { readNdjsonRows } from '../lake/formats/ndjson-reader.js';
+import { createNdjsonWriter } from '../lake/formats/ndjson-writer.js';
+import { createParquetWriter, lakeTableWriterOptions } from '../lake/formats/parquet-writer.js';
+import type { TableFileWriter } from '../lake/formats/table-writer.js';
+import { LATEST_POINTER_PATH, latestFilePath, latestFolder } from '../lake/layout/paths.js';
+import { type StorageTarget, writeWhole } from '../lake/storage/storage.js';
 import type { Row } from '../schema/table.js';
 import { getTable, type LakeTableSpec, TABLES } from '../schema/tables.js';
 import type { SyncMode } from './plan.js';
 import type { FileRecord } from './run-files.js';
-
-export const LATEST_POINTER_PATH = statePath('latest.json');
-
-export function latestFolder(table: string): string {
-  return `${table}_latest`;
-}
-
-export function latestFilePath(table: string, format: 'parquet' | 'ndjson'): string {
-  return `${latestFolder(table)}/part-00000.${format}`;
-}
 
 export interface LatestInput {
   readonly target: StorageTarget;

@@ -3,8 +3,8 @@
  * sees a partial run, because a run's files are all committed before its manifest exists. It is also
  * the run summary the CLI prints and the log carries.
  */
-import { runManifestPath } from '../lake/layout.js';
-import { type StorageTarget, writeWhole } from '../lake/storage.js';
+import { runManifestPath } from '../lake/layout/paths.js';
+import { type StorageTarget, writeWhole } from '../lake/storage/storage.js';
 import type { ClientStats } from '../source/client.js';
 import type { SyncMode } from './plan.js';
 import type { FileRecord } from './run-files.js';

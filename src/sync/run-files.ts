@@ -3,12 +3,13 @@
  * archive of the untouched API objects, and the quarantine list. Referrals go in as they arrive;
  * nothing is visible until close() commits each file, and abort() leaves nothing behind.
  */
-import { dataFilePath, rawArchivePath } from '../lake/layout.js';
-import { createNdjsonWriter } from '../lake/ndjson-writer.js';
-import { createParquetWriter, lakeTableWriterOptions } from '../lake/parquet-writer.js';
-import { RawNdjsonGzipWriter } from '../lake/raw-ndjson-writer.js';
-import type { StorageTarget } from '../lake/storage.js';
-import type { FileSummary, FileWriter, TableFileWriter } from '../lake/table-writer.js';
+
+import { createNdjsonWriter } from '../lake/formats/ndjson-writer.js';
+import { createParquetWriter, lakeTableWriterOptions } from '../lake/formats/parquet-writer.js';
+import { RawNdjsonGzipWriter } from '../lake/formats/raw-ndjson-writer.js';
+import type { FileSummary, FileWriter, TableFileWriter } from '../lake/formats/table-writer.js';
+import { dataFilePath, rawArchivePath } from '../lake/layout/paths.js';
+import type { StorageTarget } from '../lake/storage/storage.js';
 import { type Lineage, normalizeReferral } from '../normalize/normalize.js';
 import type { QuarantineEntry } from '../normalize/quarantine.js';
 import type { Row, TableSpec } from '../schema/table.js';

@@ -8,11 +8,10 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { type Logger, silentLogger } from '../common/log.js';
 import { processTuningInEffect } from '../common/process-tuning.js';
-import { canonicalTimestamp } from '../common/time.js';
-import { newRunId, snapshotDateOf } from '../lake/layout.js';
-import { RunLease } from '../lake/lease.js';
-import type { StorageTarget } from '../lake/storage.js';
-import { canonicalTextMicros } from '../normalize/coerce.js';
+import { canonicalTextMicros, canonicalTimestamp } from '../common/time.js';
+import { RunLease } from '../lake/layout/lease.js';
+import { newRunId, snapshotDateOf } from '../lake/layout/paths.js';
+import type { StorageTarget } from '../lake/storage/storage.js';
 import { SCHEMA_VERSION, schemaFingerprint } from '../schema/tables.js';
 import type { PartnerCenterClient } from '../source/client.js';
 import { extractPages } from './extract.js';

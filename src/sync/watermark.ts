@@ -3,8 +3,8 @@
  * lake (`_state/watermark.json`). It moves only after a run's manifest is written, and only by a
  * conditional replace, so a run that lost its lease cannot move it backwards under a newer one.
  */
-import { statePath } from '../lake/layout.js';
-import type { StorageTarget } from '../lake/storage.js';
+import { statePath } from '../lake/layout/paths.js';
+import type { StorageTarget } from '../lake/storage/storage.js';
 
 export const WATERMARK_PATH = statePath('watermark.json');
 

@@ -10,14 +10,13 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Sandbox, startSandbox } from '../../sandbox/sandbox.js';
 import { READER_TYPES, renderAnalytics, synapseType } from '../../src/analytics/render.js';
 import { silentLogger } from '../../src/common/log.js';
-import { dataFilePath } from '../../src/lake/layout.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/sandbox.js';
+import { dataFilePath, latestFolder } from '../../src/lake/layout/paths.js';
 import type { TableSpec } from '../../src/schema/table.js';
 import { TABLES } from '../../src/schema/tables.js';
 import { runSyncJob } from '../../src/sync/job.js';
-import { latestFolder } from '../../src/sync/latest.js';
 import { type DuckDb, duckdbType, openDuckDb, sqlString } from '../helpers/duckdb.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));

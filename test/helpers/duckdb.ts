@@ -19,7 +19,7 @@ import {
   DuckDBTimestampValue,
   type DuckDBValue,
 } from '@duckdb/node-api';
-import { listAll, type StorageTarget } from '../../src/lake/storage.js';
+import { listAll, type StorageTarget } from '../../src/lake/storage/storage.js';
 
 /** How DuckDB reads a declared column from our Parquet: one mapping in src, shared with the Parquet benchmark. */
 export { duckdbType } from '../../src/analytics/render.js';

@@ -1,7 +1,7 @@
 /**
  * A deliberately plain HTTPS client for testing the sandbox itself: no retries, no repair magic
  * beyond what a test asks for. (The product's client lives in src/source and is tested separately.)
- * The requests and the token exchange are src/dev/sandbox-http.ts (the benchmark uses them too);
+ * The requests and the token exchange are dev/sandbox-http.ts (the benchmark uses them too);
  * here they take the in-process Sandbox, with one keep-alive agent each.
  */
 import type { Agent } from 'node:https';
@@ -11,8 +11,8 @@ import {
   type SendOptions,
   sandboxAgent,
   send as sendWith,
-} from '../../src/dev/sandbox-http.js';
-import type { Sandbox } from '../../src/sandbox/sandbox.js';
+} from '../../dev/sandbox-http.js';
+import type { Sandbox } from '../../sandbox/sandbox.js';
 
 export type { RawResponse };
 

@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OpenAPIV2 } from 'openapi-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HttpHost, startHttpHost } from '../../src/dev/http-host.js';
+import { type HttpHost, startHttpHost } from '../../dev/http-host.js';
+import { type Sandbox, startSandbox } from '../../sandbox/sandbox.js';
 import { resetLiveInstance } from '../../src/live/instance.js';
 import { OPENAPI_PATH } from '../../src/live/openapi.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/sandbox.js';
 
 type Parameter = OpenAPIV2.GeneralParameterObject & { 'x-example'?: unknown };
 

@@ -9,13 +9,15 @@ import { join } from 'node:path';
 import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { HTTP_FUNCTIONS } from '../../src/functions/referrals-http.js';
+import { loadHttpFunctions } from '../../dev/http-host.js';
+import { parseFaultSpec } from '../../sandbox/faults.js';
+import { type Sandbox, startSandbox } from '../../sandbox/sandbox.js';
 import { resetLiveInstance } from '../../src/live/instance.js';
-import { parseFaultSpec } from '../../src/sandbox/faults.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/sandbox.js';
 import { getTable } from '../../src/schema/tables.js';
 import { FileTokenCacheStore, type TokenCacheStore } from '../../src/source/auth/token-cache.js';
 import { accessToken, listUrl, repairNextLink, send } from '../helpers/sandbox-http.js';
+
+const HTTP_FUNCTIONS = await loadHttpFunctions();
 
 const BASE = 'https://fn.example.test/api';
 let sandbox: Sandbox;

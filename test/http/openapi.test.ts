@@ -7,9 +7,11 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import type { OpenAPIV2 } from 'openapi-types';
 import { describe, expect, it } from 'vitest';
-import { HTTP_FUNCTIONS } from '../../src/functions/referrals-http.js';
+import { loadHttpFunctions } from '../../dev/http-host.js';
 import { buildOpenApi, OPENAPI_PATH, renderOpenApi } from '../../src/live/openapi.js';
 import { FRIENDLY_PARAMS, KEY_PARAM, LIST_PARAM_NAMES } from '../../src/live/params.js';
+
+const HTTP_FUNCTIONS = await loadHttpFunctions();
 
 const document = () => structuredClone(buildOpenApi()) as unknown as OpenAPIV2.Document;
 

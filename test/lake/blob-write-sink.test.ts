@@ -5,7 +5,7 @@
  */
 import type { BlockBlobClient } from '@azure/storage-blob';
 import { describe, expect, it } from 'vitest';
-import { BlobWriteSink, BlockBudget, blockId, MAX_BLOCKS } from '../../src/lake/blob-write-sink.js';
+import { BlobWriteSink, BlockBudget, blockId, MAX_BLOCKS } from '../../src/lake/storage/blob-write-sink.js';
 
 interface FakeBlob {
   readonly client: BlockBlobClient;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cellReader } from '../../src/lake/cell-reader.js';
-import { cellCheckFor } from '../../src/lake/cells.js';
+import { cellReader } from '../../src/lake/formats/cell-reader.js';
+import { cellCheckFor } from '../../src/lake/formats/cells.js';
 import type { Cell, ColumnSpec, ColumnType, Row, TableSpec } from '../../src/schema/table.js';
 import { TABLES } from '../../src/schema/tables.js';
 

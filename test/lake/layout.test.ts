@@ -12,8 +12,8 @@ import {
   runManifestPath,
   snapshotDateOf,
   statePath,
-} from '../../src/lake/layout.js';
-import { assertKey, assertListPrefix, joinKey, normalizeRootPrefix } from '../../src/lake/storage-keys.js';
+} from '../../src/lake/layout/paths.js';
+import { assertKey, assertListPrefix, joinKey, normalizeRootPrefix } from '../../src/lake/storage/storage-keys.js';
 
 const RUN = '20261124T060000Z-ab12';
 const ref = { table: 'referrals', snapshotDate: '2026-11-24', runId: RUN };

@@ -5,13 +5,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { epochDays, microsToIso, wellFormed } from '../../src/lake/cells.js';
-import { ByteBuffer } from '../../src/lake/parquet/byte-buffer.js';
-import type { PageValues } from '../../src/lake/parquet/column-writer.js';
-import { writeRleHybrid } from '../../src/lake/parquet/rle.js';
-import { snappyCompress } from '../../src/lake/parquet/snappy.js';
-import { StringEncoder } from '../../src/lake/parquet/string-column.js';
-import { i32, list, serialize, struct, text } from '../../src/lake/parquet/thrift.js';
+import { epochDays, microsToIso } from '../../src/common/time.js';
+import { wellFormed } from '../../src/lake/formats/cells.js';
+import { ByteBuffer } from '../../src/lake/formats/parquet/byte-buffer.js';
+import type { PageValues } from '../../src/lake/formats/parquet/column-writer.js';
+import { writeRleHybrid } from '../../src/lake/formats/parquet/rle.js';
+import { snappyCompress } from '../../src/lake/formats/parquet/snappy.js';
+import { StringEncoder } from '../../src/lake/formats/parquet/string-column.js';
+import { i32, list, serialize, struct, text } from '../../src/lake/formats/parquet/thrift.js';
 
 describe('snappy', () => {
   const cases: [string, Uint8Array][] = [

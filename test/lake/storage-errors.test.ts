@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StorageError } from '../../src/common/errors.js';
-import { scrubText, storageError } from '../../src/lake/storage-errors.js';
+import { scrubText, storageError } from '../../src/lake/storage/storage-errors.js';
 
 describe('storage errors', () => {
   const sas = 'sv=2024-11-04&ss=b&srt=co&sp=rwdlac&se=2026-12-01T00:00:00Z&sig=AbCdEf%2Bsecret%3D';

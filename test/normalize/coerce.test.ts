@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalTimestamp } from '../../src/common/time.js';
-import { CONVERTERS, canonicalTextMicros, Rejection, timestampMicros } from '../../src/normalize/coerce.js';
+import { createRandom } from '../../sandbox/random.js';
+import { canonicalTextMicros, canonicalTimestamp, timestampMicros } from '../../src/common/time.js';
+import { CONVERTERS, Rejection } from '../../src/normalize/coerce.js';
 import { previewValue, VALUE_PREVIEW_CHARS } from '../../src/normalize/quarantine.js';
-import { createRandom } from '../../src/sandbox/random.js';
 import type { ColumnType } from '../../src/schema/table.js';
 
 /** The cell, or `reject:<code>` for a rejection. */

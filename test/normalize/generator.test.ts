@@ -6,9 +6,9 @@
  */
 
 import { beforeAll, describe, expect, it } from 'vitest';
+import { generateReferrals } from '../../sandbox/generator.js';
 import { canonicalTimestamp } from '../../src/common/time.js';
 import { type NormalizeResult, normalizeReferrals } from '../../src/normalize/normalize.js';
-import { generateReferrals } from '../../src/sandbox/generator.js';
 import {
   type Field,
   REFERRAL_FIELDS,

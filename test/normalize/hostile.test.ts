@@ -6,9 +6,9 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { generateReferrals } from '../../sandbox/generator.js';
 import { type NormalizeResult, normalizeReferral, normalizeReferrals } from '../../src/normalize/normalize.js';
 import { isWholeReferral, type QuarantineEntry, VALUE_PREVIEW_CHARS } from '../../src/normalize/quarantine.js';
-import { generateReferrals } from '../../src/sandbox/generator.js';
 import type { Row } from '../../src/schema/table.js';
 import { TABLES, type TableName } from '../../src/schema/tables.js';
 import { deepFreeze, isoMicros, quarantineProblems, rowProblems } from './conformance.js';

@@ -5,8 +5,8 @@
  */
 
 import { describe, expect, it } from 'vitest';
+import { generateReferrals } from '../../sandbox/generator.js';
 import { normalizeReferrals } from '../../src/normalize/normalize.js';
-import { generateReferrals } from '../../src/sandbox/generator.js';
 import { TABLES } from '../../src/schema/tables.js';
 
 const COUNT = 100_000;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { matches } from '../../sandbox/odata-eval.js';
 import { BadQueryError } from '../../src/common/errors.js';
 import { formatFilter, formatListQuery } from '../../src/odata/format.js';
 import { parseFilter, parseListQuery, parseOrderBy } from '../../src/odata/parse.js';
-import { matches } from '../../src/sandbox/odata-eval.js';
 import { thrownBy } from '../helpers/errors.js';
 
 const EXAMPLE_FILTERS = [

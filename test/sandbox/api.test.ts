@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Sandbox, startSandbox } from '../../sandbox/sandbox.js';
 import { canonicalTimestamp } from '../../src/common/time.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/sandbox.js';
 import type { Referral } from '../../src/schema/referral-resource.js';
 import { accessToken, type ListPage, listAll, listUrl, repairNextLink, send } from '../helpers/sandbox-http.js';
 

@@ -4,8 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyClientAssertion } from '../../src/sandbox/client-assertion.js';
-import { loadOrCreateTls, type SandboxTls } from '../../src/sandbox/tls.js';
+import { verifyClientAssertion } from '../../sandbox/client-assertion.js';
+import { loadOrCreateTls, type SandboxTls } from '../../sandbox/tls.js';
 
 let tls: SandboxTls;
 let work: string;

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { FaultInjector, parseFaultSpec } from '../../sandbox/faults.js';
+import { type Sandbox, type SandboxOptions, startSandbox } from '../../sandbox/sandbox.js';
 import { canonicalTimestamp } from '../../src/common/time.js';
-import { FaultInjector, parseFaultSpec } from '../../src/sandbox/faults.js';
-import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/sandbox/sandbox.js';
 import { accessToken, type ListPage, listAll, listUrl, repairNextLink, send } from '../helpers/sandbox-http.js';
 
 let sandbox: Sandbox | undefined;

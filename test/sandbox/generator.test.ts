@@ -2,21 +2,19 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalTimestamp, formatTimestamp, timestampToEpochMs } from '../../src/common/time.js';
 import {
   createGeneratorContext,
   createReferral,
   DEFAULT_NOW,
   DEFAULT_USERS,
-  EXAMPLE_SELLER_EMAIL,
-  formatTimestampFast,
   generateReferrals,
-  loadReferralsFile,
-  MICROSOFT_ORGANIZATION,
-  updateReferral,
   withFastHex,
-} from '../../src/sandbox/generator.js';
-import { createRandom } from '../../src/sandbox/random.js';
+} from '../../sandbox/generator.js';
+import { updateReferral } from '../../sandbox/mutations.js';
+import { createRandom } from '../../sandbox/random.js';
+import { loadReferralsFile } from '../../sandbox/referrals-file.js';
+import { EXAMPLE_SELLER_EMAIL, MICROSOFT_ORGANIZATION } from '../../sandbox/seed-data.js';
+import { canonicalTimestamp, formatTimestamp, formatTimestampFast, timestampToEpochMs } from '../../src/common/time.js';
 import {
   type Field,
   REFERRAL_FIELDS,

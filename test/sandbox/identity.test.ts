@@ -20,8 +20,8 @@ import {
 } from '@azure/msal-node';
 import { generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type IdentityOptions, IdentityProvider, type SandboxUser } from '../../src/sandbox/identity.js';
-import { loadOrCreateTls, type SandboxTls } from '../../src/sandbox/tls.js';
+import { type IdentityOptions, IdentityProvider, type SandboxUser } from '../../sandbox/identity.js';
+import { loadOrCreateTls, type SandboxTls } from '../../sandbox/tls.js';
 import { createMsalNetworkClient, type MsalNetworkClient } from '../../src/source/auth/network-client.js';
 
 const TENANT_ID = '6f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b';

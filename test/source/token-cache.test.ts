@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { TokenCacheContext } from '@azure/msal-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/common/log.js';
-import { LocalDirectoryTarget } from '../../src/lake/local-directory-target.js';
+import { LocalDirectoryTarget } from '../../src/lake/storage/local-directory-target.js';
 import {
   FileTokenCacheStore,
   PersistedTokenCachePlugin,

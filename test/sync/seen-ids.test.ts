@@ -3,10 +3,10 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createRandom, guid } from '../../sandbox/random.js';
+import { startSandbox } from '../../sandbox/sandbox.js';
 import { StorageError } from '../../src/common/errors.js';
 import { silentLogger } from '../../src/common/log.js';
-import { createRandom, guid } from '../../src/sandbox/random.js';
-import { startSandbox } from '../../src/sandbox/sandbox.js';
 import { runSyncJob } from '../../src/sync/job.js';
 import { SeenIds } from '../../src/sync/seen-ids.js';
 

@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvocationContext, type Timer } from '@azure/functions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BlobStorageTarget } from '../../src/lake/blob-storage-target.js';
-import { listAll } from '../../src/lake/storage.js';
+import { type Sandbox, startSandbox } from '../../sandbox/sandbox.js';
+import { BlobStorageTarget } from '../../src/lake/storage/blob-storage-target.js';
+import { listAll } from '../../src/lake/storage/storage.js';
 import { normalizeReferrals } from '../../src/normalize/normalize.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/sandbox.js';
 import type { Row } from '../../src/schema/table.js';
 import { TABLES } from '../../src/schema/tables.js';
 import type { RunManifest } from '../../src/sync/manifest.js';
@@ -30,7 +30,7 @@ const savedEnv = { ...process.env };
 let timerLog: Record<string, unknown>[] = [];
 
 async function runTimer(): Promise<RunManifest> {
-  const { syncTimerHandler } = await import('../../src/functions/sync-timer.js');
+  const { syncTimerHandler } = await import('../../src/functions/sync-referrals.js');
   const context = new InvocationContext({ functionName: 'syncReferrals', invocationId: 'test' });
   const lines: string[] = [];
   context.info = (...args: unknown[]) => lines.push(String(args[0]));

@@ -8,10 +8,10 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ICachePlugin, TokenCacheContext } from '@azure/msal-node';
+import { withFileLock } from '../../common/file-lock.js';
 import { type Logger, silentLogger } from '../../common/log.js';
-import { withFileLock } from '../../lake/file-lock.js';
-import { statePath } from '../../lake/layout.js';
-import type { StorageTarget } from '../../lake/storage.js';
+import { statePath } from '../../lake/layout/paths.js';
+import type { StorageTarget } from '../../lake/storage/storage.js';
 
 export interface TokenCacheStore {
   /** Where the cache lives, for messages (no secrets). */

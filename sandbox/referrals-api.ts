@@ -1,0 +1,274 @@
+/**
+ * The sandbox's Referrals API: `GET /v1.0/engagements/referrals` and `…/referrals/{id}`, answered
+ * the way ../shared/partner-center/ describes Partner Center: bearer auth, OData options, keyset
+ * `$skiptoken` paging, `Request-ID` headers, OData error bodies, and the faults of the run.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BadQueryError } from '../src/common/errors.js';
+import type { OrderBy } from '../src/odata/ast.js';
+import { parseListQuery } from '../src/odata/parse.js';
+import type { Referral } from '../src/schema/referral-resource.js';
+import type { FaultDecision, FaultInjector } from './faults.js';
+import type { SkipTokenCodec, SkipTokenState } from './skiptoken.js';
+import type { ReferralStore } from './store.js';
+
+export const LIST_PATH = '/v1.0/engagements/referrals';
+/** Where the seed example's nextLink points: wrong path, plain http. A client must repair it. */
+export const SEED_STYLE_LIST_PATH = '/v1.0/referrals';
+const DEFAULT_ORDER: OrderBy = { field: 'createdDateTime', direction: 'asc' };
+const SUPPORTED_OPTIONS = new Set(['$filter', '$orderby', '$top', '$skip', '$select', '$count', '$skiptoken']);
+
+export interface ApiOptions {
+  readonly defaultPageSize: number;
+  readonly maxPageSize: number;
+  /** 'page-size': $top sets the page size and paging continues; 'limit': $top caps the whole result. */
+  readonly topMode: 'page-size' | 'limit';
+  /** 'seed': nextLink as in the docs' example (http://…/v1.0/referrals?…); 'clean': https + the real path. */
+  readonly nextLinkStyle: 'seed' | 'clean';
+}
+
+export type Caller = { readonly email: string; readonly role: 'admin' | 'user' };
+
+export type AuthResult =
+  | { readonly ok: true; readonly caller: Caller }
+  | {
+      readonly ok: false;
+      readonly status: 401 | 403;
+      readonly error: string;
+      readonly description: string;
+      readonly wwwAuthenticate?: string;
+    };
+
+export interface ApiDependencies {
+  readonly store: ReferralStore;
+  readonly faults: FaultInjector;
+  readonly skipTokens: SkipTokenCodec;
+  readonly authenticate: (authorization: string | undefined) => Promise<AuthResult>;
+  readonly expireTokens: () => void;
+  /** Called after each page is served, for the mutate-while-paging fault. */
+  readonly afterPage: () => void;
+  /** https://127.0.0.1:port */
+  readonly origin: () => string;
+}
+
+export interface ApiStats {
+  requests: number;
+  pagesServed: number;
+  referralsServed: number;
+  unauthorized: number;
+  badRequests: number;
+}
+
+export class ReferralsApi {
+  readonly stats: ApiStats = { requests: 0, pagesServed: 0, referralsServed: 0, unauthorized: 0, badRequests: 0 };
+
+  constructor(
+    private readonly options: ApiOptions,
+    private readonly deps: ApiDependencies,
+  ) {}
+
+  /** Handles the request if it is for the API; returns false otherwise. */
+  async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+    const isList = url.pathname === LIST_PATH || url.pathname === `${LIST_PATH}/`;
+    const idMatch = url.pathname.startsWith(`${LIST_PATH}/`) ? url.pathname.slice(LIST_PATH.length + 1) : undefined;
+    if (!isList && !idMatch) return false;
+    const requestId = headerValue(req, 'ms-requestid') ?? randomUUID();
+    res.setHeader('Request-ID', requestId);
+    const correlationId = headerValue(req, 'ms-correlationid');
+    if (correlationId) res.setHeader('MS-CorrelationId', correlationId);
+    if (req.method !== 'GET') {
+      sendError(res, 405, 'MethodNotAllowed', `${req.method} is not allowed here; use GET`, requestId);
+      return true;
+    }
+    const n = ++this.stats.requests;
+    const delay = this.deps.faults.latencyMs(n);
+    if (delay > 0) await sleep(delay);
+    if (this.deps.faults.expiresTokensAt(n)) this.deps.expireTokens();
+    const auth = await this.deps.authenticate(headerValue(req, 'authorization'));
+    if (!auth.ok) {
+      this.stats.unauthorized++;
+      sendAuthError(res, auth, requestId);
+      return true;
+    }
+    const fault = this.deps.faults.decide(n);
+    if (answeredByFault(res, fault, requestId)) return true;
+    try {
+      if (idMatch) this.getOne(res, decodeURIComponent(idMatch), auth.caller, url, fault, requestId);
+      else this.list(res, url, auth.caller, fault);
+    } catch (error) {
+      if (!(error instanceof BadQueryError)) throw error;
+      this.stats.badRequests++;
+      sendError(res, 400, 'BadRequest', error.message, requestId, error.target);
+    }
+    return true;
+  }
+
+  private getOne(res: ServerResponse, id: string, caller: Caller, url: URL, fault: FaultDecision, requestId: string) {
+    const referral = this.deps.store.get(id);
+    if (!referral || !visibleTo(caller)(referral)) {
+      sendError(res, 404, 'NotFound', `Referral '${id}' was not found`, requestId);
+      return;
+    }
+    const select = parseListQuery(pickOptions(url)).select;
+    const json = select ? JSON.stringify(project(referral, select)) : (this.deps.store.jsonOf(id) ?? '');
+    this.stats.referralsServed++;
+    sendBody(res, json, fault);
+  }
+
+  private list(res: ServerResponse, url: URL, caller: Caller, fault: FaultDecision): void {
+    const { options, state } = this.requestState(url);
+    const query = parseListQuery(options);
+    const orderBy = query.orderBy ?? DEFAULT_ORDER;
+    const limitMode = this.options.topMode === 'limit' && query.top !== undefined;
+    const remaining = limitMode ? (state?.remaining ?? query.top ?? 0) : undefined;
+    const pageSize = Math.min(
+      limitMode ? this.options.defaultPageSize : (query.top ?? this.options.defaultPageSize),
+      this.options.maxPageSize,
+      remaining ?? Number.POSITIVE_INFINITY,
+    );
+    const visible = visibleTo(caller);
+    const page = this.deps.store.page({
+      filter: query.filter,
+      orderBy,
+      pageSize,
+      cursor: state?.cursor,
+      skip: query.skip,
+      visibleTo: caller.role === 'admin' ? undefined : visible,
+    });
+    const pageNumber = (state?.page ?? 0) + 1;
+    const left = remaining === undefined ? undefined : remaining - page.items.length;
+    let nextLink: string | undefined;
+    if (page.next && (left === undefined || left > 0)) {
+      const next: SkipTokenState = { options, cursor: page.next, page: pageNumber, remaining: left };
+      const token = this.deps.faults.repeatsNextLink(pageNumber) && state ? url.searchParams.get('$skiptoken') : null;
+      nextLink = this.link(token ?? this.deps.skipTokens.encode(next));
+    }
+    const count = query.count ? this.deps.store.count(query.filter, visible) : page.items.length;
+    const values = query.select
+      ? page.items.map((r) => JSON.stringify(project(r, query.select ?? [])))
+      : page.jsonItems;
+    const body =
+      `{"@odata.context":${JSON.stringify(this.contextUrl())},"@odata.count":${count},"value":[${values.join(',')}]` +
+      (nextLink ? `,"@odata.nextLink":${JSON.stringify(nextLink)}}` : '}');
+    this.stats.pagesServed++;
+    this.stats.referralsServed += page.items.length;
+    sendBody(res, body, fault);
+    this.deps.afterPage();
+  }
+
+  /** The OData options of this request: from the skiptoken when paging, else from the URL. */
+  private requestState(url: URL): { options: Record<string, string>; state?: SkipTokenState } {
+    for (const key of url.searchParams.keys()) {
+      if (key.startsWith('$') && !SUPPORTED_OPTIONS.has(key)) {
+        throw new BadQueryError(key, `The query option '${key}' is not supported`);
+      }
+    }
+    const token = url.searchParams.get('$skiptoken');
+    if (token === null) return { options: pickOptions(url) };
+    const state = this.deps.skipTokens.decode(token);
+    return { options: { ...state.options }, state };
+  }
+
+  private link(skipToken: string): string {
+    const origin = this.deps.origin();
+    if (this.options.nextLinkStyle === 'clean') return `${origin}${LIST_PATH}?$skiptoken=${skipToken}`;
+    return `${origin.replace(/^https:/, 'http:')}${SEED_STYLE_LIST_PATH}?$skiptoken=${skipToken}`;
+  }
+
+  private contextUrl(): string {
+    const origin = this.deps.origin();
+    return `${this.options.nextLinkStyle === 'seed' ? origin.replace(/^https:/, 'http:') : origin}/v1.0/$metadata#Referrals`;
+  }
+}
+
+function pickOptions(url: URL): Record<string, string> {
+  const options: Record<string, string> = {};
+  for (const key of ['$filter', '$orderby', '$top', '$skip', '$select', '$count']) {
+    const value = url.searchParams.get(key);
+    if (value !== null) options[key] = value;
+  }
+  return options;
+}
+
+/** A Referrals user sees the referrals whose partner team they are on; an admin sees all. */
+function visibleTo(caller: Caller): (referral: Referral) => boolean {
+  if (caller.role === 'admin') return () => true;
+  const email = caller.email.toLowerCase();
+  return (referral) =>
+    Array.isArray(referral.team) &&
+    referral.team.some((m) => typeof m?.email === 'string' && m.email.toLowerCase() === email);
+}
+
+function project(referral: Referral, select: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of select) if (name in referral) out[name] = referral[name];
+  return out;
+}
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Answers the request with the fault's response when the fault replaces the whole answer. */
+function answeredByFault(res: ServerResponse, fault: FaultDecision, requestId: string): boolean {
+  if (fault.kind === 'throttle') {
+    res.setHeader('Retry-After', String(fault.retryAfterSeconds));
+    sendJson(res, 429, {
+      statusCode: 429,
+      message: `Rate limit is exceeded. Try again in ${fault.retryAfterSeconds} seconds.`,
+    });
+    return true;
+  }
+  if (fault.kind === 'serverError') {
+    const code = fault.status === 503 ? 'ServiceUnavailable' : 'InternalServerError';
+    sendError(res, fault.status, code, 'The service had a temporary failure; callers may retry.', requestId);
+    return true;
+  }
+  return false;
+}
+
+/** Sends a 200 body, or the broken version of it that a reset/malformed fault asks for. */
+function sendBody(res: ServerResponse, body: string, fault: FaultDecision): void {
+  const bytes = Buffer.from(body, 'utf8');
+  if (fault.kind === 'reset') {
+    res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': bytes.length });
+    res.write(bytes.subarray(0, Math.floor(bytes.length / 2)), () => res.socket?.destroy());
+    return;
+  }
+  if (fault.kind === 'malformed') {
+    const cut = Buffer.concat([bytes.subarray(0, Math.floor(bytes.length / 2)), Buffer.from('<!-- upstream error')]);
+    res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': cut.length });
+    res.end(cut);
+    return;
+  }
+  res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': bytes.length });
+  res.end(bytes);
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const bytes = Buffer.from(JSON.stringify(body), 'utf8');
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': bytes.length });
+  res.end(bytes);
+}
+
+/** Partner Center's error body: `{ error: { code, message, target, innerError } }`. */
+export function sendError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  requestId: string,
+  target?: string,
+): void {
+  sendJson(res, status, {
+    error: { code, message, target: target ?? null, innerError: { requestId, date: new Date().toISOString() } },
+  });
+}
+
+function sendAuthError(res: ServerResponse, auth: Extract<AuthResult, { ok: false }>, requestId: string): void {
+  res.setHeader('WWW-Authenticate', auth.wwwAuthenticate ?? `Bearer error="${auth.error}"`);
+  sendError(res, auth.status, auth.status === 401 ? 'Unauthorized' : 'Forbidden', auth.description, requestId);
+}

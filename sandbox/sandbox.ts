@@ -1,0 +1,289 @@
+/**
+ * Starts the sandbox: one HTTPS server on 127.0.0.1 that is both Partner Center's Referrals API and
+ * the Entra ID token endpoint, plus a few `/_sandbox/…` control routes for tests and benchmarks.
+ * Used in-process by tests and by `referrals-lake sandbox` / the demo.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SettingName } from '../src/config.js';
+import type { Referral } from '../src/schema/referral-resource.js';
+import { handleControl } from './control.js';
+import { FaultInjector, type FaultPlan, parseFaultSpec } from './faults.js';
+import { createGeneratorContext, createReferral, generateReferrals } from './generator.js';
+import { IdentityProvider, type SandboxUser } from './identity.js';
+import { updateReferral } from './mutations.js';
+import { createRandom, type Random } from './random.js';
+import { type ApiOptions, type AuthResult, ReferralsApi, sendError } from './referrals-api.js';
+import { loadReferralsFile } from './referrals-file.js';
+import type { GeneratorContext } from './seed-data.js';
+import { SkipTokenCodec } from './skiptoken.js';
+import { ReferralStore } from './store.js';
+import { loadOrCreateTls } from './tls.js';
+
+export interface SandboxOptions {
+  readonly host?: string;
+  /** 0 picks a free port. */
+  readonly port?: number;
+  /** Seeded referrals to generate (ignored when `referrals` or `dataFile` is given). */
+  readonly count?: number;
+  readonly seed?: number;
+  readonly referrals?: readonly Referral[];
+  /** A JSON (array or `{ value: [...] }`) or NDJSON file of referrals to serve instead. */
+  readonly dataFile?: string;
+  readonly defaultPageSize?: number;
+  readonly maxPageSize?: number;
+  readonly topMode?: ApiOptions['topMode'];
+  readonly nextLinkStyle?: ApiOptions['nextLinkStyle'];
+  /** A FaultPlan or its CLI form (see faults.ts). */
+  readonly faults?: FaultPlan | string;
+  readonly accessTokenLifetimeSeconds?: number;
+  /** The sandbox approves device codes itself after this delay; null waits for /_sandbox/device/approve. */
+  readonly deviceCodeAutoApproveMs?: number | null;
+  /** Where the CA and server certificate are kept between runs. */
+  readonly tlsDir?: string;
+}
+
+export const SANDBOX_USERS: readonly SandboxUser[] = [
+  {
+    oid: '7f3c1a52-0b7e-4c55-9a43-2f1d8f5a9e01',
+    email: 'admin@contoso-partner.example',
+    name: 'Ada Admin',
+    role: 'admin',
+  },
+  {
+    oid: '2b9e4f10-6c1d-4e8a-b7f2-91c0d3e4a5b6',
+    email: 'seller@contoso-partner.example',
+    name: 'Sam Seller',
+    role: 'user',
+  },
+  {
+    oid: 'c0ffee00-1111-4222-8333-444455556666',
+    email: 'norole@contoso-partner.example',
+    name: 'Nora Norole',
+    role: 'none',
+  },
+];
+
+export interface SandboxStats {
+  readonly api: ReferralsApi['stats'];
+  readonly identity: IdentityProvider['stats'];
+  readonly faults: FaultInjector['counts'];
+  readonly referrals: number;
+  /** The sandbox process's own CPU time and memory, so benchmarks can tell its cost from the client's. */
+  readonly process: { readonly cpuUserMs: number; readonly cpuSystemMs: number; readonly rssBytes: number };
+}
+
+/** The settings that point a sync at the sandbox; the rest keep their defaults. */
+export type SandboxEnv = Readonly<
+  Record<
+    Extract<
+      SettingName,
+      | 'PARTNER_CENTER_API_BASE_URL'
+      | 'PARTNER_CENTER_AUTHORITY_HOST'
+      | 'PARTNER_CENTER_TENANT_ID'
+      | 'PARTNER_CENTER_CLIENT_ID'
+      | 'PARTNER_CENTER_CLIENT_SECRET'
+      | 'PARTNER_CENTER_SCOPE'
+      | 'PARTNER_CENTER_REFRESH_TOKEN'
+      | 'PARTNER_CENTER_CA_FILE'
+    >,
+    string
+  >
+>;
+
+export interface Sandbox {
+  /** https://127.0.0.1:port: both the API base URL and the authority host. */
+  readonly baseUrl: string;
+  /** Every app setting a sync needs to use this sandbox, by its real name. */
+  readonly env: SandboxEnv;
+  readonly caPem: string;
+  /** The app's registered certificate (key + certificate PEM): set it as PARTNER_CENTER_CLIENT_CERTIFICATE_FILE, instead of the secret. */
+  readonly clientCertificateFile: string;
+  readonly store: ReferralStore;
+  readonly identity: IdentityProvider;
+  readonly faults: FaultInjector;
+  /** Updates and creates referrals now, as Partner Center users would. */
+  mutate(updates: number, creates?: number): { updated: string[]; created: string[] };
+  stats(): SandboxStats;
+  close(): Promise<void>;
+}
+
+const TENANT_ID = '4d2c7b1e-9a8f-4e3d-b6c5-a1b2c3d4e5f6';
+const CLIENT_ID = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const seed = options.seed ?? 1;
+  const referrals = await initialReferrals(options, seed);
+  const store = new ReferralStore(referrals);
+  const tls = await loadOrCreateTls(options.tlsDir ?? join(tmpdir(), 'referrals-lake-sandbox-tls'));
+  const faultPlan = typeof options.faults === 'string' ? parseFaultSpec(options.faults) : (options.faults ?? {});
+  const faults = new FaultInjector(faultPlan, seed);
+  const clientSecret = `sbx~${randomBytes(24).toString('base64url')}`;
+  const identity = await IdentityProvider.create({
+    tenantId: TENANT_ID,
+    clientId: CLIENT_ID,
+    clientSecret,
+    clientCertificatePem: tls.clientCertPem,
+    users: [...SANDBOX_USERS],
+    accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds ?? 3600,
+    deviceCodeAutoApproveMs: options.deviceCodeAutoApproveMs === undefined ? 1000 : options.deviceCodeAutoApproveMs,
+  });
+  const mutator = new Mutator(store, createRandom(seed ^ 0x5eed), createGeneratorContext({ seed }));
+  let origin = '';
+  const api = new ReferralsApi(
+    {
+      defaultPageSize: options.defaultPageSize ?? 100,
+      maxPageSize: options.maxPageSize ?? Math.max(100, options.defaultPageSize ?? 100),
+      topMode: options.topMode ?? 'page-size',
+      nextLinkStyle: options.nextLinkStyle ?? 'seed',
+    },
+    {
+      store,
+      faults,
+      skipTokens: new SkipTokenCodec(randomBytes(32)),
+      authenticate: (header) => authenticate(identity, header),
+      expireTokens: () => identity.expireAccessTokens(),
+      afterPage: () => {
+        const plan = faults.mutationsPerPage();
+        if (plan) faults.counts.mutations += mutator.mutate(plan.updates, plan.creates).updated.length;
+      },
+      origin: () => origin,
+    },
+  );
+  const server = createServer({ cert: tls.certPem, key: tls.keyPem }, (req, res) => {
+    route(req, res, { api, identity, faults, store, mutator, stats: () => stats() }).catch((error: unknown) => {
+      if (!res.headersSent) sendError(res, 500, 'InternalServerError', describe(error), randomUUID());
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  origin = await listen(server, options.host ?? '127.0.0.1', options.port ?? 0);
+  identity.setIssuerOrigin(origin);
+  const stats = (): SandboxStats => ({
+    api: { ...api.stats },
+    identity: { ...identity.stats, byGrant: { ...identity.stats.byGrant } },
+    faults: { ...faults.counts },
+    referrals: store.size,
+    process: processUsage(),
+  });
+  return {
+    baseUrl: origin,
+    env: {
+      PARTNER_CENTER_API_BASE_URL: origin,
+      PARTNER_CENTER_AUTHORITY_HOST: origin,
+      PARTNER_CENTER_TENANT_ID: TENANT_ID,
+      PARTNER_CENTER_CLIENT_ID: CLIENT_ID,
+      PARTNER_CENTER_CLIENT_SECRET: clientSecret,
+      PARTNER_CENTER_SCOPE: 'https://api.partner.microsoft.com/user_impersonation',
+      PARTNER_CENTER_REFRESH_TOKEN: identity.issueBootstrapRefreshToken(0),
+      PARTNER_CENTER_CA_FILE: tls.caFile,
+    },
+    caPem: tls.caCertPem,
+    clientCertificateFile: tls.clientCertFile,
+    store,
+    identity,
+    faults,
+    mutate: (updates, creates = 0) => mutator.mutate(updates, creates),
+    stats,
+    close: () => closeServer(server),
+  };
+}
+
+async function initialReferrals(options: SandboxOptions, seed: number): Promise<readonly Referral[]> {
+  if (options.referrals) return options.referrals;
+  if (options.dataFile) return loadReferralsFile(options.dataFile);
+  return generateReferrals({ count: options.count ?? 5000, seed });
+}
+
+async function authenticate(identity: IdentityProvider, header: string | undefined): Promise<AuthResult> {
+  const result = await identity.verifyAccessToken(header);
+  if (!result.ok) return result;
+  const role = result.user.role;
+  if (role === 'none') {
+    return { ok: false, status: 403, error: 'insufficient_role', description: 'The user has no Referrals role.' };
+  }
+  return { ok: true, caller: { email: result.user.email, role } };
+}
+
+/** Applies Partner Center-like changes: existing referrals progress, new ones arrive. */
+export class Mutator {
+  private clock = 0;
+
+  constructor(
+    private readonly store: ReferralStore,
+    private readonly random: Random,
+    private readonly context: GeneratorContext,
+  ) {}
+
+  mutate(updates: number, creates: number): { updated: string[]; created: string[] } {
+    const all = this.store.all();
+    const updated: string[] = [];
+    const created: string[] = [];
+    for (let i = 0; i < updates && all.length > 0; i++) {
+      const target = this.random.pick(all);
+      const next = updateReferral(target, this.random, this.tick(target.updatedDateTime));
+      this.store.put(next);
+      updated.push(next.id);
+    }
+    for (let i = 0; i < creates; i++) {
+      const referral = createReferral(this.random, this.store.size + i, this.tick(), this.context);
+      this.store.put(referral);
+      created.push(referral.id);
+    }
+    return { updated: [...new Set(updated)], created };
+  }
+
+  /** A moment after both the wall clock and the given timestamp, and after every earlier tick. */
+  private tick(after?: string): Date {
+    const floor = after ? Date.parse(after) + 1 : 0;
+    this.clock = Math.max(Date.now(), this.clock + 1, floor);
+    return new Date(this.clock);
+  }
+}
+
+interface RouteContext {
+  readonly api: ReferralsApi;
+  readonly identity: IdentityProvider;
+  readonly faults: FaultInjector;
+  readonly store: ReferralStore;
+  readonly mutator: Mutator;
+  readonly stats: () => SandboxStats;
+}
+
+async function route(req: IncomingMessage, res: ServerResponse, ctx: RouteContext): Promise<void> {
+  const url = new URL(req.url ?? '/', 'https://sandbox.invalid');
+  if (await ctx.identity.handle(req, res, url)) return;
+  if (await ctx.api.handle(req, res, url)) return;
+  if (await handleControl(req, res, url, ctx)) return;
+  sendError(res, 404, 'NotFound', `No resource at ${url.pathname}`, randomUUID());
+}
+
+function listen(server: Server, host: string, port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      const address = server.address() as AddressInfo;
+      resolve(`https://${host}:${address.port}`);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+function processUsage(): SandboxStats['process'] {
+  const cpu = process.cpuUsage();
+  return { cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000, rssBytes: process.memoryUsage.rss() };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

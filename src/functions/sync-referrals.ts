@@ -1,0 +1,21 @@
+/**
+ * The timer-triggered export: every SYNC_SCHEDULE, one sync run into the lake. Thin on purpose; the
+ * run is runSyncJob, the same code `referrals-lake sync` runs.
+ */
+import azureFunctions, { type InvocationContext, type Timer } from '@azure/functions';
+import { contextLogger } from '../common/azure-functions.js';
+import { runSyncJob } from '../sync/job.js';
+
+export async function syncTimerHandler(timer: Timer, context: InvocationContext): Promise<void> {
+  const logger = contextLogger(context);
+  if (timer.isPastDue) logger.warn('the timer is past due; running now');
+  const manifest = await runSyncJob(process.env, {}, { logger });
+  logger.info('run summary', { summary: manifest });
+}
+
+azureFunctions.app.timer('syncReferrals', {
+  // %NAME% reads the schedule from the app setting, so it can change without a deployment.
+  schedule: '%SYNC_SCHEDULE%',
+  useMonitor: true,
+  handler: syncTimerHandler,
+});

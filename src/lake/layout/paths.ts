@@ -1,0 +1,145 @@
+/**
+ * Where things live in the lake, as pure functions of (table, snapshot date, run id). Paths are keys
+ * relative to the lake root; the storage target adds its own prefix (LAKE_PREFIX), so the full blob
+ * name is `<prefix>/<key>`. Partition folders are Hive-style (`name=value`) because Synapse
+ * serverless (`filepath()`), Spark/Fabric and DuckDB (`hive_partitioning`) all prune on them:
+ *
+ *   <table>/snapshot_date=2026-11-24/run_id=20261124T060000Z-ab12/part-00000.parquet (+ .ndjson)
+ *   raw/snapshot_date=2026-11-24/run_id=20261124T060000Z-ab12/part-00000.ndjson.gz
+ *   <table>_latest/part-00000.parquet (+ .ndjson)       the current version of every referral
+ *   _runs/20261124T060000Z-ab12.json
+ *   _state/watermark.json, _state/latest.json
+ *
+ * Every input is validated, so no caller can build a key that escapes its folder.
+ */
+import { randomBytes } from 'node:crypto';
+
+/** A value that cannot be part of a lake path; `part` names which one (`run_id`, `table`, …). */
+export class LakePathError extends Error {
+  constructor(
+    readonly part: string,
+    readonly value: string,
+    reason: string,
+  ) {
+    super(`${part} ${JSON.stringify(value.slice(0, 80))} is not valid: ${reason}`);
+    this.name = 'LakePathError';
+  }
+}
+
+export type DataFormat = 'parquet' | 'ndjson';
+
+export interface PartitionRef {
+  readonly table: string;
+  /** `YYYY-MM-DD`, the UTC day the snapshot describes. */
+  readonly snapshotDate: string;
+  readonly runId: string;
+}
+
+export const RAW_FOLDER = 'raw';
+export const RUNS_FOLDER = '_runs';
+export const STATE_FOLDER = '_state';
+
+const RUN_ID = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z-[0-9a-f]{4}$/;
+const TABLE = /^[a-z][a-z0-9_]{0,62}$/;
+const STATE_NAME = /^[a-z0-9][a-z0-9._-]{0,99}$/;
+const MAX_PART = 99_999;
+
+/** A new run id: the start time in UTC to the second, then 4 random hex digits against same-second starts. */
+export function newRunId(now: Date = new Date(), suffix: string = randomBytes(2).toString('hex')): string {
+  const stamp = now.toISOString().slice(0, 19).replace(/[-:]/g, '');
+  return assertRunId(`${stamp}Z-${suffix}`);
+}
+
+export function isRunId(value: string): boolean {
+  return runIdTime(value) !== undefined;
+}
+
+/** The run id itself, or a LakePathError: only the exact format, nothing that could walk a path. */
+export function assertRunId(value: string): string {
+  if (!isRunId(value)) throw new LakePathError('run_id', value, 'expected YYYYMMDDTHHMMSSZ-xxxx (UTC, 4 hex digits)');
+  return value;
+}
+
+/** When the run started, read back from its id; undefined when the id is malformed or not a real time. */
+export function runIdTime(value: string): Date | undefined {
+  const m = RUN_ID.exec(value);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s] = m.map(Number);
+  const time = new Date(Date.UTC(y ?? 0, (mo ?? 0) - 1, d, h, mi, s));
+  const roundTrips = time.toISOString().slice(0, 19).replace(/[-:]/g, '') === value.slice(0, 15);
+  return roundTrips ? time : undefined;
+}
+
+/** The UTC calendar day of an instant, as a partition value. */
+export function snapshotDateOf(instant: Date): string {
+  return instant.toISOString().slice(0, 10);
+}
+
+export function isSnapshotDate(value: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const time = Date.parse(`${value}T00:00:00Z`);
+  return Number.isFinite(time) && new Date(time).toISOString().slice(0, 10) === value;
+}
+
+export function assertSnapshotDate(value: string): string {
+  if (!isSnapshotDate(value)) throw new LakePathError('snapshot_date', value, 'expected a calendar date YYYY-MM-DD');
+  return value;
+}
+
+/** Table folder names: snake_case, and never a reserved folder (`raw`, `_runs`, `_state`). */
+export function assertTableName(value: string): string {
+  if (!TABLE.test(value)) throw new LakePathError('table', value, 'expected snake_case [a-z][a-z0-9_]*');
+  if (value === RAW_FOLDER) throw new LakePathError('table', value, `'${RAW_FOLDER}' is reserved for the raw archive`);
+  return value;
+}
+
+/** `<table>/snapshot_date=…/run_id=…`: the folder holding one run's files for one table and day. */
+export function partitionFolder(ref: PartitionRef): string {
+  return `${assertTableName(ref.table)}/${partitionSuffix(ref.snapshotDate, ref.runId)}`;
+}
+
+/** One data file of a table partition: `part-00000.parquet` or `part-00000.ndjson`. */
+export function dataFilePath(ref: PartitionRef, format: DataFormat, part = 0): string {
+  return `${partitionFolder(ref)}/${partFileName(part, format)}`;
+}
+
+/** The raw archive of untouched API objects for a run: gzip NDJSON, one referral a line. */
+export function rawArchivePath(snapshotDate: string, runId: string, part = 0): string {
+  return `${RAW_FOLDER}/${partitionSuffix(snapshotDate, runId)}/${partFileName(part, 'ndjson.gz')}`;
+}
+
+/** A run's manifest, written last: readers trust a partition only when its run has one. */
+export function runManifestPath(runId: string): string {
+  return `${RUNS_FOLDER}/${assertRunId(runId)}.json`;
+}
+
+/** A small state file (`watermark.json`, `msal-cache.json`, …): one flat name, no folders. */
+export function statePath(name: string): string {
+  if (!STATE_NAME.test(name) || name.includes('..')) {
+    throw new LakePathError('state file', name, 'expected a flat name of [a-z0-9._-]');
+  }
+  return `${STATE_FOLDER}/${name}`;
+}
+
+/** The latest table of `table`: one folder Power BI can point at, replaced whole every run. */
+export function latestFolder(table: string): string {
+  return `${table}_latest`;
+}
+
+export function latestFilePath(table: string, format: DataFormat): string {
+  return `${latestFolder(table)}/${partFileName(0, format)}`;
+}
+
+/** Names the run the latest tables come from; written after them. */
+export const LATEST_POINTER_PATH = statePath('latest.json');
+
+function partitionSuffix(snapshotDate: string, runId: string): string {
+  return `snapshot_date=${assertSnapshotDate(snapshotDate)}/run_id=${assertRunId(runId)}`;
+}
+
+function partFileName(part: number, extension: string): string {
+  if (!Number.isInteger(part) || part < 0 || part > MAX_PART) {
+    throw new LakePathError('part', String(part), `expected an integer 0..${MAX_PART}`);
+  }
+  return `part-${String(part).padStart(5, '0')}.${extension}`;
+}
