@@ -66,8 +66,24 @@ describe.each([
   });
 });
 
-it('the file store keeps the cache private (mode 0600)', async () => {
-  const store = new FileTokenCacheStore(join(work, 'private', 'cache.json'));
-  await store.write('{}', undefined);
-  expect((await stat(join(work, 'private', 'cache.json'))).mode & 0o777).toBe(0o600);
+it.each([
+  [
+    'the file store',
+    (dir: string) => ({ store: new FileTokenCacheStore(join(dir, 'cache.json')), file: 'cache.json' }),
+  ],
+  [
+    'the lake store on a folder target',
+    (dir: string) => ({
+      store: new StorageTokenCacheStore(new LocalDirectoryTarget({ root: dir })),
+      file: join('_state', 'msal-token-cache.json'),
+    }),
+  ],
+] as const)('%s keeps the cache private (mode 0600), when created and when replaced', async (name, make) => {
+  const dir = join(work, `private-${name.length}`);
+  const { store, file } = make(dir);
+  await store.write('{"v":1}', undefined);
+  expect((await stat(join(dir, file))).mode & 0o777).toBe(0o600);
+  await store.write('{"v":2}', (await store.read())?.etag);
+  expect((await store.read())?.data).toBe('{"v":2}');
+  expect((await stat(join(dir, file))).mode & 0o777).toBe(0o600);
 });

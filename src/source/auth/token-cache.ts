@@ -92,7 +92,10 @@ function digest(data: string): string {
   return createHash('sha256').update(data).digest('base64url');
 }
 
-/** The cache as a small file in the lake (`_state/msal-token-cache.json`), for the function app. */
+/**
+ * The cache as a small file in the lake (`_state/msal-token-cache.json`), for the function app.
+ * Owner-only, so a folder lake keeps it 0600 like the file store; in Blob, RBAC decides.
+ */
 export class StorageTokenCacheStore implements TokenCacheStore {
   constructor(
     private readonly target: StorageTarget,
@@ -110,7 +113,7 @@ export class StorageTokenCacheStore implements TokenCacheStore {
 
   async write(data: string, etag: string | undefined): Promise<{ ok: true; etag: string } | { ok: false }> {
     const body = Buffer.from(data, 'utf8');
-    const options = { contentType: 'application/json' };
+    const options = { contentType: 'application/json', ownerOnly: true };
     if (etag === undefined) {
       const created = await this.target.createIfAbsent(this.path, body, options);
       return created.created ? { ok: true, etag: created.etag } : { ok: false };
