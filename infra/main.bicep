@@ -35,6 +35,9 @@ param partnerCenterRequestTimeoutSeconds string = '60'
 param partnerCenterMaxAttempts string = '8'
 param partnerCenterMaxRetrySeconds string = '600'
 
+@description('The user whose cached account the app uses, when the token cache holds several for the tenant: PARTNER_CENTER_USERNAME (empty: the only one).')
+param partnerCenterUsername string = ''
+
 // ---- Lake and sync ----------------------------------------------------------------------------
 
 @description('Container (ADLS Gen2 file system) of the lake: LAKE_CONTAINER.')
@@ -146,6 +149,7 @@ var codeAppSettings = {
   PARTNER_CENTER_CLIENT_SECRET: '@Microsoft.KeyVault(SecretUri=${vault.outputs.clientSecretUri})'
   PARTNER_CENTER_SCOPE: partnerCenterScope
   PARTNER_CENTER_TOKEN_CACHE: 'lake'
+  PARTNER_CENTER_USERNAME: partnerCenterUsername
   PARTNER_CENTER_REQUEST_TIMEOUT_SECONDS: partnerCenterRequestTimeoutSeconds
   PARTNER_CENTER_MAX_ATTEMPTS: partnerCenterMaxAttempts
   PARTNER_CENTER_MAX_RETRY_SECONDS: partnerCenterMaxRetrySeconds

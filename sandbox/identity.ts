@@ -37,6 +37,8 @@ export interface SandboxUser {
 
 export interface IdentityOptions {
   tenantId: string;
+  /** Verified domain names of the tenant: as in Entra, an endpoint's tenant segment may be one instead of the id. */
+  domains?: readonly string[];
   clientId: string;
   clientSecret: string;
   /** A certificate registered for the app (PEM): client assertions signed with its key are accepted. */
@@ -170,6 +172,7 @@ class BodyTooLargeError extends Error {}
 
 export class IdentityProvider {
   private readonly tenantId: string;
+  private readonly domains: ReadonlySet<string>;
   private readonly clientId: string;
   private readonly secretDigest: Buffer;
   private readonly users: readonly SandboxUser[];
@@ -200,6 +203,7 @@ export class IdentityProvider {
   constructor(options: IdentityOptions, signingKey?: { privateKey: KeyObject; publicKey: KeyObject }) {
     if (options.users.length === 0) throw new RangeError('IdentityProvider needs at least one user');
     this.tenantId = options.tenantId;
+    this.domains = new Set((options.domains ?? []).map((d) => d.toLowerCase()));
     this.clientId = options.clientId;
     this.secretDigest = sha256(options.clientSecret);
     this.clientCertificatePem = options.clientCertificatePem;
@@ -255,7 +259,7 @@ export class IdentityProvider {
           400,
           'invalid_tenant',
           90002,
-          `Tenant '${route.tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. The sandbox serves tenant '${this.tenantId}' (or 'common'/'organizations').`,
+          `Tenant '${route.tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. The sandbox serves tenant '${this.tenantId}'${this.domainList()} (or 'common'/'organizations').`,
         );
         this.sendRefusal(res, refusal, ctx);
         return true;
@@ -342,7 +346,7 @@ export class IdentityProvider {
   private openIdConfiguration(tenant: string): Record<string, unknown> {
     const origin = this.origin();
     const base = `${origin}/${tenant}`;
-    // Like Entra, a multi-tenant path gets a templated issuer; the specific tenant gets its own.
+    // Like Entra, a multi-tenant path gets a templated issuer; the tenant, by id or domain, its own (with the id).
     const issuer = PUBLIC_TENANTS.has(tenant.toLowerCase()) ? `${origin}/{tenantid}/v2.0` : this.issuer();
     return {
       token_endpoint: `${base}/oauth2/v2.0/token`,
@@ -852,7 +856,11 @@ export class IdentityProvider {
 
   private isServedTenant(tenant: string): boolean {
     const lower = tenant.toLowerCase();
-    return lower === this.tenantId.toLowerCase() || PUBLIC_TENANTS.has(lower);
+    return lower === this.tenantId.toLowerCase() || this.domains.has(lower) || PUBLIC_TENANTS.has(lower);
+  }
+
+  private domainList(): string {
+    return this.domains.size === 0 ? '' : `, domain ${[...this.domains].map((d) => `'${d}'`).join(', ')}`;
   }
 
   /** Certificate credentials: the assertion must be signed with the registered certificate's key. */

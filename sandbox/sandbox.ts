@@ -45,6 +45,10 @@ export interface SandboxOptions {
   readonly deviceCodeAutoApproveMs?: number | null;
   /** Where the CA and server certificate are kept between runs. */
   readonly tlsDir?: string;
+  /** The Entra tenant the sandbox stands for; another id plays another partner's tenant. */
+  readonly tenantId?: string;
+  /** The tenant's verified domain, accepted in place of the id (PARTNER_CENTER_TENANT_ID may name either). */
+  readonly tenantDomain?: string;
 }
 
 export const SANDBOX_USERS: readonly SandboxUser[] = [
@@ -98,6 +102,8 @@ export type SandboxEnv = Readonly<
 export interface Sandbox {
   /** https://127.0.0.1:port: both the API base URL and the authority host. */
   readonly baseUrl: string;
+  /** The verified domain of the sandbox tenant (its id is env.PARTNER_CENTER_TENANT_ID). */
+  readonly tenantDomain: string;
   /** Every app setting a sync needs to use this sandbox, by its real name. */
   readonly env: SandboxEnv;
   readonly caPem: string;
@@ -113,6 +119,7 @@ export interface Sandbox {
 }
 
 const TENANT_ID = '4d2c7b1e-9a8f-4e3d-b6c5-a1b2c3d4e5f6';
+const TENANT_DOMAIN = 'contoso-partner.example';
 const CLIENT_ID = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
@@ -123,8 +130,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const faultPlan = typeof options.faults === 'string' ? parseFaultSpec(options.faults) : (options.faults ?? {});
   const faults = new FaultInjector(faultPlan, seed);
   const clientSecret = `sbx~${randomBytes(24).toString('base64url')}`;
+  const tenantId = options.tenantId ?? TENANT_ID;
+  const tenantDomain = options.tenantDomain ?? TENANT_DOMAIN;
   const identity = await IdentityProvider.create({
-    tenantId: TENANT_ID,
+    tenantId,
+    domains: [tenantDomain],
     clientId: CLIENT_ID,
     clientSecret,
     clientCertificatePem: tls.clientCertPem,
@@ -172,10 +182,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   });
   return {
     baseUrl: origin,
+    tenantDomain,
     env: {
       PARTNER_CENTER_API_BASE_URL: origin,
       PARTNER_CENTER_AUTHORITY_HOST: origin,
-      PARTNER_CENTER_TENANT_ID: TENANT_ID,
+      PARTNER_CENTER_TENANT_ID: tenantId,
       PARTNER_CENTER_CLIENT_ID: CLIENT_ID,
       PARTNER_CENTER_CLIENT_SECRET: clientSecret,
       PARTNER_CENTER_SCOPE: 'https://api.partner.microsoft.com/user_impersonation',

@@ -41,7 +41,7 @@ export const SETTINGS = {
     schema: httpsUrl,
   }),
   PARTNER_CENTER_TENANT_ID: setting({
-    doc: "The partner's Entra ID tenant (GUID or domain).",
+    doc: "The partner's Entra ID tenant (GUID or domain); only cached accounts of this tenant and authority host are used.",
     required: true,
     schema: text,
   }),
@@ -65,7 +65,7 @@ export const SETTINGS = {
     schema: text,
   }),
   PARTNER_CENTER_REFRESH_TOKEN: setting({
-    doc: 'Bootstrap only: a refresh token that seeds an empty token cache (prefer `referrals-lake login`).',
+    doc: 'Bootstrap only: a refresh token that signs in when the token cache has no account for these settings, or once when Entra refuses the cached one (prefer `referrals-lake login`).',
     secret: true,
     schema: text,
   }),
@@ -76,6 +76,10 @@ export const SETTINGS = {
   PARTNER_CENTER_TOKEN_CACHE: setting({
     doc: 'Where the MSAL token cache (with the rotating refresh token) is kept: `lake` (`_state/` in the lake, for the function app) or a file path.',
     default: '.data/msal-token-cache.json',
+    schema: text,
+  }),
+  PARTNER_CENTER_USERNAME: setting({
+    doc: 'The user (UPN) whose cached account runs use; needed only when the token cache holds several for the tenant.',
     schema: text,
   }),
   PARTNER_CENTER_REQUEST_TIMEOUT_SECONDS: setting({
@@ -170,6 +174,8 @@ export interface PartnerCenterConfig {
   /** PEM text of the extra CA, read once here so a missing file fails at start. */
   readonly caPem?: string;
   readonly tokenCache: string;
+  /** The cached account to use, by username; without it the cache must hold one for the tenant. */
+  readonly username?: string;
   readonly requestTimeoutMs: number;
   readonly maxAttempts: number;
   readonly maxRetryMs: number;
@@ -274,6 +280,7 @@ export function loadPartnerCenterConfig(env: Env = process.env): PartnerCenterCo
     bootstrapRefreshToken: readSetting(env, 'PARTNER_CENTER_REFRESH_TOKEN'),
     caPem: readCaFile(readSetting(env, 'PARTNER_CENTER_CA_FILE')),
     tokenCache: readSetting(env, 'PARTNER_CENTER_TOKEN_CACHE') ?? '',
+    username: readSetting(env, 'PARTNER_CENTER_USERNAME'),
     requestTimeoutMs: (readSetting(env, 'PARTNER_CENTER_REQUEST_TIMEOUT_SECONDS') ?? 60) * 1000,
     maxAttempts: readSetting(env, 'PARTNER_CENTER_MAX_ATTEMPTS') ?? 8,
     maxRetryMs: (readSetting(env, 'PARTNER_CENTER_MAX_RETRY_SECONDS') ?? 600) * 1000,

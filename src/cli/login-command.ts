@@ -24,6 +24,12 @@ export function registerLoginCommand(program: Command): void {
       process.stderr.write(
         `Signed in as ${result.username ?? 'unknown user'}; token cache stored in ${result.cache}.\n`,
       );
+      // Runs take only the account PARTNER_CENTER_USERNAME names; say so now rather than at the next run.
+      if (config.username && config.username.toLowerCase() !== result.username?.toLowerCase()) {
+        process.stderr.write(
+          `Note: PARTNER_CENTER_USERNAME is ${config.username}, so unattended runs will not use this account; sign in as that user, or change the setting.\n`,
+        );
+      }
       process.stdout.write(`${JSON.stringify({ signedIn: true, username: result.username, cache: result.cache })}\n`);
     });
 }

@@ -48,12 +48,19 @@ export class BadQueryError extends ReferralsLakeError {
   }
 }
 
-/** No usable sign-in: the token cache is empty or its refresh token is dead. */
+/**
+ * No usable sign-in: the token cache holds no account for these settings, or Entra refused it. The
+ * message ends with what to do next: by default, sign in again.
+ */
 export class AuthRequiredError extends ReferralsLakeError {
   readonly code = 'auth_required';
+  /** What to do about it, in words safe to show an HTTP caller (a command or a setting's name, no path). */
+  readonly nextStep: string;
 
-  constructor(reason: string, options?: { cause?: unknown }) {
-    super(`${reason}. Run \`referrals-lake login\` to sign in again (device code flow).`, options);
+  constructor(reason: string, options: { cause?: unknown; nextStep?: string } = {}) {
+    const { nextStep = 'Run `referrals-lake login` to sign in again (device code flow).', ...errorOptions } = options;
+    super(`${reason}. ${nextStep}`, errorOptions);
+    this.nextStep = nextStep;
   }
 }
 

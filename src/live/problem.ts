@@ -44,7 +44,7 @@ export function problemFor(error: unknown): Problem {
     return {
       status: 502,
       title: 'Partner Center sign-in needed',
-      detail: `The function app has no usable Partner Center sign-in. ${LOGIN_HINT}`,
+      detail: `The function app has no usable Partner Center sign-in. ${error.nextStep}`,
     };
   }
   if (error instanceof UpstreamError) return upstreamProblem(error);

@@ -8,6 +8,7 @@ import { registerSecret } from '../common/redact.js';
 import { loadLakeConfig, type PartnerCenterConfig } from '../config.js';
 import { createStorageTarget } from '../lake/storage/create-target.js';
 import type { StorageTarget } from '../lake/storage/storage.js';
+import { tenantIdOf } from './auth/accounts.js';
 import { createConfidentialClient } from './auth/msal-app.js';
 import { createMsalNetworkClient } from './auth/network-client.js';
 import {
@@ -62,14 +63,17 @@ export function createPartnerCenterSource(
   const logger = options.logger ?? silentLogger;
   const store = options.tokenCacheStore ?? tokenCacheStoreFor(config);
   const networkClient = createMsalNetworkClient({ caPem: config.caPem, timeoutMs: config.requestTimeoutMs });
-  const app = createConfidentialClient(config, {
-    networkClient,
-    cachePlugin: new PersistedTokenCachePlugin(store, logger),
-  });
+  const cachePlugin = new PersistedTokenCachePlugin(store, logger);
+  const app = createConfidentialClient(config, { networkClient, cachePlugin });
   const tokens = new MsalTokenProvider({
     app,
     scopes: [config.scope],
+    authorityHost: new URL(config.authorityHost).host,
+    tenant: config.tenantId,
+    username: config.username,
+    resolveTenantId: () => tenantIdOf(config.authorityHost, config.tenantId, networkClient),
     bootstrapRefreshToken: config.bootstrapRefreshToken,
+    ledger: cachePlugin,
     cacheDescription: store.describe(),
     credentialSetting: config.clientCertificate
       ? 'PARTNER_CENTER_CLIENT_CERTIFICATE_FILE'

@@ -41,6 +41,17 @@ describe('referrals-lake login, then unattended runs', () => {
     expect(JSON.parse(await readFile(file, 'utf8'))).toHaveProperty('RefreshToken');
   });
 
+  it('login says so when PARTNER_CENTER_USERNAME names another user than the one who signed in', async () => {
+    const run = await cli(['login', '--timeout', '30'], {
+      ...env,
+      PARTNER_CENTER_USERNAME: 'seller@contoso-partner.example',
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(
+      /PARTNER_CENTER_USERNAME is seller@contoso-partner\.example, so unattended runs will not use this account/,
+    );
+  });
+
   it('a fresh process then signs in from the persisted cache alone, and keeps working as tokens rotate', async () => {
     const refreshesBefore = sandbox.stats().identity.refreshes;
     for (let i = 0; i < 3; i++) {

@@ -2,52 +2,31 @@
  * `referrals-lake serve` as a user runs it: a child process hosting the registered HTTP functions,
  * pointed at an in-process sandbox by environment; curl-like requests over plain HTTP.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../sandbox/sandbox.js';
-import { BIN } from '../helpers/cli.js';
+import { httpGet as get, type ServeProcess, startServe } from '../helpers/cli.js';
 
 let sandbox: Sandbox;
 let work: string;
-let child: ChildProcess | undefined;
+let serve: ServeProcess | undefined;
 
 beforeAll(async () => {
   sandbox = await startSandbox({ count: 300, seed: 4 });
   work = await mkdtemp(join(tmpdir(), 'serve-test-'));
 });
 afterAll(async () => {
-  if (child && child.exitCode === null) child.kill('SIGKILL');
+  if (serve && serve.child.exitCode === null) serve.child.kill('SIGKILL');
   await sandbox.close();
   await rm(work, { recursive: true, force: true });
 });
 
 const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
-
-function get(
-  url: string,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; type: string; text: string }> {
-  return new Promise((resolve, reject) => {
-    request(url, { headers }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => {
-        text += c.toString();
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), text }));
-      res.on('error', reject);
-    })
-      .on('error', reject)
-      .end();
-  });
-}
 
 /**
  * A request with `bytes` of headers, written 10 KB at a time, its answer read once the client has
@@ -84,17 +63,8 @@ async function sendHeadersSlowly(
 
 describe('referrals-lake serve', () => {
   it('prints one JSON line, requires the function key, serves the live list, and stops on SIGTERM', async () => {
-    child = spawn(process.execPath, [BIN, 'serve', '--port', '0'], {
-      env: { PATH: process.env.PATH ?? '', ...sandbox.env, PARTNER_CENTER_TOKEN_CACHE: join(work, 'cache.json') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr?.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-    const [line] = (await once(lines, 'line')) as [string];
-    const { baseUrl, functionKey } = JSON.parse(line) as { baseUrl: string; functionKey: string };
+    serve = await startServe({ env: { ...sandbox.env, PARTNER_CENTER_TOKEN_CACHE: join(work, 'cache.json') } });
+    const { baseUrl, functionKey } = serve;
     expect(baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(functionKey.length).toBeGreaterThanOrEqual(24);
 
@@ -105,7 +75,7 @@ describe('referrals-lake serve', () => {
     const first = await get(`${baseUrl}/api/referrals?direction=Incoming&maxItems=40`, {
       'x-functions-key': functionKey,
     });
-    expect(first.status, `${first.text}\n${stderr}`).toBe(200);
+    expect(first.status, `${first.text}\n${serve.stderr()}`).toBe(200);
     const page = JSON.parse(first.text) as { value: Array<{ referral_id: string }>; nextLink: string };
     const incoming = sandbox.store.all().filter((r) => r.direction === 'Incoming');
     expect(page.value.map((r) => r.referral_id)).toEqual(incoming.slice(0, 40).map((r) => r.id));
@@ -144,8 +114,6 @@ describe('referrals-lake serve', () => {
     expect(openapi.status).toBe(200);
     expect(JSON.parse(openapi.text)).toMatchObject({ swagger: '2.0', host: baseUrl.replace('http://', '') });
 
-    child.kill('SIGTERM');
-    const [code] = (await once(child, 'exit')) as [number | null];
-    expect(code).toBe(0);
+    expect(await serve.stop()).toBe(0);
   }, 60_000);
 });

@@ -1,6 +1,8 @@
 /** Runs the built CLI (`bin/referrals-lake.js`) in a child process with a clean environment. */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { request } from 'node:http';
+import { createInterface } from 'node:readline';
 
 export const BIN = new URL('../../bin/referrals-lake.js', import.meta.url).pathname;
 
@@ -29,4 +31,61 @@ export async function runCli(args: readonly string[], options: { env?: Record<st
   });
   const [code] = (await once(child, 'exit')) as [number | null];
   return { code, stdout, stderr, seconds: (performance.now() - began) / 1000 } satisfies CliRun;
+}
+
+export interface ServeProcess {
+  readonly child: ChildProcess;
+  readonly baseUrl: string;
+  readonly functionKey: string;
+  /** What the process wrote to stderr so far. */
+  stderr(): string;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** `referrals-lake serve --port 0` with only `env` (and PATH), once it has printed where it listens. */
+export async function startServe(options: { env: Record<string, string>; cwd?: string }): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0'], {
+    cwd: options.cwd,
+    env: { PATH: process.env.PATH ?? '', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const [line] = (await once(lines, 'line')) as [string];
+  const { baseUrl, functionKey } = JSON.parse(line) as { baseUrl: string; functionKey: string };
+  return {
+    child,
+    baseUrl,
+    functionKey,
+    stderr: () => stderr,
+    async stop() {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      const [code] = (await once(child, 'exit')) as [number | null];
+      return code;
+    },
+  };
+}
+
+/** A plain HTTP GET, as curl would send it. */
+export function httpGet(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; type: string; text: string }> {
+  return new Promise((resolve, reject) => {
+    request(url, { headers }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => {
+        text += c.toString();
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), text }));
+      res.on('error', reject);
+    })
+      .on('error', reject)
+      .end();
+  });
 }

@@ -67,6 +67,9 @@ describe('problem+json from typed errors', () => {
   it('each answer still says what to do next', async () => {
     const detail = async (error: unknown) => (JSON.parse((await answer(error)).text) as { detail: string }).detail;
     expect(await detail(ERRORS.auth_required[0])).toContain('referrals-lake login');
+    // The sign-in's own next step (a command or a setting, never a path) reaches the caller.
+    const step = 'Set PARTNER_CENTER_REFRESH_TOKEN to a refresh token for this tenant.';
+    expect(await detail(new AuthRequiredError(`${MESSAGE} in ${PATHS[0]}`, { nextStep: step }))).toContain(step);
     expect(await detail(new UpstreamError(MESSAGE, { status: 401 }))).toContain('referrals-lake login');
     expect(await detail(new UpstreamError(MESSAGE, { status: 403 }))).toMatch(/Referrals admin/);
     expect(await detail(ERRORS.config_invalid[0])).toContain('App setting PARTNER_CENTER_CLIENT_CERTIFICATE_FILE');

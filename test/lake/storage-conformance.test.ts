@@ -4,7 +4,7 @@
  * order, no secrets in descriptions) is asserted here with real values.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -383,6 +383,28 @@ describe('LocalDirectoryTarget specifics', () => {
       await sink.abort();
       expect(await readdir(join(root, '_state'))).toEqual(['s.json']);
       expect(target.describe()).toBe(`folder ${root}`);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('writes an owner-only file with mode 0600 by every write path, and any other file as usual', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'lake-local-'));
+    const mode = async (path: string) => (await stat(join(root, path))).mode & 0o777;
+    try {
+      const target = new LocalDirectoryTarget({ root });
+      const ownerOnly = { ownerOnly: true };
+      const created = await target.createIfAbsent('_state/a.json', text('1'), ownerOnly);
+      expect(await mode('_state/a.json')).toBe(0o600);
+      if (created.created) await target.replaceIfMatch('_state/a.json', text('2'), created.etag, ownerOnly);
+      expect(await mode('_state/a.json')).toBe(0o600);
+      const sink = await target.openWrite('_state/b.json', ownerOnly);
+      await sink.write(text('x'));
+      await sink.close();
+      expect(await mode('_state/b.json')).toBe(0o600);
+      await writeWhole(target, '_state/c.json', text('y'));
+      await writeFile(join(root, 'plain.json'), 'z');
+      expect(await mode('_state/c.json')).toBe(await mode('plain.json'));
     } finally {
       await rm(root, { recursive: true, force: true });
     }

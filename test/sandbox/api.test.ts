@@ -190,3 +190,26 @@ describe('sandbox Referrals API', () => {
     expect(missing.json<{ error: { code: string } }>().error.code).toBe('NotFound');
   });
 });
+
+describe('a sandbox for another tenant', () => {
+  it('serves the tenant it is given, by id or by its domain, and hands out settings for it', async () => {
+    const tenantId = '9e8d7c6b-5a49-4382-a1b0-c9d8e7f6a5b4';
+    const other = await startSandbox({ count: 5, tenantId, tenantDomain: 'fabrikam-partner.example' });
+    try {
+      expect(other.env.PARTNER_CENTER_TENANT_ID).toBe(tenantId);
+      expect(other.tenantDomain).toBe('fabrikam-partner.example');
+      const discovery = await send(
+        other,
+        `${other.baseUrl}/fabrikam-partner.example/v2.0/.well-known/openid-configuration`,
+      );
+      expect(discovery.json<{ issuer: string }>().issuer).toBe(`${other.baseUrl}/${tenantId}/v2.0`);
+      const { accessToken: token } = await accessToken(other);
+      const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
+      expect(claims.tid).toBe(tenantId);
+      const page = await send(other, listUrl(other), { headers: { Authorization: `Bearer ${token}` } });
+      expect(page.status).toBe(200);
+    } finally {
+      await other.close();
+    }
+  });
+});

@@ -225,6 +225,38 @@ describe('discovery', () => {
     expect(unknown.body).toHaveProperty('correlation_id');
   });
 
+  it('accepts a verified domain of the tenant in place of its id; the issuer and the MSAL account name the id', async () => {
+    const named = await startSandbox({ domains: ['Contoso.example'] });
+    try {
+      const config = await network.sendGetRequestAsync<Json>(
+        `${named.origin}/contoso.example/v2.0/.well-known/openid-configuration`,
+      );
+      expect(config.status).toBe(200);
+      expect(config.body).toMatchObject({
+        issuer: `${named.origin}/${TENANT_ID}/v2.0`,
+        token_endpoint: `${named.origin}/contoso.example/oauth2/v2.0/token`,
+      });
+      const base = msalConfig(named);
+      const app = new ConfidentialClientApplication({
+        ...base,
+        auth: { ...base.auth, authority: `${named.origin}/contoso.example` },
+      });
+      const result = await app.acquireTokenByRefreshToken({
+        refreshToken: named.provider.issueBootstrapRefreshToken(),
+        scopes: [PC_SCOPE],
+        forceCache: true,
+      });
+      expect(result?.account).toMatchObject({ tenantId: TENANT_ID, environment: named.host });
+      const other = await network.sendGetRequestAsync<Json>(
+        `${named.origin}/fabrikam.example/v2.0/.well-known/openid-configuration`,
+      );
+      expect(other.body).toMatchObject({ error: 'invalid_tenant' });
+      expect(String(other.body.error_description)).toContain("domain 'contoso.example'");
+    } finally {
+      await named.close();
+    }
+  });
+
   it('leaves other paths to the caller', async () => {
     const response = await network.sendGetRequestAsync<Json>(`${sandbox.origin}/v1.0/engagements/referrals`);
     expect(response).toMatchObject({ status: 404, body: { error: 'not_found' } });

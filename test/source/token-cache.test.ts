@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/common/log.js';
 import { LocalDirectoryTarget } from '../../src/lake/storage/local-directory-target.js';
 import {
+  bootstrapFingerprint,
   FileTokenCacheStore,
   PersistedTokenCachePlugin,
   StorageTokenCacheStore,
@@ -66,8 +68,85 @@ describe.each([
   });
 });
 
-it('the file store keeps the cache private (mode 0600)', async () => {
-  const store = new FileTokenCacheStore(join(work, 'private', 'cache.json'));
-  await store.write('{}', undefined);
-  expect((await stat(join(work, 'private', 'cache.json'))).mode & 0o777).toBe(0o600);
+it.each([
+  [
+    'the file store',
+    (dir: string) => ({ store: new FileTokenCacheStore(join(dir, 'cache.json')), file: 'cache.json' }),
+  ],
+  [
+    'the lake store on a folder target',
+    (dir: string) => ({
+      store: new StorageTokenCacheStore(new LocalDirectoryTarget({ root: dir })),
+      file: join('_state', 'msal-token-cache.json'),
+    }),
+  ],
+] as const)('%s keeps the cache private (mode 0600), when created and when replaced', async (name, make) => {
+  const dir = join(work, `private-${name.length}`);
+  const { store, file } = make(dir);
+  await store.write('{"v":1}', undefined);
+  expect((await stat(join(dir, file))).mode & 0o777).toBe(0o600);
+  await store.write('{"v":2}', (await store.read())?.etag);
+  expect((await store.read())?.data).toBe('{"v":2}');
+  expect((await stat(join(dir, file))).mode & 0o777).toBe(0o600);
+});
+
+describe('the bootstrap ledger in the cache document', () => {
+  const one = bootstrapFingerprint('0.S.first-bootstrap-token');
+  const two = bootstrapFingerprint('0.S.second-bootstrap-token');
+  const three = bootstrapFingerprint('0.S.third-bootstrap-token');
+  const stored = async (store: TokenCacheStore) => JSON.parse((await store.read())?.data ?? '{}');
+
+  /** One MSAL access: read, then write `serialized` if it is given. */
+  async function access(plugin: PersistedTokenCachePlugin, serialized?: string) {
+    const read = context('', false);
+    await plugin.beforeCacheAccess(read.ctx);
+    if (serialized !== undefined) await plugin.afterCacheAccess(context(serialized, true).ctx);
+    return read.loaded;
+  }
+
+  it('records a fingerprint with the write a redemption causes, and only then', async () => {
+    const store = new FileTokenCacheStore(join(work, 'ledger', 'record.json'));
+    const plugin = new PersistedTokenCachePlugin(store);
+    await plugin.redeeming(one, () => access(plugin, '{"Account":{"a":1}}'));
+    expect(await stored(store)).toEqual({ Account: { a: 1 }, ReferralsLake: { redeemedBootstrapTokens: [one] } });
+    // A refused redemption writes nothing, and the next ordinary write records nothing of it.
+    await plugin.redeeming(two, () => access(plugin)).catch(() => undefined);
+    await access(plugin, '{"Account":{"a":2}}');
+    expect((await stored(store)).ReferralsLake).toEqual({ redeemedBootstrapTokens: [one] });
+    expect(plugin.hasRedeemed(one)).toBe(true);
+    expect(plugin.hasRedeemed(two)).toBe(false);
+  });
+
+  it('keeps the notes through later writes of another process, and never hands them to MSAL', async () => {
+    const store = new FileTokenCacheStore(join(work, 'ledger', 'keep.json'));
+    const first = new PersistedTokenCachePlugin(store);
+    await first.redeeming(one, () => access(first, '{"Account":{"a":1}}'));
+    const next = new PersistedTokenCachePlugin(store);
+    expect(await access(next, '{"Account":{"a":2}}')).toEqual(['{"Account":{"a":1}}']);
+    expect(next.hasRedeemed(one)).toBe(true);
+    expect(await stored(store)).toEqual({ Account: { a: 2 }, ReferralsLake: { redeemedBootstrapTokens: [one] } });
+  });
+
+  it('merges the notes of a writer that came in between', async () => {
+    const store = new FileTokenCacheStore(join(work, 'ledger', 'merge.json'));
+    const ours = new PersistedTokenCachePlugin(store);
+    await ours.redeeming(one, () => access(ours, '{"Account":{"a":1}}'));
+    await ours.beforeCacheAccess(context('', false).ctx);
+    const theirs = new PersistedTokenCachePlugin(store);
+    await theirs.redeeming(two, () => access(theirs, '{"Account":{"b":1}}'));
+    await ours.redeeming(three, () => ours.afterCacheAccess(context('{"Account":{"a":2}}', true).ctx));
+    expect(await stored(store)).toEqual({
+      Account: { a: 2 },
+      ReferralsLake: { redeemedBootstrapTokens: [one, two, three] },
+    });
+  });
+
+  it('keeps a fingerprint that is not the token nor its plain SHA-256', () => {
+    const token = '0.S.first-bootstrap-token';
+    const plain = createHash('sha256').update(token).digest();
+    expect(one).not.toContain(token);
+    expect(one).not.toBe(plain.toString('base64url'));
+    expect(one).not.toBe(plain.toString('hex'));
+    expect(one).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
 });

@@ -29,6 +29,7 @@ import type {
   ReplaceResult,
   StorageTarget,
   StoredObject,
+  WriteOptions,
   WriteSink,
   WrittenFile,
 } from './storage.js';
@@ -51,12 +52,12 @@ export class LocalDirectoryTarget implements StorageTarget {
     return `folder ${this.root}`;
   }
 
-  async openWrite(path: string): Promise<WriteSink> {
+  async openWrite(path: string, options?: WriteOptions): Promise<WriteSink> {
     const file = this.fileFor(path);
     return this.guard('write', path, async () => {
       await mkdir(dirname(file), { recursive: true });
       const temp = tempPathFor(file);
-      const handle = await open(temp, 'wx');
+      const handle = await open(temp, 'wx', modeFor(options));
       return new LocalWriteSink(handle, temp, file, (operation, error) =>
         storageError(operation, path, this.describe(), error),
       );
@@ -95,10 +96,10 @@ export class LocalDirectoryTarget implements StorageTarget {
     return this.guard('delete', path, () => unlinkIfExists(file));
   }
 
-  async createIfAbsent(path: string, body: Uint8Array): Promise<CreateResult> {
+  async createIfAbsent(path: string, body: Uint8Array, options?: WriteOptions): Promise<CreateResult> {
     const file = this.fileFor(path);
     return this.guard('create', path, async () => {
-      const temp = await writeTemp(file, body);
+      const temp = await writeTemp(file, body, modeFor(options));
       try {
         await publishExclusive(temp, file);
         return { created: true, etag: etagOf(body) };
@@ -111,14 +112,14 @@ export class LocalDirectoryTarget implements StorageTarget {
     });
   }
 
-  async replaceIfMatch(path: string, body: Uint8Array, etag: string): Promise<ReplaceResult> {
+  async replaceIfMatch(path: string, body: Uint8Array, etag: string, options?: WriteOptions): Promise<ReplaceResult> {
     const file = this.fileFor(path);
     return this.guard('replace', path, async () => {
       await mkdir(dirname(file), { recursive: true });
       return withFileLock(lockPathFor(file), async (): Promise<ReplaceResult> => {
         const current = await readIfExists(file);
         if (!current || etagOf(current) !== etag) return { replaced: false };
-        const temp = await writeTemp(file, body);
+        const temp = await writeTemp(file, body, modeFor(options));
         await rename(temp, file);
         return { replaced: true, etag: etagOf(body) };
       });
@@ -260,10 +261,15 @@ async function publishExclusive(temp: string, file: string): Promise<void> {
   }
 }
 
-async function writeTemp(file: string, body: Uint8Array): Promise<string> {
+/** The mode a new file is created with (the umask still applies): the temp file carries it to the name. */
+function modeFor(options: WriteOptions | undefined): number {
+  return options?.ownerOnly ? 0o600 : 0o666;
+}
+
+async function writeTemp(file: string, body: Uint8Array, mode: number): Promise<string> {
   await mkdir(dirname(file), { recursive: true });
   const temp = tempPathFor(file);
-  const handle = await open(temp, 'wx');
+  const handle = await open(temp, 'wx', mode);
   try {
     await writeFully(handle, body);
     await handle.datasync();

@@ -56,6 +56,11 @@ export interface WriteSink {
 export interface WriteOptions {
   /** Defaults to the type for the path's extension (content-type.ts). */
   readonly contentType?: string;
+  /**
+   * For a credential (the token cache): a folder target writes the file, and its temp file, with
+   * mode 0600. Blob has no per-file mode; who reads it is decided by RBAC and ACLs (docs/security.md).
+   */
+  readonly ownerOnly?: boolean;
 }
 
 export type CreateResult = { readonly created: true; readonly etag: string } | { readonly created: false };

@@ -21,8 +21,43 @@ export interface TokenCacheStore {
   write(data: string, etag: string | undefined): Promise<{ ok: true; etag: string } | { ok: false }>;
 }
 
-export class PersistedTokenCachePlugin implements ICachePlugin {
+/**
+ * Which bootstrap refresh tokens (PARTNER_CENTER_REFRESH_TOKEN) a cache has redeemed, so a refused
+ * cached sign-in falls back to the setting only while it is new to this cache. Kept as fingerprints,
+ * never as tokens.
+ */
+export interface BootstrapLedger {
+  /** Whether the cache, as last read, records this fingerprint. */
+  hasRedeemed(fingerprint: string): boolean;
+  /**
+   * Runs `redeem`: a cache write it causes (MSAL storing the account and tokens it got) records the
+   * fingerprint in the same write, so it is recorded exactly when the redemption left tokens behind.
+   */
+  redeeming<T>(fingerprint: string, redeem: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * A SHA-256 of the token under a label of its own (so it matches no plain hash of the token kept
+ * elsewhere). Refresh tokens are long random strings, so it cannot be turned back into one or
+ * guessed from, and it is stored only in the cache, which already holds live refresh tokens.
+ */
+export function bootstrapFingerprint(token: string): string {
+  return createHash('sha256').update('referrals-lake bootstrap refresh token\0').update(token).digest('base64url');
+}
+
+/** Our notes ride in the cache document under a key MSAL does not use; MSAL never sees them. */
+const NOTES_KEY = 'ReferralsLake';
+/** Enough for every bootstrap token a cache meets in practice; the oldest go first. */
+const MAX_FINGERPRINTS = 16;
+
+interface CacheNotes {
+  readonly redeemedBootstrapTokens: readonly string[];
+}
+
+export class PersistedTokenCachePlugin implements ICachePlugin, BootstrapLedger {
   private etag: string | undefined;
+  private notes: CacheNotes = { redeemedBootstrapTokens: [] };
+  private redeemingFingerprint: string | undefined;
 
   constructor(
     private readonly store: TokenCacheStore,
@@ -32,16 +67,20 @@ export class PersistedTokenCachePlugin implements ICachePlugin {
   async beforeCacheAccess(context: TokenCacheContext): Promise<void> {
     const stored = await this.store.read();
     if (!stored) return;
-    context.tokenCache.deserialize(stored.data);
+    const { msal, notes } = splitNotes(stored.data);
+    context.tokenCache.deserialize(msal);
+    this.notes = notes;
     this.etag = stored.etag;
   }
 
   async afterCacheAccess(context: TokenCacheContext): Promise<void> {
     if (!context.cacheHasChanged) return;
-    const data = context.tokenCache.serialize();
-    const first = await this.store.write(data, this.etag);
+    const msal = context.tokenCache.serialize();
+    const notes = this.notesOver(this.notes);
+    const first = await this.store.write(withNotes(msal, notes), this.etag);
     if (first.ok) {
       this.etag = first.etag;
+      this.notes = notes;
       return;
     }
     // Someone else wrote meanwhile (another instance refreshed). Ours holds a refresh token that was
@@ -50,10 +89,48 @@ export class PersistedTokenCachePlugin implements ICachePlugin {
       cache: this.store.describe(),
     });
     const latest = await this.store.read();
-    const second = await this.store.write(data, latest?.etag);
+    const theirs = latest ? splitNotes(latest.data).notes : this.notes;
+    const merged = this.notesOver(theirs, this.notes);
+    const second = await this.store.write(withNotes(msal, merged), latest?.etag);
     if (!second.ok) throw new Error(`could not write the token cache at ${this.store.describe()}: it keeps changing`);
     this.etag = second.etag;
+    this.notes = merged;
   }
+
+  hasRedeemed(fingerprint: string): boolean {
+    return this.notes.redeemedBootstrapTokens.includes(fingerprint);
+  }
+
+  async redeeming<T>(fingerprint: string, redeem: () => Promise<T>): Promise<T> {
+    this.redeemingFingerprint = fingerprint;
+    try {
+      return await redeem();
+    } finally {
+      this.redeemingFingerprint = undefined;
+    }
+  }
+
+  /** The notes to write: those given, plus the fingerprint of a redemption under way. */
+  private notesOver(...bases: CacheNotes[]): CacheNotes {
+    const all = [...bases.flatMap((n) => n.redeemedBootstrapTokens), this.redeemingFingerprint];
+    const unique = [...new Set(all.filter((f): f is string => f !== undefined))];
+    return { redeemedBootstrapTokens: unique.slice(-MAX_FINGERPRINTS) };
+  }
+}
+
+function splitNotes(data: string): { msal: string; notes: CacheNotes } {
+  const none = { redeemedBootstrapTokens: [] };
+  // A cache MSAL alone wrote goes to MSAL byte for byte.
+  if (!data.includes(`"${NOTES_KEY}"`)) return { msal: data, notes: none };
+  const { [NOTES_KEY]: raw, ...msal } = JSON.parse(data) as Record<string, unknown>;
+  const list = (raw as { redeemedBootstrapTokens?: unknown } | undefined)?.redeemedBootstrapTokens;
+  const fingerprints = Array.isArray(list) ? list.filter((f): f is string => typeof f === 'string') : [];
+  return { msal: JSON.stringify(msal), notes: { redeemedBootstrapTokens: fingerprints } };
+}
+
+function withNotes(msal: string, notes: CacheNotes): string {
+  if (notes.redeemedBootstrapTokens.length === 0) return msal;
+  return JSON.stringify({ ...(JSON.parse(msal) as Record<string, unknown>), [NOTES_KEY]: notes });
 }
 
 /** A local file (mode 0600), for the CLI and development. */
@@ -92,7 +169,10 @@ function digest(data: string): string {
   return createHash('sha256').update(data).digest('base64url');
 }
 
-/** The cache as a small file in the lake (`_state/msal-token-cache.json`), for the function app. */
+/**
+ * The cache as a small file in the lake (`_state/msal-token-cache.json`), for the function app.
+ * Owner-only, so a folder lake keeps it 0600 like the file store; in Blob, RBAC decides.
+ */
 export class StorageTokenCacheStore implements TokenCacheStore {
   constructor(
     private readonly target: StorageTarget,
@@ -110,7 +190,7 @@ export class StorageTokenCacheStore implements TokenCacheStore {
 
   async write(data: string, etag: string | undefined): Promise<{ ok: true; etag: string } | { ok: false }> {
     const body = Buffer.from(data, 'utf8');
-    const options = { contentType: 'application/json' };
+    const options = { contentType: 'application/json', ownerOnly: true };
     if (etag === undefined) {
       const created = await this.target.createIfAbsent(this.path, body, options);
       return created.created ? { ok: true, etag: created.etag } : { ok: false };
