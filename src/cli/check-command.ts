@@ -5,6 +5,8 @@
 import type { Command } from 'commander';
 import { createLogger, stderrSink } from '../common/log.js';
 import { loadPartnerCenterConfig } from '../config.js';
+import { StorageTokenCacheStore } from '../lake/layout/token-cache-store.js';
+import { tokenCacheStoreFor } from '../source/auth/token-cache.js';
 import { createPartnerCenterSource } from '../source/create.js';
 
 export function registerCheckCommand(program: Command): void {
@@ -13,7 +15,10 @@ export function registerCheckCommand(program: Command): void {
     .description('Sign in from the token cache and fetch one referral (no interaction).')
     .action(async () => {
       const config = loadPartnerCenterConfig();
-      const source = createPartnerCenterSource(config, { logger: createLogger(stderrSink) });
+      const source = createPartnerCenterSource(config, {
+        logger: createLogger(stderrSink),
+        tokenCacheStore: tokenCacheStoreFor(config, () => StorageTokenCacheStore.fromSettings()),
+      });
       try {
         const pages = source.client.listReferrals({ top: 1 }).pages()[Symbol.asyncIterator]();
         const first = await pages.next();

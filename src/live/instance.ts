@@ -6,6 +6,8 @@
  */
 import { createLogger, type Logger, stderrSink } from '../common/log.js';
 import { loadPartnerCenterConfig, readSetting } from '../config.js';
+import { StorageTokenCacheStore } from '../lake/layout/token-cache-store.js';
+import { tokenCacheStoreFor } from '../source/auth/token-cache.js';
 import { createPartnerCenterSource, type PartnerCenterSource, type SourceOptions } from '../source/create.js';
 import { ContinuationCodec } from './continuation.js';
 
@@ -24,7 +26,12 @@ export function liveInstance(env: Readonly<Record<string, string | undefined>> =
   const config = loadPartnerCenterConfig(env);
   const pageSize = readSetting(env, 'SYNC_PAGE_SIZE') ?? 100;
   const logger: Logger = createLogger(stderrSink, { fields: { component: 'live-list' } });
-  const source = createPartnerCenterSource(config, { logger, ...overrides });
+  const source = createPartnerCenterSource(config, {
+    logger,
+    ...overrides,
+    tokenCacheStore:
+      overrides.tokenCacheStore ?? tokenCacheStoreFor(config, () => StorageTokenCacheStore.fromSettings(env)),
+  });
   instance = { source, codec: ContinuationCodec.fromConfig(config), pageSize };
   return instance;
 }

@@ -5,18 +5,11 @@
 
 import { type Logger, silentLogger } from '../common/log.js';
 import { registerSecret } from '../common/redact.js';
-import { loadLakeConfig, type PartnerCenterConfig } from '../config.js';
-import { createStorageTarget } from '../lake/storage/create-target.js';
-import type { StorageTarget } from '../lake/storage/storage.js';
+import type { PartnerCenterConfig } from '../config.js';
 import { tenantIdOf } from './auth/accounts.js';
 import { createConfidentialClient } from './auth/msal-app.js';
 import { createMsalNetworkClient } from './auth/network-client.js';
-import {
-  FileTokenCacheStore,
-  PersistedTokenCachePlugin,
-  StorageTokenCacheStore,
-  type TokenCacheStore,
-} from './auth/token-cache.js';
+import { PersistedTokenCachePlugin, type TokenCacheStore, tokenCacheStoreFor } from './auth/token-cache.js';
 import { MsalTokenProvider } from './auth/token-provider.js';
 import { PartnerCenterClient } from './client.js';
 import type { RetryPolicy } from './http/retry.js';
@@ -32,26 +25,13 @@ export interface PartnerCenterSource {
 export interface SourceOptions {
   readonly logger?: Logger;
   readonly correlationId?: string;
-  /** Overrides the store PARTNER_CENTER_TOKEN_CACHE names. */
+  /** Where the token cache lives; by default the file PARTNER_CENTER_TOKEN_CACHE names (`lake` needs the caller's store). */
   readonly tokenCacheStore?: TokenCacheStore;
   /** Overrides parts of the retry policy the settings give (tests use short waits). */
   readonly retry?: Partial<RetryPolicy>;
   /** Test seams: how waits happen, and what carries requests. */
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly wrapTransport?: (transport: Transport) => Transport;
-}
-
-/**
- * `lake` keeps the cache in the lake's `_state/` (the function app); anything else is a file path.
- * Without a target from the caller, the LAKE_* settings name the lake.
- */
-export function tokenCacheStoreFor(
-  config: PartnerCenterConfig,
-  lake?: StorageTarget,
-  env: Readonly<Record<string, string | undefined>> = process.env,
-): TokenCacheStore {
-  if (config.tokenCache !== 'lake') return new FileTokenCacheStore(config.tokenCache);
-  return new StorageTokenCacheStore(lake ?? createStorageTarget(loadLakeConfig(env)));
 }
 
 export function createPartnerCenterSource(

@@ -5,9 +5,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../common/log.js';
 import { loadLakeConfig, loadPartnerCenterConfig, loadSyncConfig } from '../config.js';
+import { StorageTokenCacheStore } from '../lake/layout/token-cache-store.js';
 import { createStorageTarget } from '../lake/storage/create-target.js';
 import type { StorageTarget } from '../lake/storage/storage.js';
-import { createPartnerCenterSource, tokenCacheStoreFor } from '../source/create.js';
+import { tokenCacheStoreFor } from '../source/auth/token-cache.js';
+import { createPartnerCenterSource } from '../source/create.js';
 import type { RunManifest } from './manifest.js';
 import type { SyncMode } from './plan.js';
 import { runSync, type SyncDependencies } from './run.js';
@@ -38,7 +40,7 @@ export async function runSyncJob(
   const source = createPartnerCenterSource(partnerCenter, {
     logger: hooks.logger,
     correlationId,
-    tokenCacheStore: tokenCacheStoreFor(partnerCenter, target),
+    tokenCacheStore: tokenCacheStoreFor(partnerCenter, () => new StorageTokenCacheStore(target)),
   });
   try {
     return await runSync(

@@ -4,7 +4,6 @@ import {
   dataFilePath,
   isRunId,
   isSnapshotDate,
-  LakePathError,
   newRunId,
   partitionFolder,
   rawArchivePath,
@@ -13,7 +12,13 @@ import {
   snapshotDateOf,
   statePath,
 } from '../../src/lake/layout/paths.js';
-import { assertKey, assertListPrefix, joinKey, normalizeRootPrefix } from '../../src/lake/storage/storage-keys.js';
+import {
+  assertKey,
+  assertListPrefix,
+  joinKey,
+  LakePathError,
+  normalizeRootPrefix,
+} from '../../src/lake/storage/storage-keys.js';
 
 const RUN = '20261124T060000Z-ab12';
 const ref = { table: 'referrals', snapshotDate: '2026-11-24', runId: RUN };

@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StorageError } from '../../src/common/errors.js';
-import { LakePathError } from '../../src/lake/layout/paths.js';
 import { BlobStorageTarget } from '../../src/lake/storage/blob-storage-target.js';
 import { LocalDirectoryTarget } from '../../src/lake/storage/local-directory-target.js';
 import { listAll, type StorageTarget, writeWhole } from '../../src/lake/storage/storage.js';
+import { LakePathError } from '../../src/lake/storage/storage-keys.js';
 import { AZURITE_KEY, type Azurite, startAzurite } from '../helpers/azurite.js';
 
 interface Harness {

@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import type { TokenCacheContext } from '@azure/msal-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/common/log.js';
+import { StorageTokenCacheStore } from '../../src/lake/layout/token-cache-store.js';
 import { LocalDirectoryTarget } from '../../src/lake/storage/local-directory-target.js';
 import {
   bootstrapFingerprint,
   FileTokenCacheStore,
   PersistedTokenCachePlugin,
-  StorageTokenCacheStore,
   type TokenCacheStore,
 } from '../../src/source/auth/token-cache.js';
 

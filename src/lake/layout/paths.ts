@@ -13,18 +13,7 @@
  * Every input is validated, so no caller can build a key that escapes its folder.
  */
 import { randomBytes } from 'node:crypto';
-
-/** A value that cannot be part of a lake path; `part` names which one (`run_id`, `table`, …). */
-export class LakePathError extends Error {
-  constructor(
-    readonly part: string,
-    readonly value: string,
-    reason: string,
-  ) {
-    super(`${part} ${JSON.stringify(value.slice(0, 80))} is not valid: ${reason}`);
-    this.name = 'LakePathError';
-  }
-}
+import { LakePathError } from '../storage/storage-keys.js';
 
 export type DataFormat = 'parquet' | 'ndjson';
 

@@ -5,7 +5,17 @@
  * Blob name limit, which includes the prefix). Segments starting with `.~` are reserved for the
  * folder target's temp and lock files.
  */
-import { LakePathError } from '../layout/paths.js';
+/** A value that cannot be part of a lake path; `part` names which one (`run_id`, `table`, …). */
+export class LakePathError extends Error {
+  constructor(
+    readonly part: string,
+    readonly value: string,
+    reason: string,
+  ) {
+    super(`${part} ${JSON.stringify(value.slice(0, 80))} is not valid: ${reason}`);
+    this.name = 'LakePathError';
+  }
+}
 
 const MAX_KEY_LENGTH = 1024;
 export const RESERVED_SEGMENT_START = '.~';

@@ -8,10 +8,10 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ICachePlugin, TokenCacheContext } from '@azure/msal-node';
+import { ConfigError } from '../../common/errors.js';
 import { withFileLock } from '../../common/file-lock.js';
 import { type Logger, silentLogger } from '../../common/log.js';
-import { statePath } from '../../lake/layout/paths.js';
-import type { StorageTarget } from '../../lake/storage/storage.js';
+import type { PartnerCenterConfig } from '../../config.js';
 
 export interface TokenCacheStore {
   /** Where the cache lives, for messages (no secrets). */
@@ -170,32 +170,18 @@ function digest(data: string): string {
 }
 
 /**
- * The cache as a small file in the lake (`_state/msal-token-cache.json`), for the function app.
- * Owner-only, so a folder lake keeps it 0600 like the file store; in Blob, RBAC decides.
+ * The store PARTNER_CENTER_TOKEN_CACHE names: a file path, or `lake` (the function app): the lake's
+ * `_state/`. This module does not know the lake; the entry points where the source meets it (the
+ * sync job, the live instance, the login and check commands) pass `inLake`.
  */
-export class StorageTokenCacheStore implements TokenCacheStore {
-  constructor(
-    private readonly target: StorageTarget,
-    private readonly path: string = statePath('msal-token-cache.json'),
-  ) {}
-
-  describe(): string {
-    return `${this.target.describe()} ${this.path}`;
-  }
-
-  async read(): Promise<{ data: string; etag: string } | undefined> {
-    const file = await this.target.read(this.path);
-    return file ? { data: file.body.toString('utf8'), etag: file.etag } : undefined;
-  }
-
-  async write(data: string, etag: string | undefined): Promise<{ ok: true; etag: string } | { ok: false }> {
-    const body = Buffer.from(data, 'utf8');
-    const options = { contentType: 'application/json', ownerOnly: true };
-    if (etag === undefined) {
-      const created = await this.target.createIfAbsent(this.path, body, options);
-      return created.created ? { ok: true, etag: created.etag } : { ok: false };
-    }
-    const replaced = await this.target.replaceIfMatch(this.path, body, etag, options);
-    return replaced.replaced ? { ok: true, etag: replaced.etag } : { ok: false };
-  }
+export function tokenCacheStoreFor(
+  config: Pick<PartnerCenterConfig, 'tokenCache'>,
+  inLake?: () => TokenCacheStore,
+): TokenCacheStore {
+  if (config.tokenCache !== 'lake') return new FileTokenCacheStore(config.tokenCache);
+  if (inLake) return inLake();
+  throw new ConfigError(
+    'PARTNER_CENTER_TOKEN_CACHE',
+    "is 'lake', but this entry point reads no lake; set it to a file path (the default is .data/msal-token-cache.json)",
+  );
 }
