@@ -482,13 +482,15 @@ describe('GET /api/referrals: upstream failures as problem+json', () => {
   it('a refused cached sign-in → 502 whose answer does not name the token cache file', async () => {
     const cache = join(work, 'refused-cache.json');
     useInstance({ PARTNER_CENTER_TOKEN_CACHE: cache });
+    const bootstrap = process.env.PARTNER_CENTER_REFRESH_TOKEN ?? '';
     expect((await list({ maxItems: '1' })).status).toBe(200);
     const stale = await readFile(cache, 'utf8');
     sandbox.identity.expireAccessTokens();
     expect((await list({ maxItems: '1' })).status).toBe(200);
-    // The cache as it was before that refresh: its refresh token is redeemed, so Entra ID refuses it.
+    // The cache as it was before that refresh: its refresh token is redeemed, so Entra ID refuses it;
+    // the bootstrap token was redeemed on this cache too, so it is not tried again (a fresh one would be).
     await writeFile(cache, stale);
-    useInstance({ PARTNER_CENTER_TOKEN_CACHE: cache });
+    useInstance({ PARTNER_CENTER_TOKEN_CACHE: cache, PARTNER_CENTER_REFRESH_TOKEN: bootstrap });
     sandbox.identity.expireAccessTokens();
     const res = await list({ status: 'New' });
     expect(res.status, res.text).toBe(502);
