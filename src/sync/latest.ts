@@ -22,6 +22,7 @@ import type { Row } from '../schema/table.js';
 import { getTable, type LakeTableSpec, TABLES } from '../schema/tables.js';
 import type { SyncMode } from './plan.js';
 import type { FileRecord } from './run-files.js';
+import { compareVersions, rowVersion, type Version } from './version.js';
 
 export const LATEST_POINTER_PATH = statePath('latest.json');
 
@@ -39,8 +40,8 @@ export interface LatestInput {
   readonly mode: SyncMode;
   /** The run's committed files (its NDJSON files are read back). */
   readonly runFiles: readonly FileRecord[];
-  /** id → updatedDateTime (µs) of the version that won, for referrals met at two versions. */
-  readonly superseded: ReadonlyMap<string, number>;
+  /** id → the version that won, for referrals met at two versions (compared as version.ts says). */
+  readonly superseded: ReadonlyMap<string, Version>;
   /** Incremental runs: every referral id this run wrote (their previous latest rows are replaced). */
   readonly changedIds?: ReadonlySet<string>;
 }
@@ -66,11 +67,11 @@ export async function buildLatest(input: LatestInput): Promise<FileRecord[]> {
  * How many of the run's referrals differ from their version in the previous latest table (new, or
  * updated). Reads only the ids and versions of the previous `referrals_latest`, streaming.
  */
-export async function countChanged(target: StorageTarget, runVersions: ReadonlyMap<string, number>): Promise<number> {
+export async function countChanged(target: StorageTarget, runVersions: ReadonlyMap<string, Version>): Promise<number> {
   let unchanged = 0;
   for await (const row of readNdjsonRows(target, latestFilePath('referrals', 'ndjson'), getTable('referrals'))) {
     const version = runVersions.get(String(row.referral_id));
-    if (version !== undefined && version === row._source_updated_date_time) unchanged++;
+    if (version !== undefined && compareVersions(version, rowVersion(row)) === 0) unchanged++;
   }
   return runVersions.size - unchanged;
 }
@@ -153,7 +154,7 @@ async function fillTable(input: LatestInput, table: OpenTable): Promise<void> {
   if (!runFile) throw new Error(`the run wrote no NDJSON file for ${table.spec.name}`);
   for await (const row of readNdjsonRows(input.target, runFile.path, table.spec)) {
     const winner = input.superseded.get(String(row.referral_id));
-    if (winner !== undefined && Number(row._source_updated_date_time) < winner) continue;
+    if (winner !== undefined && compareVersions(rowVersion(row), winner) < 0) continue;
     await write(row);
   }
 }

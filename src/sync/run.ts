@@ -12,7 +12,6 @@ import { canonicalTimestamp } from '../common/time.js';
 import { newRunId, snapshotDateOf } from '../lake/layout.js';
 import { RunLease } from '../lake/lease.js';
 import type { StorageTarget } from '../lake/storage.js';
-import { canonicalTextMicros } from '../normalize/coerce.js';
 import { SCHEMA_VERSION, schemaFingerprint } from '../schema/tables.js';
 import type { PartnerCenterClient } from '../source/client.js';
 import { extractPages } from './extract.js';
@@ -21,6 +20,7 @@ import { clientSummary, type RunCounts, type RunManifest, writeManifest } from '
 import { type ExtractPlan, planFull, planIncremental, type SyncMode } from './plan.js';
 import { type FileRecord, RunFiles } from './run-files.js';
 import { SeenIds } from './seen-ids.js';
+import { referralVersion, type Version } from './version.js';
 import { readWatermark, writeWatermark } from './watermark.js';
 
 const DEFAULT_RANGES_PER_WORKER = 2;
@@ -98,31 +98,38 @@ async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: 
   const seen = new SeenIds();
   let files: RunFiles | undefined;
   const counts: RunCounts = { referrals: 0, duplicatesDropped: 0, supersededVersions: 0, quarantined: 0, rows: {} };
-  const superseded = new Map<string, number>();
+  const superseded = new Map<string, Version>();
   // Only incremental runs need the ids they took, with their versions (to tell real changes from
   // overlap re-reads, and to replace those rows in latest); they are few.
-  const runVersions = plan.mode === 'incremental' ? new Map<string, number>() : undefined;
-  let newestUpdated = '';
+  const runVersions = plan.mode === 'incremental' ? new Map<string, Version>() : undefined;
+  const unknownDropped = new IdSample();
+  // The newest known version and its text: the watermark's candidate, made canonical once at the end.
+  let newestVersion = Number.NEGATIVE_INFINITY;
+  let newestText: string | undefined;
   const signal = anySignal([options.signal, ctx.lease?.signal]);
   try {
     files = options.dryRun ? undefined : await RunFiles.open({ target, snapshotDate, lineage });
     let pages = 0;
     for await (const page of extractPages(client, plan, { concurrency: options.concurrency, signal })) {
       for (const referral of page.referrals) {
-        const { id, updatedMicros, updated } = identify(referral);
+        const { id, version, updatedText } = identify(referral);
         if (id !== undefined) {
-          const seenAs = seen.observe(id, updatedMicros);
+          const seenAs = seen.observe(id, version);
           if (seenAs === 'same' || seenAs === 'older') {
             counts.duplicatesDropped++;
+            if (version === null && seenAs === 'older') unknownDropped.add(id);
             continue;
           }
           if (seenAs === 'newer') {
             counts.supersededVersions++;
-            superseded.set(id, updatedMicros);
+            superseded.set(id, version);
           }
         }
-        if (updated > newestUpdated) newestUpdated = updated;
-        if (id !== undefined) runVersions?.set(id, updatedMicros);
+        if (version !== null && version > newestVersion) {
+          newestVersion = version;
+          newestText = updatedText;
+        }
+        if (id !== undefined) runVersions?.set(id, version);
         counts.referrals++;
         await files?.write(referral);
         // Writing is CPU work whose awaits resolve at once; a turn of the event loop every few
@@ -144,6 +151,12 @@ async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: 
     seen.close();
   }
   timings.lap('extract');
+  if (unknownDropped.count > 0) {
+    ctx.logger.warn('copies met again with an updatedDateTime the lake cannot hold were dropped for a readable one', {
+      copies: unknownDropped.count,
+      referralIds: unknownDropped.ids,
+    });
+  }
   if (!files) return summarize(deps, options, ctx, plan, counts, [], [], undefined, 'succeeded');
   if (runVersions) counts.changed = await countChanged(target, runVersions);
   if (plan.mode === 'incremental' && (counts.referrals === 0 || counts.changed === 0)) {
@@ -175,6 +188,7 @@ async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: 
     await files.abort();
     throw error;
   }
+  const newestUpdated = newestText === undefined ? '' : (canonicalTimestamp(newestText) ?? '');
   const watermark = nextWatermark(plan.mode, newestUpdated, ctx.started, previous?.watermark.updatedDateTime);
   const manifest = {
     ...summarize(deps, options, ctx, plan, counts, written, latest, watermark, 'succeeded'),
@@ -248,13 +262,26 @@ function nextWatermark(
   return previous && previous > candidate ? previous : candidate;
 }
 
-function identify(referral: unknown): { id?: string; updatedMicros: number; updated: string } {
-  const record = referral as Record<string, unknown> | null;
-  const id = record && typeof record === 'object' && typeof record.id === 'string' ? record.id : undefined;
-  const raw = record && typeof record === 'object' ? record.updatedDateTime : undefined;
-  const updated = typeof raw === 'string' ? (canonicalTimestamp(raw) ?? '') : '';
-  const updatedMicros = canonicalTextMicros(updated || undefined) ?? 0;
-  return { id, updatedMicros, updated };
+/**
+ * A referral's id (as the normalizer accepts one: a non-empty string), its version, and the text
+ * of its updatedDateTime. The watermark follows the newest known version only: text the lake cannot
+ * hold (9999-12-31…) would set it where no later update can reach.
+ */
+function identify(referral: unknown): { id?: string; version: Version; updatedText?: string } {
+  const record = typeof referral === 'object' && referral !== null ? (referral as Record<string, unknown>) : {};
+  const id = typeof record.id === 'string' && record.id !== '' ? record.id : undefined;
+  const raw = record.updatedDateTime;
+  return { id, version: referralVersion(referral), updatedText: typeof raw === 'string' ? raw : undefined };
+}
+
+/** How many ids were met, and the first few of them: enough for a log line whatever the count. */
+class IdSample {
+  count = 0;
+  readonly ids: string[] = [];
+
+  add(id: string): void {
+    if (this.count++ < 20) this.ids.push(id);
+  }
 }
 
 /** Seconds spent in each phase of the run, for the manifest. */
