@@ -12,6 +12,7 @@
  * a reader sees the old or the new file, never half; all tables are committed one after another at
  * the end, then `_state/latest.json` names the run they come from.
  */
+import { InconsistentRunError } from '../common/errors.js';
 import { statePath } from '../lake/layout.js';
 import { readNdjsonRows } from '../lake/ndjson-reader.js';
 import { createNdjsonWriter } from '../lake/ndjson-writer.js';
@@ -152,9 +153,28 @@ async function fillTable(input: LatestInput, table: OpenTable): Promise<void> {
   }
   const runFile = input.runFiles.find((f) => f.table === table.spec.name && f.format === 'ndjson');
   if (!runFile) throw new Error(`the run wrote no NDJSON file for ${table.spec.name}`);
+  const winners = table.spec.name === 'referrals' ? new Set<string>() : undefined;
   for await (const row of readNdjsonRows(input.target, runFile.path, table.spec)) {
-    const winner = input.superseded.get(String(row.referral_id));
-    if (winner !== undefined && compareVersions(rowVersion(row), winner) < 0) continue;
+    const id = String(row.referral_id);
+    const winner = input.superseded.get(id);
+    if (winner !== undefined) {
+      if (compareVersions(rowVersion(row), winner) < 0) continue;
+      winners?.add(id);
+    }
     await write(row);
   }
+  if (winners) checkEveryWinnerKept(input.superseded, winners);
+}
+
+/**
+ * Every superseded referral keeps its winner's row. Should the run's verdict and this
+ * file's rows ever disagree again (issue 17: both copies skipped), the run fails before anything
+ * is published instead of succeeding without the referral.
+ */
+function checkEveryWinnerKept(superseded: ReadonlyMap<string, Version>, kept: ReadonlySet<string>): void {
+  if (kept.size === superseded.size) return;
+  const missing = [...superseded.keys()].filter((id) => !kept.has(id));
+  throw new InconsistentRunError(
+    `referrals_latest would lose ${missing.length} referral(s) met at two versions: no row at the winning version (${missing.slice(0, 5).join(', ')})`,
+  );
 }

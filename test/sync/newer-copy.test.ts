@@ -10,9 +10,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InconsistentRunError } from '../../src/common/errors.js';
 import { createLogger } from '../../src/common/log.js';
 import { canonicalTimestamp } from '../../src/common/time.js';
 import { LocalDirectoryTarget } from '../../src/lake/local-directory-target.js';
+import { listAll } from '../../src/lake/storage.js';
 import { normalizeReferral } from '../../src/normalize/normalize.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/sandbox.js';
 import type { Referral } from '../../src/schema/referral-resource.js';
@@ -20,8 +22,10 @@ import { PartnerCenterClient } from '../../src/source/client.js';
 import type { Transport } from '../../src/source/http/transport.js';
 import { LIST_PATH } from '../../src/source/next-link.js';
 import { runSyncJob } from '../../src/sync/job.js';
+import { buildLatest, LATEST_POINTER_PATH } from '../../src/sync/latest.js';
 import type { RunManifest } from '../../src/sync/manifest.js';
 import { runSync } from '../../src/sync/run.js';
+import { RunFiles } from '../../src/sync/run-files.js';
 import { compareVersions, referralVersion } from '../../src/sync/version.js';
 import { type DuckDb, openDuckDb, readNdjson, sqlString } from '../helpers/duckdb.js';
 
@@ -215,6 +219,34 @@ describe('the same two copies met the other way round', () => {
       { referral_id: b, name: 'other', version: micros('2026-01-01T00:00:00Z') },
       { referral_id: a, name: 'readable', version: micros(readable) },
     ]);
+  });
+});
+
+describe('buildLatest', () => {
+  it('fails, publishing nothing, rather than write referrals_latest without a superseded referral', async () => {
+    const dir = join(work, 'lost-winner');
+    const target = new LocalDirectoryTarget({ root: dir });
+    const runId = '20260304T050607Z-abcd';
+    const files = await RunFiles.open({
+      target,
+      snapshotDate: '2026-03-04',
+      lineage: { runId, extractedAtMicros: Date.UTC(2026, 2, 4) * 1000 },
+    });
+    const id = '6f1c3c6e-0d1e-4b8e-9a53-0c1d2e3f4a5b';
+    await files.write({ id, updatedDateTime: '2026-01-01T00:00:00Z' });
+    const written = await files.close();
+    // A verdict no row agrees with: the winning version was never written.
+    const build = buildLatest({
+      target,
+      runId,
+      mode: 'full',
+      runFiles: written,
+      superseded: new Map([[id, micros('2026-02-01T00:00:00Z')]]),
+    });
+    await expect(build).rejects.toBeInstanceOf(InconsistentRunError);
+    await expect(build).rejects.toThrow(id);
+    const stored = (await listAll(target, '')).map((f) => f.path);
+    expect(stored.filter((path) => path.includes('_latest/') || path === LATEST_POINTER_PATH)).toEqual([]);
   });
 });
 
