@@ -18,9 +18,6 @@ import { listAll } from '../../src/lake/storage.js';
 import { normalizeReferral } from '../../src/normalize/normalize.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/sandbox.js';
 import type { Referral } from '../../src/schema/referral-resource.js';
-import { PartnerCenterClient } from '../../src/source/client.js';
-import type { Transport } from '../../src/source/http/transport.js';
-import { LIST_PATH } from '../../src/source/next-link.js';
 import { runSyncJob } from '../../src/sync/job.js';
 import { buildLatest, LATEST_POINTER_PATH } from '../../src/sync/latest.js';
 import type { RunManifest } from '../../src/sync/manifest.js';
@@ -28,6 +25,7 @@ import { runSync } from '../../src/sync/run.js';
 import { RunFiles } from '../../src/sync/run-files.js';
 import { compareVersions, referralVersion } from '../../src/sync/version.js';
 import { type DuckDb, openDuckDb, readNdjson, sqlString } from '../helpers/duckdb.js';
+import { STUB_API, stubClient } from '../helpers/stub-source.js';
 
 const COUNT = 2000;
 const MOVED = 19;
@@ -175,39 +173,20 @@ describe('a pull that meets a referral again at 9999-12-31T23:59:59.9999999Z', (
   }, 120_000);
 });
 
-const API = 'https://partner-center.test';
-
-/** Serves these pages in order, whatever the query: page n links to page n + 1. */
-function pagesTransport(pages: readonly (readonly unknown[])[]): Transport {
-  return {
-    async get(url) {
-      const n = Number(url.searchParams.get('$skiptoken') ?? 0);
-      const next = n + 1 < pages.length ? `${API}${LIST_PATH}?$skiptoken=${n + 1}` : undefined;
-      const body = JSON.stringify({ value: pages[n] ?? [], '@odata.nextLink': next });
-      return { status: 200, headers: {}, body: Buffer.from(body) };
-    },
-    close() {},
-  };
-}
-
 describe('the same two copies met the other way round', () => {
   it('a readable copy after a 9999 copy supersedes it, and referrals_latest holds the readable one', async () => {
     const dir = join(work, 'other-order');
     const [a, b] = ['6f1c3c6e-0d1e-4b8e-9a53-0c1d2e3f4a5b', '0a7d4b9e-2c3f-4e5a-8b6c-7d8e9f0a1b2c'];
     const readable = '2026-03-04T05:06:07.1234567Z';
-    const client = new PartnerCenterClient({
-      apiBaseUrl: API,
-      transport: pagesTransport([
-        [
-          { id: a, name: 'at DateTime.MaxValue', updatedDateTime: MAX_DATE },
-          { id: b, name: 'other', updatedDateTime: '2026-01-01T00:00:00Z' },
-        ],
-        [{ id: a, name: 'readable', updatedDateTime: readable }],
-      ]),
-      tokens: { getAccessToken: async () => 'not-a-real-token' },
-    });
+    const client = stubClient([
+      [
+        { id: a, name: 'at DateTime.MaxValue', updatedDateTime: MAX_DATE },
+        { id: b, name: 'other', updatedDateTime: '2026-01-01T00:00:00Z' },
+      ],
+      [{ id: a, name: 'readable', updatedDateTime: readable }],
+    ]);
     const manifest = await runSync(
-      { client, target: new LocalDirectoryTarget({ root: dir }), apiBaseUrl: API },
+      { client, target: new LocalDirectoryTarget({ root: dir }), apiBaseUrl: STUB_API },
       { mode: 'full', pageSize: 100, concurrency: 1, rangeField: 'updatedDateTime', overlapMs: 0 },
     );
     expect(manifest.status).toBe('succeeded');
