@@ -44,7 +44,6 @@ export interface SyncOptions {
   readonly leaseMs?: number;
   /** Fetch and normalize, write nothing. */
   readonly dryRun?: boolean;
-  readonly runId?: string;
   readonly now?: () => Date;
   readonly signal?: AbortSignal;
 }
@@ -61,7 +60,10 @@ export interface SyncDependencies {
 export async function runSync(deps: SyncDependencies, options: SyncOptions): Promise<RunManifest> {
   const now = options.now ?? (() => new Date());
   const started = now();
-  const runId = options.runId ?? newRunId(started);
+  // Always a new id: a run's partition and manifest are never written again. A caller-chosen id let
+  // a rerun rewrite a committed run's files in place, and a rerun that failed before its manifest
+  // left that run's manifest naming files of other sizes.
+  const runId = newRunId(started);
   const logger = (deps.logger ?? silentLogger).child({ runId, correlationId: deps.client.correlationId });
   const lease = options.dryRun
     ? undefined
