@@ -5,8 +5,18 @@
  */
 import { PartnerCenterClient } from '../../src/source/client.js';
 import { LIST_PATH } from '../../src/source/next-link.js';
+import type { SyncOptions } from '../../src/sync/run.js';
 
 export const STUB_API = 'https://partner-center.test';
+
+/** A full run of one listing: what a few fixed pages need. */
+export const STUB_SYNC_OPTIONS: SyncOptions = {
+  mode: 'full',
+  pageSize: 100,
+  concurrency: 1,
+  rangeField: 'createdDateTime',
+  overlapMs: 0,
+};
 
 /** Serves these pages in order, whatever the query: page n links to page n + 1. */
 export function stubClient(pages: readonly (readonly unknown[])[]): PartnerCenterClient {

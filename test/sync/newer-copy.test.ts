@@ -25,7 +25,7 @@ import { runSync } from '../../src/sync/run.js';
 import { RunFiles } from '../../src/sync/run-files.js';
 import { compareVersions, referralVersion } from '../../src/sync/version.js';
 import { type DuckDb, openDuckDb, readNdjson, sqlString } from '../helpers/duckdb.js';
-import { STUB_API, stubClient } from '../helpers/stub-source.js';
+import { STUB_API, STUB_SYNC_OPTIONS, stubClient } from '../helpers/stub-source.js';
 
 const COUNT = 2000;
 const MOVED = 19;
@@ -187,7 +187,7 @@ describe('the same two copies met the other way round', () => {
     ]);
     const manifest = await runSync(
       { client, target: new LocalDirectoryTarget({ root: dir }), apiBaseUrl: STUB_API },
-      { mode: 'full', pageSize: 100, concurrency: 1, rangeField: 'updatedDateTime', overlapMs: 0 },
+      { ...STUB_SYNC_OPTIONS, rangeField: 'updatedDateTime' },
     );
     expect(manifest.status).toBe('succeeded');
     expect(manifest.counts).toMatchObject({ referrals: 3, supersededVersions: 1, duplicatesDropped: 0 });

@@ -14,8 +14,8 @@ import { RUNS_FOLDER } from '../../src/lake/layout.js';
 import { LocalDirectoryTarget } from '../../src/lake/local-directory-target.js';
 import type { StorageTarget } from '../../src/lake/storage.js';
 import type { RunManifest } from '../../src/sync/manifest.js';
-import { runSync, type SyncOptions } from '../../src/sync/run.js';
-import { STUB_API, stubClient } from '../helpers/stub-source.js';
+import { runSync } from '../../src/sync/run.js';
+import { STUB_API, STUB_SYNC_OPTIONS, stubClient } from '../helpers/stub-source.js';
 
 let work: string;
 beforeAll(async () => {
@@ -24,14 +24,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
-
-const OPTIONS: SyncOptions = {
-  mode: 'full',
-  pageSize: 100,
-  concurrency: 1,
-  rangeField: 'createdDateTime',
-  overlapMs: 0,
-};
 
 function referrals(name: string): unknown[] {
   return Array.from({ length: 30 }, (_, i) => ({
@@ -55,11 +47,11 @@ it("a later run, even one that fails before its manifest, leaves a committed run
   const target = new LocalDirectoryTarget({ root: join(work, 'lake') });
   const first = await runSync(
     { client: stubClient([referrals('first')]), target, apiBaseUrl: STUB_API },
-    { ...OPTIONS, now: () => new Date('2026-03-04T05:06:07Z') },
+    { ...STUB_SYNC_OPTIONS, now: () => new Date('2026-03-04T05:06:07Z') },
   );
   const second = runSync(
     { client: stubClient([referrals('second')]), target: failingAtManifest(target), apiBaseUrl: STUB_API },
-    { ...OPTIONS, now: () => new Date('2026-03-04T05:06:08Z') },
+    { ...STUB_SYNC_OPTIONS, now: () => new Date('2026-03-04T05:06:08Z') },
   );
   await expect(second).rejects.toThrow('manifest write refused by the test');
 
