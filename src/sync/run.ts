@@ -86,6 +86,7 @@ interface RunContext {
 async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: RunContext): Promise<RunManifest> {
   const { target, client } = deps;
   const timings = new Timings();
+  if (ctx.lease) await sweepTemporaryFiles(target, ctx.lease, ctx.logger);
   const previous = await readWatermark(target);
   const plan = await makePlan(deps, options, previous?.watermark.updatedDateTime, ctx.logger);
   timings.lap('plan');
@@ -210,6 +211,27 @@ async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: 
   }
   ctx.logger.info('sync finished', { ...manifest.counts, durationSeconds: manifest.durationSeconds });
   return manifest;
+}
+
+/**
+ * A run killed mid-write leaves its files as temp files in a folder lake (gigabytes, for a large
+ * pull). They are swept under the lease, so no other sync is writing, and only once unchanged for a
+ * lease duration, so a writer still at work (a token cache update, a lease contender) keeps its own.
+ * A failed sweep costs disk space, not the run.
+ */
+async function sweepTemporaryFiles(target: StorageTarget, lease: RunLease, logger: Logger): Promise<void> {
+  if (!target.sweepTemporaryFiles) return;
+  try {
+    const swept = await target.sweepTemporaryFiles(lease.durationMs, { signal: lease.signal });
+    if (swept.length === 0) return;
+    logger.info('swept temporary files that interrupted writes left', {
+      files: swept.length,
+      bytes: swept.reduce((sum, file) => sum + file.size, 0),
+      paths: swept.slice(0, 20).map((file) => file.path),
+    });
+  } catch (error) {
+    logger.warn('could not sweep temporary files', { error });
+  }
 }
 
 async function makePlan(
