@@ -31,7 +31,8 @@ export interface NormalizeResult {
 }
 
 const PLAN: NormalizePlan = compilePlan();
-const UPDATED = updatedColumn(PLAN);
+const ID = topLevelColumn(PLAN, PLAN.idIndex);
+const UPDATED = topLevelColumn(PLAN, PLAN.updatedIndex);
 
 /** Normalizes one referral. Throws only when `lineage` itself is malformed (a caller's bug). */
 export function normalizeReferral(input: unknown, lineage: Lineage): NormalizeResult {
@@ -61,10 +62,22 @@ export function sourceUpdatedMicros(input: unknown): number | null {
   return typeof cell === 'number' ? cell : null;
 }
 
-function updatedColumn(plan: NormalizePlan): PathColumn {
-  const column = plan.main.paths.find((c) => c.index === plan.updatedIndex);
-  // sourceUpdatedMicros reads the key from the record itself, without resolving nested objects.
-  if (column?.node !== 0) throw new Error('referrals needs a top-level updatedDateTime column');
+/**
+ * The `referral_id` that normalizeReferral gives this input's rows (an id with lone surrogates is
+ * kept repaired), or undefined when the input is quarantined whole and has no rows. The sync
+ * dedupes by it, so two copies are one referral exactly when their rows say so.
+ */
+export function referralIdOf(input: unknown): string | undefined {
+  if (referralRejection(PLAN, input) !== undefined || !isRecord(input)) return undefined;
+  const cell = ID.convert(input[ID.key]);
+  const id = cell instanceof Rejection ? cell.replacement : cell;
+  return typeof id === 'string' ? id : undefined;
+}
+
+function topLevelColumn(plan: NormalizePlan, index: number): PathColumn {
+  const column = plan.main.paths.find((c) => c.index === index);
+  // referralIdOf and sourceUpdatedMicros read the key from the record itself, not from nested objects.
+  if (column?.node !== 0) throw new Error(`referrals column ${index} must be read from a top-level key`);
   return column;
 }
 

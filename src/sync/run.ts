@@ -12,6 +12,7 @@ import { canonicalTimestamp } from '../common/time.js';
 import { newRunId, snapshotDateOf } from '../lake/layout.js';
 import { RunLease } from '../lake/lease.js';
 import type { StorageTarget } from '../lake/storage.js';
+import { referralIdOf } from '../normalize/normalize.js';
 import { SCHEMA_VERSION, schemaFingerprint } from '../schema/tables.js';
 import type { PartnerCenterClient } from '../source/client.js';
 import { extractPages } from './extract.js';
@@ -287,15 +288,17 @@ function nextWatermark(
 }
 
 /**
- * A referral's id (as the normalizer accepts one: a non-empty string), its version, and the text
- * of its updatedDateTime. The watermark follows the newest known version only: text the lake cannot
- * hold (9999-12-31…) would set it where no later update can reach.
+ * A referral's id and version as its rows will hold them (so latest.ts finds the copies the dedupe
+ * judged), and the text of its updatedDateTime. The watermark follows the newest known version
+ * only: text the lake cannot hold (9999-12-31…) would set it where no later update can reach.
  */
 function identify(referral: unknown): { id?: string; version: Version; updatedText?: string } {
-  const record = typeof referral === 'object' && referral !== null ? (referral as Record<string, unknown>) : {};
-  const id = typeof record.id === 'string' && record.id !== '' ? record.id : undefined;
-  const raw = record.updatedDateTime;
-  return { id, version: referralVersion(referral), updatedText: typeof raw === 'string' ? raw : undefined };
+  const raw = typeof referral === 'object' && referral !== null ? (referral as { updatedDateTime?: unknown }) : {};
+  return {
+    id: referralIdOf(referral),
+    version: referralVersion(referral),
+    updatedText: typeof raw.updatedDateTime === 'string' ? raw.updatedDateTime : undefined,
+  };
 }
 
 /** How many ids were met, and the first few of them: enough for a log line whatever the count. */

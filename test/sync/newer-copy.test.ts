@@ -15,7 +15,7 @@ import { createLogger } from '../../src/common/log.js';
 import { canonicalTimestamp } from '../../src/common/time.js';
 import { LocalDirectoryTarget } from '../../src/lake/local-directory-target.js';
 import { listAll } from '../../src/lake/storage.js';
-import { normalizeReferral } from '../../src/normalize/normalize.js';
+import { normalizeReferral, referralIdOf } from '../../src/normalize/normalize.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/sandbox.js';
 import type { Referral } from '../../src/schema/referral-resource.js';
 import { runSyncJob } from '../../src/sync/job.js';
@@ -226,6 +226,36 @@ describe('buildLatest', () => {
     await expect(build).rejects.toThrow(id);
     const stored = (await listAll(target, '')).map((f) => f.path);
     expect(stored.filter((path) => path.includes('_latest/') || path === LATEST_POINTER_PATH)).toEqual([]);
+  });
+});
+
+describe('the identity rule', () => {
+  it("is the normalizer's referral_id, and none for a referral quarantined whole", () => {
+    const lineage = { runId: '20260304T050607Z-abcd', extractedAtMicros: 0 };
+    for (const id of ['6f1c3c6e-0d1e-4b8e-9a53-0c1d2e3f4a5b', 'ref-\uDC00', ' spaced ', '', 5, null, undefined]) {
+      const referral = { id, updatedDateTime: '2026-01-01T00:00:00Z' };
+      const row = normalizeReferral(referral, lineage).rows.referrals[0];
+      expect(referralIdOf(referral), String(id)).toBe(row?.referral_id);
+    }
+    expect(referralIdOf('not an object')).toBeUndefined();
+  });
+
+  it('dedupes by the referral_id the rows hold: an id with a lone surrogate, met at two versions, is one referral', async () => {
+    const dir = join(work, 'repaired-id');
+    const id = 'ref-\uD800-1';
+    const client = stubClient([
+      [{ id, name: 'first', updatedDateTime: '2026-01-01T00:00:00Z' }],
+      [{ id, name: 'second', updatedDateTime: '2026-02-01T00:00:00Z' }],
+    ]);
+    const manifest = await runSync(
+      { client, target: new LocalDirectoryTarget({ root: dir }), apiBaseUrl: STUB_API },
+      STUB_SYNC_OPTIONS,
+    );
+    expect(manifest.counts).toMatchObject({ referrals: 2, supersededVersions: 1 });
+    const rows = await duck.query(
+      `SELECT referral_id, name FROM read_parquet(${sqlString(`${dir}/referrals_latest/part-00000.parquet`)})`,
+    );
+    expect(rows).toEqual([{ referral_id: 'ref-\uFFFD-1', name: 'second' }]);
   });
 });
 
