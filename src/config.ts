@@ -150,7 +150,7 @@ export const SETTINGS = {
     schema: z.coerce.number().int().min(0).max(10_080),
   }),
   SYNC_LEASE_SECONDS: setting({
-    doc: 'How long the sync lease lasts without renewal: a crashed run blocks the next for at most this long.',
+    doc: 'Lease length without renewal: a crashed run blocks the next this long at most; a folder lake sweeps temp files a killed run left once this old.',
     default: '60',
     schema: z.coerce.number().int().min(2).max(3600),
   }),

@@ -11,7 +11,8 @@ export type ErrorCode =
   | 'throttled'
   | 'upstream_failed'
   | 'storage_failed'
-  | 'already_running';
+  | 'already_running'
+  | 'run_inconsistent';
 
 export abstract class ReferralsLakeError extends Error {
   abstract readonly code: ErrorCode;
@@ -115,4 +116,12 @@ export class StorageError extends ReferralsLakeError {
   ) {
     super(message, options);
   }
+}
+
+/**
+ * A run's own output failed a check before publication: a bug in this program, not a fault of
+ * Partner Center or the store. The run publishes nothing; the previous latest tables stay.
+ */
+export class InconsistentRunError extends ReferralsLakeError {
+  readonly code = 'run_inconsistent';
 }

@@ -15,7 +15,7 @@ import type { DeriveContext, LineageContext } from '../schema/derived.js';
 import type { Cell, Row } from '../schema/table.js';
 import { type ChildTableName, TABLE_NAMES, type TableName } from '../schema/tables.js';
 import { describeKind, Rejection } from './coerce.js';
-import { type ChildPlan, compilePlan, type NormalizePlan, type RecordPlan } from './compile.js';
+import { type ChildPlan, compilePlan, type NormalizePlan, type PathColumn, type RecordPlan } from './compile.js';
 import { extraJson, isRecord, type UnserializableSink } from './extra.js';
 import { previewValue, type QuarantineEntry, WHOLE_REFERRAL } from './quarantine.js';
 
@@ -31,6 +31,8 @@ export interface NormalizeResult {
 }
 
 const PLAN: NormalizePlan = compilePlan();
+const ID = topLevelColumn(PLAN, PLAN.idIndex);
+const UPDATED = topLevelColumn(PLAN, PLAN.updatedIndex);
 
 /** Normalizes one referral. Throws only when `lineage` itself is malformed (a caller's bug). */
 export function normalizeReferral(input: unknown, lineage: Lineage): NormalizeResult {
@@ -46,6 +48,37 @@ export function normalizeReferrals(inputs: Iterable<unknown>, lineage: Lineage):
   const result = emptyResult();
   for (const input of inputs) normalizeInto(PLAN, input, lineage, result);
   return result;
+}
+
+/**
+ * The `_source_updated_date_time` that normalizeReferral gives this input's rows: updatedDateTime in
+ * epoch microseconds, or null when it is absent or was not kept (quarantined). The sync's dedupe
+ * decides "newer" on this value (src/sync/version.ts), so it must be the row's cell, not a reading
+ * of its own.
+ */
+export function sourceUpdatedMicros(input: unknown): number | null {
+  if (!isRecord(input)) return null;
+  const cell = UPDATED.convert(input[UPDATED.key]);
+  return typeof cell === 'number' ? cell : null;
+}
+
+/**
+ * The `referral_id` that normalizeReferral gives this input's rows (an id with lone surrogates is
+ * kept repaired), or undefined when the input is quarantined whole and has no rows. The sync
+ * dedupes by it, so two copies are one referral exactly when their rows say so.
+ */
+export function referralIdOf(input: unknown): string | undefined {
+  if (referralRejection(PLAN, input) !== undefined || !isRecord(input)) return undefined;
+  const cell = ID.convert(input[ID.key]);
+  const id = cell instanceof Rejection ? cell.replacement : cell;
+  return typeof id === 'string' ? id : undefined;
+}
+
+function topLevelColumn(plan: NormalizePlan, index: number): PathColumn {
+  const column = plan.main.paths.find((c) => c.index === index);
+  // referralIdOf and sourceUpdatedMicros read the key from the record itself, not from nested objects.
+  if (column?.node !== 0) throw new Error(`referrals column ${index} must be read from a top-level key`);
+  return column;
 }
 
 export function emptyResult(): NormalizeResult {
@@ -154,6 +187,7 @@ function normalizeRecord(
   const lineageContext: LineageContext = {
     runId: lineage.runId,
     extractedAtMicros: lineage.extractedAtMicros,
+    // The same cell sourceUpdatedMicros reads: null for a quarantined value, whatever its replacement.
     sourceUpdatedMicros: typeof sourceUpdated === 'number' ? sourceUpdated : null,
   };
   // The id as the main row holds it (a repaired string stays joinable).

@@ -12,7 +12,7 @@
  * a reader sees the old or the new file, never half; all tables are committed one after another at
  * the end, then `_state/latest.json` names the run they come from.
  */
-
+import { InconsistentRunError } from '../common/errors.js';
 import { readNdjsonRows } from '../lake/formats/ndjson-reader.js';
 import { createNdjsonWriter } from '../lake/formats/ndjson-writer.js';
 import { createParquetWriter, lakeTableWriterOptions } from '../lake/formats/parquet-writer.js';
@@ -23,6 +23,7 @@ import type { Row } from '../schema/table.js';
 import { getTable, type LakeTableSpec, TABLES } from '../schema/tables.js';
 import type { SyncMode } from './plan.js';
 import type { FileRecord } from './run-files.js';
+import { compareVersions, rowVersion, type Version } from './version.js';
 
 export interface LatestInput {
   readonly target: StorageTarget;
@@ -30,8 +31,8 @@ export interface LatestInput {
   readonly mode: SyncMode;
   /** The run's committed files (its NDJSON files are read back). */
   readonly runFiles: readonly FileRecord[];
-  /** id → updatedDateTime (µs) of the version that won, for referrals met at two versions. */
-  readonly superseded: ReadonlyMap<string, number>;
+  /** id → the version that won, for referrals met at two versions (compared as version.ts says). */
+  readonly superseded: ReadonlyMap<string, Version>;
   /** Incremental runs: every referral id this run wrote (their previous latest rows are replaced). */
   readonly changedIds?: ReadonlySet<string>;
 }
@@ -57,11 +58,11 @@ export async function buildLatest(input: LatestInput): Promise<FileRecord[]> {
  * How many of the run's referrals differ from their version in the previous latest table (new, or
  * updated). Reads only the ids and versions of the previous `referrals_latest`, streaming.
  */
-export async function countChanged(target: StorageTarget, runVersions: ReadonlyMap<string, number>): Promise<number> {
+export async function countChanged(target: StorageTarget, runVersions: ReadonlyMap<string, Version>): Promise<number> {
   let unchanged = 0;
   for await (const row of readNdjsonRows(target, latestFilePath('referrals', 'ndjson'), getTable('referrals'))) {
     const version = runVersions.get(String(row.referral_id));
-    if (version !== undefined && version === row._source_updated_date_time) unchanged++;
+    if (version !== undefined && compareVersions(version, rowVersion(row)) === 0) unchanged++;
   }
   return runVersions.size - unchanged;
 }
@@ -142,9 +143,28 @@ async function fillTable(input: LatestInput, table: OpenTable): Promise<void> {
   }
   const runFile = input.runFiles.find((f) => f.table === table.spec.name && f.format === 'ndjson');
   if (!runFile) throw new Error(`the run wrote no NDJSON file for ${table.spec.name}`);
+  const winners = table.spec.name === 'referrals' ? new Set<string>() : undefined;
   for await (const row of readNdjsonRows(input.target, runFile.path, table.spec)) {
-    const winner = input.superseded.get(String(row.referral_id));
-    if (winner !== undefined && Number(row._source_updated_date_time) < winner) continue;
+    const id = String(row.referral_id);
+    const winner = input.superseded.get(id);
+    if (winner !== undefined) {
+      if (compareVersions(rowVersion(row), winner) < 0) continue;
+      winners?.add(id);
+    }
     await write(row);
   }
+  if (winners) checkEveryWinnerKept(input.superseded, winners);
+}
+
+/**
+ * Every superseded referral keeps its winner's row. Should the run's verdict and this
+ * file's rows ever disagree again (issue 17: both copies skipped), the run fails before anything
+ * is published instead of succeeding without the referral.
+ */
+function checkEveryWinnerKept(superseded: ReadonlyMap<string, Version>, kept: ReadonlySet<string>): void {
+  if (kept.size === superseded.size) return;
+  const missing = [...superseded.keys()].filter((id) => !kept.has(id));
+  throw new InconsistentRunError(
+    `referrals_latest would lose ${missing.length} referral(s) met at two versions: no row at the winning version (${missing.slice(0, 5).join(', ')})`,
+  );
 }

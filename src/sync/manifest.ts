@@ -67,7 +67,7 @@ export function clientSummary(stats: ClientStats): RunManifest['client'] {
   };
 }
 
-/** Writes (or, for a rerun of the same run id, overwrites) the manifest: the run's commit point. */
+/** Writes the manifest: the run's commit point. */
 export async function writeManifest(target: StorageTarget, manifest: RunManifest): Promise<string> {
   const path = runManifestPath(manifest.runId);
   const body = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8');

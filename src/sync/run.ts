@@ -8,10 +8,11 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { type Logger, silentLogger } from '../common/log.js';
 import { processTuningInEffect } from '../common/process-tuning.js';
-import { canonicalTextMicros, canonicalTimestamp } from '../common/time.js';
+import { canonicalTimestamp } from '../common/time.js';
 import { RunLease } from '../lake/layout/lease.js';
 import { newRunId, snapshotDateOf } from '../lake/layout/paths.js';
 import type { StorageTarget } from '../lake/storage/storage.js';
+import { referralIdOf } from '../normalize/normalize.js';
 import { SCHEMA_VERSION, schemaFingerprint } from '../schema/tables.js';
 import type { PartnerCenterClient } from '../source/client.js';
 import { extractPages } from './extract.js';
@@ -20,6 +21,7 @@ import { clientSummary, type RunCounts, type RunManifest, writeManifest } from '
 import { type ExtractPlan, planFull, planIncremental, type SyncMode } from './plan.js';
 import { type FileRecord, RunFiles } from './run-files.js';
 import { SeenIds } from './seen-ids.js';
+import { referralVersion, type Version } from './version.js';
 import { readWatermark, writeWatermark } from './watermark.js';
 
 const DEFAULT_RANGES_PER_WORKER = 2;
@@ -43,7 +45,6 @@ export interface SyncOptions {
   readonly leaseMs?: number;
   /** Fetch and normalize, write nothing. */
   readonly dryRun?: boolean;
-  readonly runId?: string;
   readonly now?: () => Date;
   readonly signal?: AbortSignal;
 }
@@ -60,7 +61,10 @@ export interface SyncDependencies {
 export async function runSync(deps: SyncDependencies, options: SyncOptions): Promise<RunManifest> {
   const now = options.now ?? (() => new Date());
   const started = now();
-  const runId = options.runId ?? newRunId(started);
+  // Always a new id: a run's partition and manifest are never written again. A caller-chosen id let
+  // a rerun rewrite a committed run's files in place, and a rerun that failed before its manifest
+  // left that run's manifest naming files of other sizes.
+  const runId = newRunId(started);
   const logger = (deps.logger ?? silentLogger).child({ runId, correlationId: deps.client.correlationId });
   const lease = options.dryRun
     ? undefined
@@ -83,6 +87,7 @@ interface RunContext {
 async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: RunContext): Promise<RunManifest> {
   const { target, client } = deps;
   const timings = new Timings();
+  if (ctx.lease) await sweepTemporaryFiles(target, ctx.lease, ctx.logger);
   const previous = await readWatermark(target);
   const plan = await makePlan(deps, options, previous?.watermark.updatedDateTime, ctx.logger);
   timings.lap('plan');
@@ -97,31 +102,38 @@ async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: 
   const seen = new SeenIds();
   let files: RunFiles | undefined;
   const counts: RunCounts = { referrals: 0, duplicatesDropped: 0, supersededVersions: 0, quarantined: 0, rows: {} };
-  const superseded = new Map<string, number>();
+  const superseded = new Map<string, Version>();
   // Only incremental runs need the ids they took, with their versions (to tell real changes from
   // overlap re-reads, and to replace those rows in latest); they are few.
-  const runVersions = plan.mode === 'incremental' ? new Map<string, number>() : undefined;
-  let newestUpdated = '';
+  const runVersions = plan.mode === 'incremental' ? new Map<string, Version>() : undefined;
+  const unknownDropped = new IdSample();
+  // The newest known version and its text: the watermark's candidate, made canonical once at the end.
+  let newestVersion = Number.NEGATIVE_INFINITY;
+  let newestText: string | undefined;
   const signal = anySignal([options.signal, ctx.lease?.signal]);
   try {
     files = options.dryRun ? undefined : await RunFiles.open({ target, snapshotDate, lineage });
     let pages = 0;
     for await (const page of extractPages(client, plan, { concurrency: options.concurrency, signal })) {
       for (const referral of page.referrals) {
-        const { id, updatedMicros, updated } = identify(referral);
+        const { id, version, updatedText } = identify(referral);
         if (id !== undefined) {
-          const seenAs = seen.observe(id, updatedMicros);
+          const seenAs = seen.observe(id, version);
           if (seenAs === 'same' || seenAs === 'older') {
             counts.duplicatesDropped++;
+            if (version === null && seenAs === 'older') unknownDropped.add(id);
             continue;
           }
           if (seenAs === 'newer') {
             counts.supersededVersions++;
-            superseded.set(id, updatedMicros);
+            superseded.set(id, version);
           }
         }
-        if (updated > newestUpdated) newestUpdated = updated;
-        if (id !== undefined) runVersions?.set(id, updatedMicros);
+        if (version !== null && version > newestVersion) {
+          newestVersion = version;
+          newestText = updatedText;
+        }
+        if (id !== undefined) runVersions?.set(id, version);
         counts.referrals++;
         await files?.write(referral);
         // Writing is CPU work whose awaits resolve at once; a turn of the event loop every few
@@ -143,6 +155,12 @@ async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: 
     seen.close();
   }
   timings.lap('extract');
+  if (unknownDropped.count > 0) {
+    ctx.logger.warn('copies met again with an updatedDateTime the lake cannot hold were dropped for a readable one', {
+      copies: unknownDropped.count,
+      referralIds: unknownDropped.ids,
+    });
+  }
   if (!files) return summarize(deps, options, ctx, plan, counts, [], [], undefined, 'succeeded');
   if (runVersions) counts.changed = await countChanged(target, runVersions);
   if (plan.mode === 'incremental' && (counts.referrals === 0 || counts.changed === 0)) {
@@ -174,6 +192,7 @@ async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: 
     await files.abort();
     throw error;
   }
+  const newestUpdated = newestText === undefined ? '' : (canonicalTimestamp(newestText) ?? '');
   const watermark = nextWatermark(plan.mode, newestUpdated, ctx.started, previous?.watermark.updatedDateTime);
   const manifest = {
     ...summarize(deps, options, ctx, plan, counts, written, latest, watermark, 'succeeded'),
@@ -193,6 +212,27 @@ async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: 
   }
   ctx.logger.info('sync finished', { ...manifest.counts, durationSeconds: manifest.durationSeconds });
   return manifest;
+}
+
+/**
+ * A run killed mid-write leaves its files as temp files in a folder lake (gigabytes, for a large
+ * pull). They are swept under the lease, so no other sync is writing, and only once unchanged for a
+ * lease duration, so a writer still at work (a token cache update, a lease contender) keeps its own.
+ * A failed sweep costs disk space, not the run.
+ */
+async function sweepTemporaryFiles(target: StorageTarget, lease: RunLease, logger: Logger): Promise<void> {
+  if (!target.sweepTemporaryFiles) return;
+  try {
+    const swept = await target.sweepTemporaryFiles(lease.durationMs, { signal: lease.signal });
+    if (swept.length === 0) return;
+    logger.info('swept temporary files that interrupted writes left', {
+      files: swept.length,
+      bytes: swept.reduce((sum, file) => sum + file.size, 0),
+      paths: swept.slice(0, 20).map((file) => file.path),
+    });
+  } catch (error) {
+    logger.warn('could not sweep temporary files', { error });
+  }
 }
 
 async function makePlan(
@@ -247,13 +287,28 @@ function nextWatermark(
   return previous && previous > candidate ? previous : candidate;
 }
 
-function identify(referral: unknown): { id?: string; updatedMicros: number; updated: string } {
-  const record = referral as Record<string, unknown> | null;
-  const id = record && typeof record === 'object' && typeof record.id === 'string' ? record.id : undefined;
-  const raw = record && typeof record === 'object' ? record.updatedDateTime : undefined;
-  const updated = typeof raw === 'string' ? (canonicalTimestamp(raw) ?? '') : '';
-  const updatedMicros = canonicalTextMicros(updated || undefined) ?? 0;
-  return { id, updatedMicros, updated };
+/**
+ * A referral's id and version as its rows will hold them (so latest.ts finds the copies the dedupe
+ * judged), and the text of its updatedDateTime. The watermark follows the newest known version
+ * only: text the lake cannot hold (9999-12-31…) would set it where no later update can reach.
+ */
+function identify(referral: unknown): { id?: string; version: Version; updatedText?: string } {
+  const raw = typeof referral === 'object' && referral !== null ? (referral as { updatedDateTime?: unknown }) : {};
+  return {
+    id: referralIdOf(referral),
+    version: referralVersion(referral),
+    updatedText: typeof raw.updatedDateTime === 'string' ? raw.updatedDateTime : undefined,
+  };
+}
+
+/** How many ids were met, and the first few of them: enough for a log line whatever the count. */
+class IdSample {
+  count = 0;
+  readonly ids: string[] = [];
+
+  add(id: string): void {
+    if (this.count++ < 20) this.ids.push(id);
+  }
 }
 
 /** Seconds spent in each phase of the run, for the manifest. */

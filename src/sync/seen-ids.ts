@@ -23,6 +23,7 @@ import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StorageError } from '../common/errors.js';
+import { compareVersions, type Version, versionRank } from './version.js';
 
 export type Observation = 'new' | 'same' | 'older' | 'newer';
 
@@ -74,13 +75,15 @@ export class SeenIds {
   /**
    * Records the id at this version and says how it relates to what was seen: 'new', the 'same'
    * version again, an 'older' version than the one kept, or a 'newer' one (which is then kept).
+   * Versions compare as src/sync/version.ts says.
    */
-  observe(id: string, updatedMicros: number): Observation {
-    if (!GUID.test(id)) return this.observeOther(id, updatedMicros);
+  observe(id: string, version: Version): Observation {
+    const rank = versionRank(version);
+    if (!GUID.test(id)) return this.observeOther(id, rank);
     parseGuid(id, key);
     // 0 marks an empty slot; the hash that would be 0 stands as 1 (same shard, next slot).
     const hash = mix(key) || 1;
-    return (this.shards[hash >>> SLOT_BITS] as Shard).observe(key, hash, updatedMicros);
+    return (this.shards[hash >>> SLOT_BITS] as Shard).observe(key, hash, rank);
   }
 
   /** Deletes the records' file (best effort, never throws). The set must not be used after. */
@@ -88,10 +91,10 @@ export class SeenIds {
     this.records.close();
   }
 
-  private observeOther(id: string, updatedMicros: number): Observation {
+  private observeOther(id: string, rank: number): Observation {
     const previous = this.others.get(id);
-    const seen = previous === undefined ? 'new' : againstKept(previous, updatedMicros);
-    if (seen === 'new' || seen === 'newer') this.others.set(id, updatedMicros);
+    const seen = previous === undefined ? 'new' : againstKept(previous, rank);
+    if (seen === 'new' || seen === 'newer') this.others.set(id, rank);
     return seen;
   }
 }
@@ -114,19 +117,19 @@ class Shard {
     return this.hashes.byteLength + this.recordOf.byteLength;
   }
 
-  observe(key: Uint32Array, hash: number, updatedMicros: number): Observation {
+  observe(key: Uint32Array, hash: number, rank: number): Observation {
     let slot = this.find(key, hash);
     if (slot >= 0) {
       const record = this.recordOf[slot] as number;
-      const seen = againstKept(this.records.versionOf(record), updatedMicros);
-      if (seen === 'newer') this.records.setVersion(record, updatedMicros);
+      const seen = againstKept(this.records.versionOf(record), rank);
+      if (seen === 'newer') this.records.setVersion(record, rank);
       return seen;
     }
     if (this.count + 1 > this.capacity * MAX_LOAD) {
       this.grow();
       slot = this.find(key, hash);
     }
-    this.place(-slot - 1, hash, this.records.append(key, updatedMicros));
+    this.place(-slot - 1, hash, this.records.append(key, rank));
     return 'new';
   }
 
@@ -316,10 +319,13 @@ function failure(what: 'create' | 'read' | 'write', path: string, cause: unknown
   );
 }
 
-/** How a version met again relates to the one kept (a 'newer' one is then kept by the caller). */
-function againstKept(kept: number, updatedMicros: number): Exclude<Observation, 'new'> {
-  if (updatedMicros > kept) return 'newer';
-  return updatedMicros === kept ? 'same' : 'older';
+/**
+ * How a version met again relates to the one kept (a 'newer' one is then kept by the caller). Both
+ * are ranks, which compareVersions orders as the versions they stand for.
+ */
+function againstKept(kept: number, rank: number): Exclude<Observation, 'new'> {
+  const order = compareVersions(rank, kept);
+  return order > 0 ? 'newer' : order === 0 ? 'same' : 'older';
 }
 
 /** The GUID's 32 hex digits as four words, case-insensitive (the caller checked the shape). */

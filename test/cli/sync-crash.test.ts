@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../sandbox/sandbox.js';
 import type { RunManifest } from '../../src/sync/manifest.js';
@@ -83,6 +83,15 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
+/** Temp files of unfinished writes anywhere in the lake, as lake-relative paths. */
+async function tempFiles(lake: string): Promise<string[]> {
+  const entries = await readdir(lake, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile() && e.name.startsWith('.~tmp-'))
+    .map((e) => relative(lake, join(e.parentPath, e.name)).split(sep).join('/'))
+    .sort();
+}
+
 async function manifests(lake: string): Promise<RunManifest[]> {
   const dir = join(lake, '_runs');
   const names = (await exists(dir)) ? await readdir(dir) : [];
@@ -108,6 +117,9 @@ describe('referrals-lake sync, killed and raced', () => {
     const killed = await doomed.output;
     expect(killed.signal).toBe('SIGKILL');
     expect((await manifests(lake)).map((m) => m.runId)).toEqual(before);
+    // Its open files stay behind as temp files, which the next run sweeps (they are older than the lease by then).
+    const leftByKill = await tempFiles(lake);
+    expect(leftByKill.length).toBeGreaterThan(0);
 
     sandbox.faults.replace({});
     await new Promise((r) => setTimeout(r, 2200)); // the dead run's lease expires
@@ -115,6 +127,14 @@ describe('referrals-lake sync, killed and raced', () => {
     expect(rerun.code, rerun.stderr).toBe(0);
     const summary = JSON.parse(rerun.stdout.trim().split('\n').at(-1) ?? '{}') as RunManifest;
     expect(summary.counts.referrals).toBe(COUNT);
+    expect(await tempFiles(lake)).toEqual([]);
+    const swept = rerun.stderr
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { message: string; files?: number; paths?: string[] })
+      .find((line) => line.message === 'swept temporary files that interrupted writes left');
+    expect(swept?.files).toBe(leftByKill.length);
+    for (const path of swept?.paths ?? []) expect(leftByKill).toContain(path);
 
     const latest = (await readFile(join(lake, 'referrals_latest', 'part-00000.ndjson'), 'utf8'))
       .trim()

@@ -10,6 +10,7 @@ import {
   AuthRequiredError,
   ConfigError,
   type ErrorCode,
+  InconsistentRunError,
   type ReferralsLakeError,
   StorageError,
   ThrottledError,
@@ -32,6 +33,7 @@ const CAUSE = new Error(`ENOENT: no such file or directory, open '${PATHS[1]}'`)
 const ERRORS: Record<Exclude<ErrorCode, 'bad_query'>, ReferralsLakeError[]> = {
   config_invalid: [new ConfigError('PARTNER_CENTER_CLIENT_CERTIFICATE_FILE', MESSAGE, { cause: CAUSE })],
   auth_required: [new AuthRequiredError(MESSAGE, { cause: CAUSE })],
+  run_inconsistent: [new InconsistentRunError(MESSAGE, { cause: CAUSE })],
   throttled: [new ThrottledError(MESSAGE, 12, 'a1b2', { cause: CAUSE })],
   upstream_failed: [
     new UpstreamError(MESSAGE, {}, { cause: CAUSE }),

@@ -42,7 +42,8 @@ export class RunLease {
     private readonly path: string,
     private body: LeaseBody,
     private etag: string,
-    private readonly durationMs: number,
+    /** How long the lease lasts without renewal. */
+    readonly durationMs: number,
     private readonly now: () => number,
   ) {}
 

@@ -151,6 +151,30 @@ export class LocalDirectoryTarget implements StorageTarget {
     });
   }
 
+  async sweepTemporaryFiles(olderThanMs: number, options: { signal?: AbortSignal } = {}): Promise<StoredObject[]> {
+    return this.guard('sweep', '', async () => {
+      const swept: StoredObject[] = [];
+      const cutoff = Date.now() - olderThanMs;
+      for (const temp of await walkFiles(this.root, isTempFile)) {
+        if (options.signal?.aborted) break;
+        const info = await statIfExists(temp);
+        // A temp file that changed within the window may belong to a writer still at work.
+        if (!info?.isFile() || info.mtimeMs > cutoff) continue;
+        if (await unlinkIfExists(temp)) {
+          swept.push({ path: this.keyOf(temp), size: info.size, lastModified: info.mtime });
+        }
+      }
+      return swept;
+    });
+  }
+
+  private keyOf(file: string): string {
+    return file
+      .slice(this.root.length + 1)
+      .split(sep)
+      .join('/');
+  }
+
   private fileFor(path: string): string {
     return join(this.root, ...assertKey(path).split('/'));
   }
@@ -159,11 +183,8 @@ export class LocalDirectoryTarget implements StorageTarget {
     // Walk only the deepest folder the prefix names completely, then filter by the string prefix.
     const folder = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
     const found: StoredObject[] = [];
-    for (const file of await walkFiles(join(this.root, ...folder.split('/').filter(Boolean)))) {
-      const key = file
-        .slice(this.root.length + 1)
-        .split(sep)
-        .join('/');
+    for (const file of await walkFiles(join(this.root, ...folder.split('/').filter(Boolean)), isStoredFile)) {
+      const key = this.keyOf(file);
       if (!key.startsWith(prefix)) continue;
       const info = await statIfExists(file);
       if (info?.isFile()) found.push({ path: key, size: info.size, lastModified: info.mtime });
@@ -237,9 +258,15 @@ function etagOf(body: Uint8Array): string {
   return `"${createHash('sha256').update(body).digest('hex').slice(0, 32)}"`;
 }
 
+/**
+ * A file being written before its rename. Lock files (`.~lock-…`) are not temp files: a stale one is
+ * taken over by the next writer (file-lock.ts), and deleting one still held would let two writers in.
+ */
+const TEMP_FILE_START = `${RESERVED_SEGMENT_START}tmp-`;
+
 /** Temp and lock files sit beside the target (rename is atomic only within one file system). */
 function tempPathFor(file: string): string {
-  return join(dirname(file), `${RESERVED_SEGMENT_START}tmp-${randomBytes(6).toString('hex')}`);
+  return join(dirname(file), `${TEMP_FILE_START}${randomBytes(6).toString('hex')}`);
 }
 
 function lockPathFor(file: string): string {
@@ -287,7 +314,11 @@ async function writeFully(handle: FileHandle, chunk: Uint8Array): Promise<void> 
   }
 }
 
-async function walkFiles(folder: string): Promise<string[]> {
+/**
+ * Files under `folder` at any depth whose names `keep` accepts. Folders named like temp or lock files
+ * are not entered (no key makes one), and symbolic links are not followed.
+ */
+async function walkFiles(folder: string, keep: (name: string) => boolean): Promise<string[]> {
   let entries: Dirent[];
   try {
     entries = await readdir(folder, { withFileTypes: true });
@@ -297,13 +328,18 @@ async function walkFiles(folder: string): Promise<string[]> {
   }
   const files: string[] = [];
   for (const entry of entries) {
-    if (entry.name.startsWith(RESERVED_SEGMENT_START)) continue;
     const full = join(folder, entry.name);
-    if (entry.isDirectory()) files.push(...(await walkFiles(full)));
-    else if (entry.isFile()) files.push(full);
+    if (entry.isDirectory() && !entry.name.startsWith(RESERVED_SEGMENT_START)) {
+      files.push(...(await walkFiles(full, keep)));
+    } else if (entry.isFile() && keep(entry.name)) {
+      files.push(full);
+    }
   }
   return files;
 }
+
+const isTempFile = (name: string) => name.startsWith(TEMP_FILE_START);
+const isStoredFile = (name: string) => !name.startsWith(RESERVED_SEGMENT_START);
 
 async function openIfExists(file: string): Promise<FileHandle | undefined> {
   try {

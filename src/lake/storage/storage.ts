@@ -95,6 +95,13 @@ export interface StorageTarget {
    * Resolves with the size copied; a missing source is a StorageError.
    */
   copy(from: string, to: string): Promise<CopiedFile>;
+  /**
+   * Deletes the temporary files of writes that never finished (their process was killed) once
+   * they have not changed for `olderThanMs`, and says which. Only a target that leaves such files
+   * has it: a folder does (temp file + rename); Blob Storage keeps uncommitted blocks out of sight
+   * and discards them itself after a week. Callers sweep only while holding the sync lease.
+   */
+  sweepTemporaryFiles?(olderThanMs: number, options?: { signal?: AbortSignal }): Promise<StoredObject[]>;
 }
 
 export interface CopiedFile {
