@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { createLogger, stderrSink } from '../common/log.js';
 import { loadPartnerCenterConfig } from '../config.js';
 import { StorageTokenCacheStore } from '../lake/layout/token-cache-store.js';
+import { sameName } from '../source/auth/accounts.js';
 import { loginWithDeviceCode } from '../source/auth/login.js';
 import { tokenCacheStoreFor } from '../source/auth/token-cache.js';
 
@@ -26,7 +27,7 @@ export function registerLoginCommand(program: Command): void {
         `Signed in as ${result.username ?? 'unknown user'}; token cache stored in ${result.cache}.\n`,
       );
       // Runs take only the account PARTNER_CENTER_USERNAME names; say so now rather than at the next run.
-      if (config.username && config.username.toLowerCase() !== result.username?.toLowerCase()) {
+      if (config.username && !sameName(result.username, config.username)) {
         process.stderr.write(
           `Note: PARTNER_CENTER_USERNAME is ${config.username}, so unattended runs will not use this account; sign in as that user, or change the setting.\n`,
         );

@@ -66,7 +66,7 @@ function hostKey(host: string): string {
 }
 
 /** UPNs, domains and GUIDs compare without case. */
-function sameName(a: string | undefined, b: string): boolean {
+export function sameName(a: string | undefined, b: string): boolean {
   return a !== undefined && a.toLowerCase() === b.toLowerCase();
 }
 

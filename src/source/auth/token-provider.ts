@@ -16,7 +16,7 @@ import {
 } from '@azure/msal-node';
 import { AuthRequiredError, ConfigError, ReferralsLakeError, UpstreamError } from '../../common/errors.js';
 import { type Logger, silentLogger } from '../../common/log.js';
-import { type AccountChoice, type AccountScope, chooseAccount } from './accounts.js';
+import { type AccountChoice, type AccountScope, chooseAccount, sameName } from './accounts.js';
 import { type BootstrapLedger, bootstrapFingerprint } from './token-cache.js';
 
 export interface AccessTokenProvider {
@@ -164,7 +164,7 @@ export class MsalTokenProvider implements AccessTokenProvider {
     if (!result) throw new AuthRequiredError('Entra ID returned no token for the bootstrap refresh token');
     const wanted = this.options.username;
     const got = result.account?.username;
-    if (wanted !== undefined && got?.toLowerCase() !== wanted.toLowerCase()) {
+    if (wanted !== undefined && !sameName(got, wanted)) {
       throw new ConfigError(
         'PARTNER_CENTER_USERNAME',
         `is ${wanted}, but PARTNER_CENTER_REFRESH_TOKEN signed in ${got || 'another user'}; set one to match the other`,
@@ -179,7 +179,9 @@ export class MsalTokenProvider implements AccessTokenProvider {
       return new AuthRequiredError(
         `The token cache (${cacheDescription}) holds no account ${username} for tenant ${tenant} (it holds ${choice.usernames.join(', ')})`,
         {
-          nextStep: `Run \`referrals-lake login\` and sign in as ${username}, set PARTNER_CENTER_REFRESH_TOKEN to a refresh token of that user, or set PARTNER_CENTER_USERNAME to one of the accounts held.`,
+          // The next step may reach an HTTP caller: it names settings, never the user (the message, logged, does).
+          nextStep:
+            'Run `referrals-lake login` and sign in as the user PARTNER_CENTER_USERNAME names, set PARTNER_CENTER_REFRESH_TOKEN to a refresh token of that user, or set PARTNER_CENTER_USERNAME to one of the accounts held.',
         },
       );
     }
