@@ -18,7 +18,8 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { fileURLToPath } from 'node:url';
 import azureFunctions, { type LogHandler } from '@azure/functions';
-import { type HttpFunction, isHttpFunction } from '../src/common/azure-functions.js';
+import type { HttpFunction } from '../src/common/azure-functions.js';
+import { PROBLEM_CONTENT_TYPE, problemBody } from '../src/live/problem.js';
 
 // The package is CommonJS: from ESM its classes come through the default export.
 const { HttpRequest, HttpResponse, InvocationContext } = azureFunctions;
@@ -78,6 +79,18 @@ export async function loadHttpFunctions(): Promise<HttpFunction[]> {
     found.push(...Object.values(module).filter(isHttpFunction));
   }
   return found;
+}
+
+/** An export of a function file that declares an HTTP function (what the local host serves). */
+function isHttpFunction(value: unknown): value is HttpFunction {
+  const fn = value as Partial<HttpFunction> | null;
+  return (
+    typeof fn === 'object' &&
+    fn !== null &&
+    typeof fn.name === 'string' &&
+    typeof fn.route === 'string' &&
+    typeof fn.handler === 'function'
+  );
 }
 
 const stderrLog: LogHandler = (_level, ...args) => {
@@ -146,7 +159,7 @@ export async function startHttpHost(options: HttpHostOptions = {}): Promise<Http
     logHandler('warning', `local host: refused a request (${problem.status}, ${error.code ?? error.message})`);
     const body = problemJson(problem.status, problem.title, problem.detail);
     socket.end(
-      `HTTP/1.1 ${problem.status} ${problem.title}\r\ncontent-type: ${PROBLEM_TYPE}\r\n` +
+      `HTTP/1.1 ${problem.status} ${problem.title}\r\ncontent-type: ${PROBLEM_CONTENT_TYPE}\r\n` +
         `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
     );
     // The rest of an oversized request is still on its way. Closing now would reset the connection
@@ -186,17 +199,16 @@ function keyMatches(req: IncomingMessage, url: URL, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
 /** How much of a refused request is read and dropped, and for how long, before the connection closes. */
 const DRAIN_LIMIT_BYTES = 1024 * 1024;
 const DRAIN_MS = 5_000;
 
 function problemJson(status: number, title: string, detail?: string): string {
-  return JSON.stringify({ type: 'about:blank', title, status, ...(detail === undefined ? {} : { detail }) });
+  return JSON.stringify(problemBody(status, title, detail));
 }
 
 function sendStatus(res: ServerResponse, status: number, detail: string): void {
-  res.writeHead(status, { 'content-type': PROBLEM_TYPE });
+  res.writeHead(status, { 'content-type': PROBLEM_CONTENT_TYPE });
   res.end(problemJson(status, detail));
 }
 

@@ -9,6 +9,7 @@ import { registerServeCommand } from './serve-command.js';
 
 export function main(argv: readonly string[]): Promise<number> {
   return appMain(argv, (program) => {
+    program.description('Export Partner Center referrals to a data lake, and run the local Partner Center sandbox.');
     registerSandboxCommand(program);
     registerServeCommand(program);
     registerDemoCommand(program);

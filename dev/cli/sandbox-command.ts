@@ -5,8 +5,8 @@
  */
 import { type Command, Option } from 'commander';
 import { startSandbox } from '../../sandbox/sandbox.js';
-import { untilStopped } from '../../src/cli/exit.js';
 import { wholeNumber } from '../../src/cli/options.js';
+import { untilStopped } from './until-stopped.js';
 
 interface SandboxFlags {
   port: number;

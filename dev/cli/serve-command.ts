@@ -6,8 +6,8 @@
  * `func start` (or Azure) is the production host.
  */
 import type { Command } from 'commander';
-import { untilStopped } from '../../src/cli/exit.js';
 import { wholeNumber } from '../../src/cli/options.js';
+import { untilStopped } from './until-stopped.js';
 
 interface ServeFlags {
   port: number;

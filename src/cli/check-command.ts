@@ -5,8 +5,7 @@
 import type { Command } from 'commander';
 import { createLogger, stderrSink } from '../common/log.js';
 import { loadPartnerCenterConfig } from '../config.js';
-import { StorageTokenCacheStore } from '../lake/layout/token-cache-store.js';
-import { tokenCacheStoreFor } from '../source/auth/token-cache.js';
+import { configuredTokenCacheStore } from '../lake/layout/token-cache-store.js';
 import { createPartnerCenterSource } from '../source/create.js';
 
 export function registerCheckCommand(program: Command): void {
@@ -17,7 +16,7 @@ export function registerCheckCommand(program: Command): void {
       const config = loadPartnerCenterConfig();
       const source = createPartnerCenterSource(config, {
         logger: createLogger(stderrSink),
-        tokenCacheStore: tokenCacheStoreFor(config, () => StorageTokenCacheStore.fromSettings()),
+        tokenCacheStore: configuredTokenCacheStore(config),
       });
       try {
         const pages = source.client.listReferrals({ top: 1 }).pages()[Symbol.asyncIterator]();

@@ -5,10 +5,9 @@
 import type { Command } from 'commander';
 import { createLogger, stderrSink } from '../common/log.js';
 import { loadPartnerCenterConfig } from '../config.js';
-import { StorageTokenCacheStore } from '../lake/layout/token-cache-store.js';
+import { configuredTokenCacheStore } from '../lake/layout/token-cache-store.js';
 import { sameName } from '../source/auth/accounts.js';
 import { loginWithDeviceCode } from '../source/auth/login.js';
-import { tokenCacheStoreFor } from '../source/auth/token-cache.js';
 
 export function registerLoginCommand(program: Command): void {
   program
@@ -17,7 +16,7 @@ export function registerLoginCommand(program: Command): void {
     .option('--timeout <seconds>', 'how long to wait for the sign-in', '900')
     .action(async (flags: { timeout: string }) => {
       const config = loadPartnerCenterConfig();
-      const store = tokenCacheStoreFor(config, () => StorageTokenCacheStore.fromSettings());
+      const store = configuredTokenCacheStore(config);
       const result = await loginWithDeviceCode(config, store, {
         onCode: (message) => process.stderr.write(`${message}\n`),
         logger: createLogger(stderrSink),

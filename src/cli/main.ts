@@ -19,7 +19,7 @@ export type ProgramExtension = (program: Command) => void;
 
 export function buildProgram(extend?: ProgramExtension): Command {
   const program = new Command('referrals-lake')
-    .description('Export Partner Center referrals to a data lake, and run the local Partner Center sandbox.')
+    .description('Export Partner Center referrals to a data lake.')
     .showHelpAfterError()
     .exitOverride();
   registerSyncCommand(program);

@@ -32,15 +32,3 @@ export function httpFunction(fn: HttpFunction): HttpFunction {
   azureFunctions.app.http(name, options);
   return fn;
 }
-
-/** An export of a function file that declares an HTTP function (what the local host serves). */
-export function isHttpFunction(value: unknown): value is HttpFunction {
-  const fn = value as Partial<HttpFunction> | null;
-  return (
-    typeof fn === 'object' &&
-    fn !== null &&
-    typeof fn.name === 'string' &&
-    typeof fn.route === 'string' &&
-    typeof fn.handler === 'function'
-  );
-}

@@ -150,7 +150,7 @@ export function timestampMicros(text: string): number | undefined {
  * years 0–99 as 19xx and rolls month 13 into the next year, so such text is never read as an
  * instant. Years below 100 are far outside the exact microsecond range anyway.
  */
-export function outsideCalendarRange(text: string): boolean {
+function outsideCalendarRange(text: string): boolean {
   const m = LEADING_DATE.exec(text);
   if (!m) return false;
   const month = Number(m[2]);
@@ -174,7 +174,7 @@ const DATE_TIME_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
 const CHAR = { dash: 45, colon: 58, dot: 46, T: 84, Z: 90, zero: 48, nine: 57 } as const;
 
 /** `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z` → microseconds (fraction digits past the 6th dropped), else undefined. */
-export function utcShapeMicros(t: string): number | undefined {
+function utcShapeMicros(t: string): number | undefined {
   const ms = utcShapeMs(t);
   if (ms === undefined) return undefined;
   const last = t.length - 1;

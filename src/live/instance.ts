@@ -6,8 +6,7 @@
  */
 import { createLogger, type Logger, stderrSink } from '../common/log.js';
 import { loadPartnerCenterConfig, readSetting } from '../config.js';
-import { StorageTokenCacheStore } from '../lake/layout/token-cache-store.js';
-import { tokenCacheStoreFor } from '../source/auth/token-cache.js';
+import { configuredTokenCacheStore } from '../lake/layout/token-cache-store.js';
 import { createPartnerCenterSource, type PartnerCenterSource, type SourceOptions } from '../source/create.js';
 import { ContinuationCodec } from './continuation.js';
 
@@ -29,8 +28,7 @@ export function liveInstance(env: Readonly<Record<string, string | undefined>> =
   const source = createPartnerCenterSource(config, {
     logger,
     ...overrides,
-    tokenCacheStore:
-      overrides.tokenCacheStore ?? tokenCacheStoreFor(config, () => StorageTokenCacheStore.fromSettings(env)),
+    tokenCacheStore: overrides.tokenCacheStore ?? configuredTokenCacheStore(config, undefined, env),
   });
   instance = { source, codec: ContinuationCodec.fromConfig(config), pageSize };
   return instance;

@@ -81,17 +81,21 @@ function upstreamProblem(error: UpstreamError): Problem {
   };
 }
 
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+
+/** The RFC 9457 members every refusal has; the local host's own refusals are this alone. */
+export function problemBody(status: number, title: string, detail?: string) {
+  return { type: 'about:blank', title, status, ...(detail === undefined ? {} : { detail: redact(detail) }) };
+}
+
 export function problemResponse(problem: Problem, correlationId: string, instance?: string): HttpResponseInit {
   const headers: Record<string, string> = {
-    'content-type': 'application/problem+json; charset=utf-8',
+    'content-type': PROBLEM_CONTENT_TYPE,
     [CORRELATION_HEADER]: correlationId,
   };
   if (problem.retryAfterSeconds !== undefined) headers['retry-after'] = String(problem.retryAfterSeconds);
   const body = {
-    type: 'about:blank',
-    title: problem.title,
-    status: problem.status,
-    detail: redact(problem.detail),
+    ...problemBody(problem.status, problem.title, problem.detail),
     ...(problem.target === undefined ? {} : { target: problem.target }),
     ...(instance === undefined ? {} : { instance }),
     correlationId,

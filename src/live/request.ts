@@ -6,8 +6,7 @@
  */
 import { BadQueryError } from '../common/errors.js';
 import { allOf, type FilterExpr, type ListQuery } from '../odata/ast.js';
-import { parseFilter, parseOrderBy, parseSelect, selectNames } from '../odata/parse.js';
-import { flatColumns } from './encode.js';
+import { parseFilter, parseOrderBy, parseSelect, selectNames, truncate } from '../odata/parse.js';
 import {
   DEFAULT_MAX_ITEMS,
   FORMATS,
@@ -67,11 +66,10 @@ export function readListRequest(params: URLSearchParams): ListRequest {
   const format = oneOf('format', values.get('format'), FORMATS, 'json');
   // $select names what the answer carries. With shape=raw, the referral's properties: Partner
   // Center leaves the others out. With shape=flat, the row's columns: the whole referral is still
-  // fetched (derived columns read all of it) and the answer keeps only these, checked now so that a
-  // bad name is refused before any upstream call.
+  // fetched (derived columns read all of it) and the answer keeps only these; the handler checks
+  // them (flatColumns) before any upstream call, for a continuation's too.
   const selectText = values.get('$select');
   const columns = selectText !== undefined && shape === 'flat' ? selectNames(selectText) : undefined;
-  if (columns) flatColumns(columns);
   if (format === 'csv' && shape !== 'flat') {
     throw new BadQueryError('format', 'format=csv needs shape=flat: a raw referral is nested JSON');
   }
@@ -151,7 +149,7 @@ function unknownParameter(name: string): string {
 
 /** A parameter name quoted for a message, cut short: it is the caller's text, of any length. */
 function shown(name: string): string {
-  return JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name);
+  return JSON.stringify(truncate(name, 40));
 }
 
 function checkValue(name: string, value: string): void {

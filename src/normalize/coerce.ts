@@ -20,7 +20,7 @@
  * - date: `YYYY-MM-DD` text of a real calendar date.
  */
 
-import { daysInMonth, leadingYear, timestampMicros } from '../common/time.js';
+import { epochDays, leadingYear, timestampMicros } from '../common/time.js';
 import type { Cell, ColumnType } from '../schema/table.js';
 
 /** Why a value was not kept; `replacement` is set when a repaired value is kept anyway. */
@@ -146,15 +146,11 @@ function toTimestampCell(raw: unknown): Converted {
     : new Rejection('unparseable_timestamp: out of the exact microsecond range');
 }
 
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-
 function toDateCell(raw: unknown): Converted {
   if (raw === undefined || raw === null) return null;
   if (typeof raw !== 'string') return wrongType('a YYYY-MM-DD string', raw);
-  const m = DATE.exec(raw.trim());
-  const [year, month, day] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, 0, 0];
-  if (!m || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) {
-    return new Rejection('unparseable_date: not a YYYY-MM-DD calendar date');
-  }
-  return raw.trim();
+  const text = raw.trim();
+  // The writers' own rule (cells.ts FITS.date): a cell this accepts, Parquet can store.
+  if (epochDays(text) === undefined) return new Rejection('unparseable_date: not a YYYY-MM-DD calendar date');
+  return text;
 }

@@ -5,10 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../common/log.js';
 import { loadLakeConfig, loadPartnerCenterConfig, loadSyncConfig } from '../config.js';
-import { StorageTokenCacheStore } from '../lake/layout/token-cache-store.js';
+import { configuredTokenCacheStore } from '../lake/layout/token-cache-store.js';
 import { createStorageTarget } from '../lake/storage/create-target.js';
 import type { StorageTarget } from '../lake/storage/storage.js';
-import { tokenCacheStoreFor } from '../source/auth/token-cache.js';
 import { createPartnerCenterSource } from '../source/create.js';
 import type { RunManifest } from './manifest.js';
 import type { SyncMode } from './plan.js';
@@ -40,7 +39,7 @@ export async function runSyncJob(
   const source = createPartnerCenterSource(partnerCenter, {
     logger: hooks.logger,
     correlationId,
-    tokenCacheStore: tokenCacheStoreFor(partnerCenter, () => new StorageTokenCacheStore(target)),
+    tokenCacheStore: configuredTokenCacheStore(partnerCenter, target),
   });
   try {
     return await runSync(

@@ -60,6 +60,10 @@ describe('converters', () => {
     ['timestamp', 1_604_091_780, 'reject:wrong_type'],
     ['date', '2020-02-29', '2020-02-29'],
     ['date', '2021-02-29', 'reject:unparseable_date'],
+    ['date', ' 2020-02-29 ', '2020-02-29'],
+    // Year 0 has no place in Parquet's date (the writers refuse it): refused here, never at the write.
+    ['date', '0000-01-01', 'reject:unparseable_date'],
+    ['date', '2020-2-29', 'reject:unparseable_date'],
   ])('%s %j → %j', (type, raw, expected) => {
     expect(convert(type, raw)).toEqual(expected);
   });

@@ -1,6 +1,6 @@
 /**
- * The in-memory cell contract (src/schema/table.ts) checked once, and the conversions both file
- * formats share, so Parquet and NDJSON always carry the same values:
+ * The in-memory cell contract (src/schema/table.ts) checked once, so Parquet and NDJSON always carry
+ * the same values (the conversions both formats share are in src/common/time.ts):
  * - timestamp: epoch microseconds, a safe integer (exact as a JS number: 1684-07-28 to 2255-06-05);
  *   NDJSON shows it as `2020-10-30T21:03:00.123456Z`
  * - date: a real calendar day `YYYY-MM-DD`; Parquet stores days since 1970-01-01

@@ -1,6 +1,7 @@
 /**
  * A table as NDJSON: one JSON object a line, keys in the table's column order, values exactly the
- * Parquet file's (cells.ts): timestamps as ISO-8601 UTC with microseconds, dates as `YYYY-MM-DD`,
+ * Parquet file's (cells.ts; microsToIso in common/time.ts): timestamps as ISO-8601 UTC with
+ * microseconds, dates as `YYYY-MM-DD`,
  * nulls as null. UTF-8, `\n` line ends, optionally gzip. Lines are built by hand from precomputed
  * `"name":` fragments: JSON.stringify of a fresh object per row costs twice as much.
  */

@@ -13,6 +13,7 @@
  * Every input is validated, so no caller can build a key that escapes its folder.
  */
 import { randomBytes } from 'node:crypto';
+import { epochDays } from '../../common/time.js';
 import { LakePathError } from '../storage/storage-keys.js';
 
 export type DataFormat = 'parquet' | 'ndjson';
@@ -65,9 +66,7 @@ export function snapshotDateOf(instant: Date): string {
 }
 
 export function isSnapshotDate(value: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
-  const time = Date.parse(`${value}T00:00:00Z`);
-  return Number.isFinite(time) && new Date(time).toISOString().slice(0, 10) === value;
+  return epochDays(value) !== undefined;
 }
 
 export function assertSnapshotDate(value: string): string {
@@ -102,7 +101,7 @@ export function runManifestPath(runId: string): string {
   return `${RUNS_FOLDER}/${assertRunId(runId)}.json`;
 }
 
-/** A small state file (`watermark.json`, `msal-cache.json`, …): one flat name, no folders. */
+/** A small state file (`watermark.json`, `msal-token-cache.json`, …): one flat name, no folders. */
 export function statePath(name: string): string {
   if (!STATE_NAME.test(name) || name.includes('..')) {
     throw new LakePathError('state file', name, 'expected a flat name of [a-z0-9._-]');

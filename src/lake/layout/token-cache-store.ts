@@ -1,13 +1,27 @@
 /**
- * The token cache as a small state file in the lake (`_state/msal-token-cache.json`), for the
- * function app: the source's TokenCacheStore on a storage target. It lives with the lake's layout
- * so that the Partner Center client never imports the lake.
+ * The token cache as a state file of the lake, and the choice between it and a file: here, with the
+ * lake's layout, so that the Partner Center client (source/) never imports the lake.
  */
 import { loadLakeConfig } from '../../config.js';
-import type { TokenCacheStore } from '../../source/auth/token-cache.js';
+import { type TokenCacheStore, tokenCacheStoreFor } from '../../source/auth/token-cache.js';
 import { createStorageTarget } from '../storage/create-target.js';
 import type { StorageTarget } from '../storage/storage.js';
 import { statePath } from './paths.js';
+
+/**
+ * The store PARTNER_CENTER_TOKEN_CACHE names, for the entry points where the source meets the lake:
+ * a file, or `lake`: the `_state/` of `lake` when given (the sync's own target), else of the lake
+ * the LAKE_* settings name.
+ */
+export function configuredTokenCacheStore(
+  config: Parameters<typeof tokenCacheStoreFor>[0],
+  lake?: StorageTarget,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): TokenCacheStore {
+  return tokenCacheStoreFor(config, () =>
+    lake ? new StorageTokenCacheStore(lake) : new StorageTokenCacheStore(createStorageTarget(loadLakeConfig(env))),
+  );
+}
 
 /**
  * The cache as a small file in the lake (`_state/msal-token-cache.json`), for the function app.
@@ -18,11 +32,6 @@ export class StorageTokenCacheStore implements TokenCacheStore {
     private readonly target: StorageTarget,
     private readonly path: string = statePath('msal-token-cache.json'),
   ) {}
-
-  /** The lake the LAKE_* settings name (the live list and the login and check commands). */
-  static fromSettings(env: Readonly<Record<string, string | undefined>> = process.env): StorageTokenCacheStore {
-    return new StorageTokenCacheStore(createStorageTarget(loadLakeConfig(env)));
-  }
 
   describe(): string {
     return `${this.target.describe()} ${this.path}`;
