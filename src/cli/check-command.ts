@@ -5,7 +5,6 @@
 import type { Command } from 'commander';
 import { createLogger, stderrSink } from '../common/log.js';
 import { loadPartnerCenterConfig } from '../config.js';
-import { createPartnerCenterSource } from '../source/create.js';
 
 export function registerCheckCommand(program: Command): void {
   program
@@ -13,6 +12,7 @@ export function registerCheckCommand(program: Command): void {
     .description('Sign in from the token cache and fetch one referral (no interaction).')
     .action(async () => {
       const config = loadPartnerCenterConfig();
+      const { createPartnerCenterSource } = await import('../source/create.js');
       const source = createPartnerCenterSource(config, { logger: createLogger(stderrSink) });
       try {
         const pages = source.client.listReferrals({ top: 1 }).pages()[Symbol.asyncIterator]();

@@ -16,11 +16,9 @@ import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { createLogger, type LogLevel } from '../common/log.js';
 import { type Azurite, startAzurite } from '../dev/azurite.js';
-import { BlobStorageTarget } from '../lake/blob-storage-target.js';
 import { listAll, type StorageTarget, type StoredObject } from '../lake/storage.js';
-import { type Sandbox, startSandbox } from '../sandbox/sandbox.js';
+import type { Sandbox } from '../sandbox/sandbox.js';
 import { TABLE_NAMES } from '../schema/tables.js';
-import { runSyncJob } from '../sync/job.js';
 import { latestFilePath } from '../sync/latest.js';
 import type { RunManifest } from '../sync/manifest.js';
 import { CliExit } from './exit.js';
@@ -81,6 +79,7 @@ async function runDemo(dataDir: string): Promise<void> {
     const manifest = await sync(sandbox, azurite, controller.signal);
     printSummary(out, manifest);
 
+    const { BlobStorageTarget } = await import('../lake/blob-storage-target.js');
     const lake = new BlobStorageTarget({ connectionString: azurite.connectionString, container: CONTAINER });
     const files = await listAll(lake, '');
     printTree(out, files);
@@ -106,6 +105,7 @@ async function runDemo(dataDir: string): Promise<void> {
 
 /** Starts both side by side; whichever started is registered for stopping even if the other fails. */
 async function startBoth(stops: (() => Promise<void>)[], azuriteDir: string): Promise<[Sandbox, Azurite]> {
+  const { startSandbox } = await import('../sandbox/sandbox.js');
   const [sandbox, azurite] = await Promise.allSettled([
     startSandbox({ count: REFERRALS, seed: SEED }).then((s) => {
       stops.push(() => s.close());
@@ -145,6 +145,7 @@ async function sync(sandbox: Sandbox, azurite: Azurite, signal: AbortSignal): Pr
     PARTNER_CENTER_TOKEN_CACHE: 'lake',
   };
   try {
+    const { runSyncJob } = await import('../sync/job.js');
     return await runSyncJob(env, { mode: 'full' }, { logger, onProgress: progress?.update, signal });
   } finally {
     progress?.clear();

@@ -5,8 +5,6 @@
 import type { Command } from 'commander';
 import { createLogger, stderrSink } from '../common/log.js';
 import { loadPartnerCenterConfig } from '../config.js';
-import { loginWithDeviceCode } from '../source/auth/login.js';
-import { tokenCacheStoreFor } from '../source/create.js';
 
 export function registerLoginCommand(program: Command): void {
   program
@@ -15,6 +13,8 @@ export function registerLoginCommand(program: Command): void {
     .option('--timeout <seconds>', 'how long to wait for the sign-in', '900')
     .action(async (flags: { timeout: string }) => {
       const config = loadPartnerCenterConfig();
+      const { tokenCacheStoreFor } = await import('../source/create.js');
+      const { loginWithDeviceCode } = await import('../source/auth/login.js');
       const store = tokenCacheStoreFor(config);
       const result = await loginWithDeviceCode(config, store, {
         onCode: (message) => process.stderr.write(`${message}\n`),

@@ -4,7 +4,6 @@
  * line, and point a sync at it with those settings.
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { startSandbox } from '../sandbox/sandbox.js';
 import { untilStopped } from './exit.js';
 
 interface SandboxFlags {
@@ -64,6 +63,7 @@ export function registerSandboxCommand(program: Command): void {
       ]
         .filter(Boolean)
         .join(',');
+      const { startSandbox } = await import('../sandbox/sandbox.js');
       const sandbox = await startSandbox({
         host: flags.host,
         port: flags.port,
