@@ -48,7 +48,7 @@ export function registerSyncCommand(program: Command): void {
             mode: flags.mode,
             concurrency: flags.concurrency,
             dryRun: flags.dryRun,
-            target: flags.target ? targetFromOption(flags.target, process.env) : undefined,
+            target: flags.target ? await targetFromOption(flags.target, process.env) : undefined,
           },
           { logger, onProgress: bar?.update, signal: controller.signal },
         );

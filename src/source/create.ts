@@ -5,8 +5,9 @@
 
 import { type Logger, silentLogger } from '../common/log.js';
 import { registerSecret } from '../common/redact.js';
-import { loadLakeConfig, type PartnerCenterConfig } from '../config.js';
+import { type LakeConfig, loadLakeConfig, type PartnerCenterConfig } from '../config.js';
 import { createStorageTarget } from '../lake/create-target.js';
+import { statePath } from '../lake/layout.js';
 import type { StorageTarget } from '../lake/storage.js';
 import { createConfidentialClient } from './auth/msal-app.js';
 import { createMsalNetworkClient } from './auth/network-client.js';
@@ -50,7 +51,38 @@ export function tokenCacheStoreFor(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): TokenCacheStore {
   if (config.tokenCache !== 'lake') return new FileTokenCacheStore(config.tokenCache);
-  return new StorageTokenCacheStore(lake ?? createStorageTarget(loadLakeConfig(env)));
+  return lake ? new StorageTokenCacheStore(lake) : new LakeTokenCacheStore(loadLakeConfig(env));
+}
+
+/** The cache in the lake of the LAKE_* settings, opened at its first use (createStorageTarget is async). */
+class LakeTokenCacheStore implements TokenCacheStore {
+  private store: Promise<StorageTokenCacheStore> | undefined;
+  private opened: StorageTokenCacheStore | undefined;
+
+  constructor(private readonly lake: LakeConfig) {}
+
+  describe(): string {
+    return (
+      this.opened?.describe() ??
+      `${this.lake.kind === 'local' ? `folder ${this.lake.dir}` : `container ${this.lake.container}`} ${statePath('msal-token-cache.json')}`
+    );
+  }
+
+  async read(): Promise<{ data: string; etag: string } | undefined> {
+    return (await this.open()).read();
+  }
+
+  async write(data: string, etag: string | undefined): Promise<{ ok: true; etag: string } | { ok: false }> {
+    return (await this.open()).write(data, etag);
+  }
+
+  private open(): Promise<StorageTokenCacheStore> {
+    this.store ??= createStorageTarget(this.lake).then((target) => {
+      this.opened = new StorageTokenCacheStore(target);
+      return this.opened;
+    });
+    return this.store;
+  }
 }
 
 export function createPartnerCenterSource(
