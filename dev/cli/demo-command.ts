@@ -14,14 +14,12 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
-import { type Sandbox, startSandbox } from '../../sandbox/sandbox.js';
+import type { Sandbox } from '../../sandbox/sandbox.js';
 import { CliExit } from '../../src/cli/exit.js';
 import { createLogger, type LogLevel } from '../../src/common/log.js';
 import { latestFilePath } from '../../src/lake/layout/paths.js';
-import { BlobStorageTarget } from '../../src/lake/storage/blob-storage-target.js';
 import { listAll, type StorageTarget, type StoredObject } from '../../src/lake/storage/storage.js';
 import { TABLE_NAMES } from '../../src/schema/tables.js';
-import { runSyncJob } from '../../src/sync/job.js';
 import type { RunManifest } from '../../src/sync/manifest.js';
 import { type Azurite, startAzurite } from '../azurite.js';
 
@@ -81,6 +79,7 @@ async function runDemo(dataDir: string): Promise<void> {
     const manifest = await sync(sandbox, azurite, controller.signal);
     printSummary(out, manifest);
 
+    const { BlobStorageTarget } = await import('../../src/lake/storage/blob-storage-target.js');
     const lake = new BlobStorageTarget({ connectionString: azurite.connectionString, container: CONTAINER });
     const files = await listAll(lake, '');
     printTree(out, files);
@@ -106,6 +105,7 @@ async function runDemo(dataDir: string): Promise<void> {
 
 /** Starts both side by side; whichever started is registered for stopping even if the other fails. */
 async function startBoth(stops: (() => Promise<void>)[], azuriteDir: string): Promise<[Sandbox, Azurite]> {
+  const { startSandbox } = await import('../../sandbox/sandbox.js');
   const [sandbox, azurite] = await Promise.allSettled([
     startSandbox({ count: REFERRALS, seed: SEED }).then((s) => {
       stops.push(() => s.close());
@@ -145,6 +145,7 @@ async function sync(sandbox: Sandbox, azurite: Azurite, signal: AbortSignal): Pr
     PARTNER_CENTER_TOKEN_CACHE: 'lake',
   };
   try {
+    const { runSyncJob } = await import('../../src/sync/job.js');
     return await runSyncJob(env, { mode: 'full' }, { logger, onProgress: progress?.update, signal });
   } finally {
     progress?.clear();

@@ -4,7 +4,6 @@
  * line, and point a sync at it with those settings.
  */
 import { type Command, Option } from 'commander';
-import { startSandbox } from '../../sandbox/sandbox.js';
 import { wholeNumber } from '../../src/cli/options.js';
 import { untilStopped } from './until-stopped.js';
 
@@ -59,6 +58,7 @@ export function registerSandboxCommand(program: Command): void {
       ]
         .filter(Boolean)
         .join(',');
+      const { startSandbox } = await import('../../sandbox/sandbox.js');
       const sandbox = await startSandbox({
         host: flags.host,
         port: flags.port,

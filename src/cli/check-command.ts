@@ -5,8 +5,6 @@
 import type { Command } from 'commander';
 import { createLogger, stderrSink } from '../common/log.js';
 import { loadPartnerCenterConfig } from '../config.js';
-import { configuredTokenCacheStore } from '../lake/layout/token-cache-store.js';
-import { createPartnerCenterSource } from '../source/create.js';
 
 export function registerCheckCommand(program: Command): void {
   program
@@ -14,6 +12,8 @@ export function registerCheckCommand(program: Command): void {
     .description('Sign in from the token cache and fetch one referral (no interaction).')
     .action(async () => {
       const config = loadPartnerCenterConfig();
+      const { createPartnerCenterSource } = await import('../source/create.js');
+      const { configuredTokenCacheStore } = await import('../lake/layout/token-cache-store.js');
       const source = createPartnerCenterSource(config, {
         logger: createLogger(stderrSink),
         tokenCacheStore: configuredTokenCacheStore(config),

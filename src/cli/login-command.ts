@@ -5,9 +5,6 @@
 import type { Command } from 'commander';
 import { createLogger, stderrSink } from '../common/log.js';
 import { loadPartnerCenterConfig } from '../config.js';
-import { configuredTokenCacheStore } from '../lake/layout/token-cache-store.js';
-import { sameName } from '../source/auth/accounts.js';
-import { loginWithDeviceCode } from '../source/auth/login.js';
 
 export function registerLoginCommand(program: Command): void {
   program
@@ -16,6 +13,9 @@ export function registerLoginCommand(program: Command): void {
     .option('--timeout <seconds>', 'how long to wait for the sign-in', '900')
     .action(async (flags: { timeout: string }) => {
       const config = loadPartnerCenterConfig();
+      const { configuredTokenCacheStore } = await import('../lake/layout/token-cache-store.js');
+      const { loginWithDeviceCode } = await import('../source/auth/login.js');
+      const { sameName } = await import('../source/auth/accounts.js');
       const store = configuredTokenCacheStore(config);
       const result = await loginWithDeviceCode(config, store, {
         onCode: (message) => process.stderr.write(`${message}\n`),

@@ -5,11 +5,9 @@
 import { SingleBar } from 'cli-progress';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger, type LogLevel } from '../common/log.js';
-import { runSyncJob } from '../sync/job.js';
 import type { RunManifest } from '../sync/manifest.js';
 import { CliExit, EXIT } from './exit.js';
 import { wholeNumber } from './options.js';
-import { targetFromOption } from './target-option.js';
 
 interface SyncFlags {
   mode?: 'full' | 'incremental';
@@ -41,13 +39,16 @@ export function registerSyncCommand(program: Command): void {
       process.once('SIGTERM', stop);
       let manifest: RunManifest;
       try {
+        // Loaded here: the other commands, and --help, need none of the sync's code.
+        const { runSyncJob } = await import('../sync/job.js');
+        const { targetFromOption } = await import('./target-option.js');
         manifest = await runSyncJob(
           process.env,
           {
             mode: flags.mode,
             concurrency: flags.concurrency,
             dryRun: flags.dryRun,
-            target: flags.target ? targetFromOption(flags.target, process.env) : undefined,
+            target: flags.target ? await targetFromOption(flags.target, process.env) : undefined,
           },
           { logger, onProgress: bar?.update, signal: controller.signal },
         );

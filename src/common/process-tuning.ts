@@ -1,7 +1,8 @@
 /**
  * Environment for the Node process that runs a sync, set where the process is started (Function App
- * settings in infra/, local.settings.sample.json, the benchmark's workers): none takes effect from
- * inside a running process. Measured on a sync into Azurite (docs/performance.md):
+ * settings in infra/, local.settings.sample.json, the benchmark's workers, and the CLI's sync, which
+ * starts a tuned child of itself: src/cli/relaunch.ts): none takes effect from inside a running
+ * process. Measured on a sync into Azurite (docs/performance.md):
  *
  * - `--max-old-space-size`, a quarter of the instance's memory (512 MiB on the default 2 GB
  *   instance, 1 GiB on 4 GB): V8 paces its old-generation collections by its heap limit, which it

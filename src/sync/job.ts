@@ -34,7 +34,7 @@ export async function runSyncJob(
 ): Promise<RunManifest> {
   const partnerCenter = loadPartnerCenterConfig(env);
   const settings = loadSyncConfig(env);
-  const target = overrides.target ?? createStorageTarget(loadLakeConfig(env));
+  const target = overrides.target ?? (await createStorageTarget(loadLakeConfig(env)));
   const correlationId = randomUUID();
   const source = createPartnerCenterSource(partnerCenter, {
     logger: hooks.logger,

@@ -2,7 +2,7 @@
  * The token cache as a state file of the lake, and the choice between it and a file: here, with the
  * lake's layout, so that the Partner Center client (source/) never imports the lake.
  */
-import { loadLakeConfig } from '../../config.js';
+import { type LakeConfig, loadLakeConfig } from '../../config.js';
 import { type TokenCacheStore, tokenCacheStoreFor } from '../../source/auth/token-cache.js';
 import { createStorageTarget } from '../storage/create-target.js';
 import type { StorageTarget } from '../storage/storage.js';
@@ -19,7 +19,7 @@ export function configuredTokenCacheStore(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): TokenCacheStore {
   return tokenCacheStoreFor(config, () =>
-    lake ? new StorageTokenCacheStore(lake) : new StorageTokenCacheStore(createStorageTarget(loadLakeConfig(env))),
+    lake ? new StorageTokenCacheStore(lake) : new SettingsLakeTokenCacheStore(loadLakeConfig(env)),
   );
 }
 
@@ -51,5 +51,36 @@ export class StorageTokenCacheStore implements TokenCacheStore {
     }
     const replaced = await this.target.replaceIfMatch(this.path, body, etag, options);
     return replaced.replaced ? { ok: true, etag: replaced.etag } : { ok: false };
+  }
+}
+
+/** The cache in the lake of the LAKE_* settings, opened at its first use (createStorageTarget is async). */
+class SettingsLakeTokenCacheStore implements TokenCacheStore {
+  private store: Promise<StorageTokenCacheStore> | undefined;
+  private opened: StorageTokenCacheStore | undefined;
+
+  constructor(private readonly lake: LakeConfig) {}
+
+  describe(): string {
+    return (
+      this.opened?.describe() ??
+      `${this.lake.kind === 'local' ? `folder ${this.lake.dir}` : `container ${this.lake.container}`} ${statePath('msal-token-cache.json')}`
+    );
+  }
+
+  async read(): Promise<{ data: string; etag: string } | undefined> {
+    return (await this.open()).read();
+  }
+
+  async write(data: string, etag: string | undefined): Promise<{ ok: true; etag: string } | { ok: false }> {
+    return (await this.open()).write(data, etag);
+  }
+
+  private open(): Promise<StorageTokenCacheStore> {
+    this.store ??= createStorageTarget(this.lake).then((target) => {
+      this.opened = new StorageTokenCacheStore(target);
+      return this.opened;
+    });
+    return this.store;
   }
 }
