@@ -13,9 +13,11 @@ import { clientStreamingScenario } from './scenarios/client-streaming.js';
 import { fullSyncScenario } from './scenarios/full-sync.js';
 import { httpLiveListScenario } from './scenarios/http-live-list.js';
 import { latencyBoundScenario } from './scenarios/latency-bound.js';
+import { latencyCliScenario } from './scenarios/latency-cli.js';
 import { parquetAnchorScenario } from './scenarios/parquet-anchor.js';
 import { sandboxServingScenario } from './scenarios/sandbox-serving.js';
 import { syncMemoryScenario } from './scenarios/sync-memory.js';
+import { syncMemoryCliScenario } from './scenarios/sync-memory-cli.js';
 import { checkTargets, renderTargets } from './targets.js';
 
 export interface Scenario {
@@ -33,7 +35,9 @@ const SCENARIOS: readonly Scenario[] = [
   fullSyncScenario,
   parquetAnchorScenario,
   syncMemoryScenario,
+  syncMemoryCliScenario,
   latencyBoundScenario,
+  latencyCliScenario,
   httpLiveListScenario,
 ];
 
@@ -129,6 +133,7 @@ function renderDoc(targets: string, sections: readonly string[]): string {
     `The sync and fetch jobs start with the Function App's process tuning (${Object.entries(PROCESS_TUNING)
       .map(([name, value]) => `\`${name}=${value}\``)
       .join(', ')}; src/common/process-tuning.ts).`,
+    'The CLI scenarios run `bin/referrals-lake.js` as a user does, with nothing of that in its environment: it starts its own tuned child.',
     '',
     '## Targets',
     '',

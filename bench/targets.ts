@@ -15,6 +15,24 @@ export const TARGETS: readonly Target[] = [
   { figure: 'sync_peak_rss_mb_1000000', op: '<=', limit: 300, what: 'Peak RSS of a full sync of 1M referrals (MB)' },
   { figure: 'sync_rss_growth_ratio', op: '<=', limit: 1.3, what: 'Peak RSS at 1M over 100k' },
   { figure: 'latency_ideal_ratio_c8', op: '<=', limit: 1.2, what: 'Slow Partner Center, concurrency 8, over ideal' },
+  {
+    figure: 'latency_cli_ideal_ratio_c8',
+    op: '<=',
+    limit: 1.5,
+    what: 'The CLI, 20k at 200 ms a page, c8: wall clock over ideal',
+  },
+  {
+    figure: 'latency_cli_extract_ratio_c8',
+    op: '<=',
+    limit: 1.2,
+    what: 'The same run: extract stage over ideal',
+  },
+  {
+    figure: 'cli_sync_peak_rss_mb_250000',
+    op: '<=',
+    limit: 300,
+    what: 'Peak RSS of the plain CLI sync of 250k (MB)',
+  },
 ];
 
 export interface TargetCheck extends Target {
