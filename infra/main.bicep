@@ -66,14 +66,18 @@ param syncLeaseSeconds string = '60'
 @allowed([2048, 4096])
 param instanceMemoryMB int = 2048
 
-@minValue(1)
+@description('Flex Consumption accepts 40 to 1,000 (its default, when unset, is 100); a sync needs one instance.')
+@minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
 // ---- Access -----------------------------------------------------------------------------------
 
-@description('Object id of the deploying principal (azd sets AZURE_PRINCIPAL_ID): lake and secret access for first login and rotation.')
+@description('Object id of the deploying principal (azd sets AZURE_PRINCIPAL_ID).')
 param principalId string = ''
+
+@description('Grant the deploying principal the lake and secret roles (first login, secret rotation); off by default: docs/security.md.')
+param grantDeployerAccess bool = false
 
 @allowed(['User', 'ServicePrincipal', 'Group'])
 param principalType string = 'User'
@@ -165,6 +169,33 @@ var codeAppSettings = {
   SYNC_LEASE_SECONDS: syncLeaseSeconds
 }
 
+// The identity and its roles come first; the site is created only after both (dependsOn below).
+module appIdentity 'modules/identity.bicep' = {
+  name: 'app-identity'
+  scope: rg
+  params: {
+    name: 'id-${token}'
+    location: location
+    tags: tags
+  }
+}
+
+module access 'modules/role-assignments.bicep' = {
+  name: 'role-assignments'
+  scope: rg
+  params: {
+    functionPrincipalId: appIdentity.outputs.principalId
+    hostStorageAccountName: hostStorage.outputs.name
+    lakeStorageAccountName: lakeStorage.outputs.name
+    lakeContainerName: lakeContainerName
+    keyVaultName: vault.outputs.name
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    deployerPrincipalId: principalId
+    deployerPrincipalType: principalType
+    grantDeployerAccess: grantDeployerAccess
+  }
+}
+
 module functionApp 'modules/function-app.bicep' = {
   name: 'function-app'
   scope: rg
@@ -177,25 +208,14 @@ module functionApp 'modules/function-app.bicep' = {
     hostStorageAccountName: hostStorage.outputs.name
     deploymentContainerName: deploymentContainerName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
+    identityId: appIdentity.outputs.id
+    identityClientId: appIdentity.outputs.clientId
     appSettings: codeAppSettings
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
   }
-}
-
-module access 'modules/role-assignments.bicep' = {
-  name: 'role-assignments'
-  scope: rg
-  params: {
-    functionPrincipalId: functionApp.outputs.principalId
-    hostStorageAccountName: hostStorage.outputs.name
-    lakeStorageAccountName: lakeStorage.outputs.name
-    lakeContainerName: lakeContainerName
-    keyVaultName: vault.outputs.name
-    applicationInsightsName: monitoring.outputs.applicationInsightsName
-    deployerPrincipalId: principalId
-    deployerPrincipalType: principalType
-  }
+  // Roles before the site: the first package upload and Key Vault reference need them.
+  dependsOn: [access]
 }
 
 // Names and endpoints only (azd writes them to .azure/<env>/.env); nothing here is a credential.

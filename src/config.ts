@@ -120,7 +120,7 @@ export const SETTINGS = {
     schema: text,
   }),
   SYNC_SCHEDULE: setting({
-    doc: 'NCRONTAB schedule of the timer function (seconds first; UTC unless WEBSITE_TIME_ZONE is set).',
+    doc: 'NCRONTAB schedule of the timer function (seconds first; UTC: Flex Consumption supports no WEBSITE_TIME_ZONE).',
     default: '0 0 6 * * *',
     schema: text,
   }),
@@ -209,6 +209,21 @@ export interface AppConfig {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/**
+ * App Service hands an app setting whose Key Vault (or App Configuration) reference it could not
+ * resolve to the app as the reference text itself, and keeps that for up to a day. Taken as a value,
+ * it would be sent to Entra ID as the client secret and fail every run with `invalid_client`.
+ */
+function isUnresolvedReference(raw: string): boolean {
+  return /^@Microsoft\.(KeyVault|AppConfiguration)\(/i.test(raw);
+}
+
+const UNRESOLVED_REFERENCE =
+  'is a Key Vault reference that App Service did not resolve (the app received the reference text, not the value). ' +
+  "Check that the secret exists and that the app's identity may read it (Function App → Settings → Environment variables shows the reference's status), " +
+  'then refresh the references: az rest --method post --url "$(az functionapp show -g <group> -n <app> --query id -o tsv)/config/configreferences/appsettings/refresh?api-version=2022-03-01" ' +
+  '(docs/operations.md, "First deployment")';
+
 /** Parses one setting: default when absent, ConfigError naming it when bad. */
 export function readSetting<K extends SettingName>(env: Env, name: K): Parsed<K> | undefined {
   const spec = SETTINGS[name] as SettingSpec<Parsed<K>>;
@@ -217,6 +232,7 @@ export function readSetting<K extends SettingName>(env: Env, name: K): Parsed<K>
     if (spec.required) throw new ConfigError(name, 'is required but not set');
     return undefined;
   }
+  if (isUnresolvedReference(raw)) throw new ConfigError(name, UNRESOLVED_REFERENCE);
   const result = spec.schema.safeParse(raw);
   if (!result.success) {
     const reason = result.error.issues[0]?.message ?? 'is not valid';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/common/errors.js';
-import { PROCESS_TUNING } from '../src/common/process-tuning.js';
+import { FUNCTION_APP_TUNING } from '../src/common/process-tuning.js';
 import { loadPartnerCenterConfig, SETTING_NAMES, SETTINGS } from '../src/config.js';
 import { thrownBy } from './helpers/errors.js';
 
@@ -32,17 +32,38 @@ describe('config', () => {
     expect(missingCa.setting).toBe('PARTNER_CENTER_CA_FILE');
   });
 
+  it('refuses a Key Vault reference App Service did not resolve, without echoing it, and says how to refresh', () => {
+    const reference =
+      '@Microsoft.KeyVault(SecretUri=https://kv-x.vault.azure.net/secrets/partner-center-client-secret)';
+    const error = configError(() => loadPartnerCenterConfig({ ...minimal, PARTNER_CENTER_CLIENT_SECRET: reference }));
+    expect(error.setting).toBe('PARTNER_CENTER_CLIENT_SECRET');
+    expect(error.message).toMatch(/Key Vault reference that App Service did not resolve/);
+    expect(error.message).toContain('/config/configreferences/appsettings/refresh');
+    expect(error.message).not.toContain('kv-x');
+    // Any setting, any spelling App Service accepts; a value that merely mentions one is a value.
+    const lower = configError(() =>
+      loadPartnerCenterConfig({
+        ...minimal,
+        PARTNER_CENTER_CLIENT_ID: '@microsoft.keyvault(VaultName=v;SecretName=s)',
+      }),
+    );
+    expect(lower.setting).toBe('PARTNER_CENTER_CLIENT_ID');
+    expect(
+      loadPartnerCenterConfig({ ...minimal, PARTNER_CENTER_CLIENT_SECRET: 'abc@Microsoft.KeyVault(' }).clientSecret,
+    ).toBe('abc@Microsoft.KeyVault(');
+  });
+
   it('local.settings.sample.json lists exactly the settings the code reads', () => {
     const sample = JSON.parse(readFileSync(new URL('../local.settings.sample.json', import.meta.url), 'utf8')) as {
       Values: Record<string, string>;
     };
-    const functionsHost = ['AzureWebJobsStorage', 'FUNCTIONS_WORKER_RUNTIME', ...Object.keys(PROCESS_TUNING)];
+    const functionsHost = ['AzureWebJobsStorage', 'FUNCTIONS_WORKER_RUNTIME', ...Object.keys(FUNCTION_APP_TUNING)];
     expect(
       Object.keys(sample.Values)
         .filter((k) => !functionsHost.includes(k))
         .sort(),
     ).toEqual([...SETTING_NAMES].sort());
-    for (const [name, value] of Object.entries(PROCESS_TUNING)) expect(sample.Values[name], name).toBe(value);
+    for (const [name, value] of Object.entries(FUNCTION_APP_TUNING)) expect(sample.Values[name], name).toBe(value);
     for (const name of SETTING_NAMES) {
       // Secrets stay empty; the Azurite shortcut carries no key.
       if (SETTINGS[name].secret)

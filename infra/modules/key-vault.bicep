@@ -38,5 +38,6 @@ resource clientSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empt
 
 output name string = vault.name
 // The versionless URI: a Key Vault reference to it follows rotation (App Service re-reads it within 24 h,
-// or at once on restart). A URI is not the secret.
+// or at once on a refresh of the app's configuration references: docs/operations.md). A URI is not
+// the secret.
 output clientSecretUri string = '${vault.properties.vaultUri}secrets/${clientSecretName}'

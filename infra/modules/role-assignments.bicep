@@ -1,6 +1,6 @@
 // Least-privilege role assignments, each at the narrowest scope that works:
 //
-// Function App identity
+// Function App identity (user-assigned, granted before the site exists: main.bicep)
 // - Storage Blob Data Contributor on the lake *container* (not the account): the sync reads and
 //   writes blobs (tables, raw, _runs, _state incl. the MSAL token cache, the lease) and nothing else.
 //   Owner would add ACL management, which the code never does.
@@ -11,9 +11,12 @@
 //   this app's own and holds only its client secret.
 // - Monitoring Metrics Publisher on Application Insights: send telemetry with Entra auth.
 //
-// Deployer (optional, the `azd up` user): Storage Blob Data Contributor on the lake container for
-// the first `referrals-lake login` (it writes _state/msal-token-cache.json) and CLI backfills, and
-// Key Vault Secrets Officer to set or rotate the client secret. Remove them when no longer needed.
+// Deployer (only with grantDeployerAccess, off by default): Storage Blob Data Contributor on the lake
+// container for the first `referrals-lake login` (it writes _state/msal-token-cache.json) and CLI
+// backfills, and Key Vault Secrets Officer to set or rotate the client secret. Off by default so
+// that an `azd provision` never grants again what docs/security.md tells the operator to remove
+// (the lake role reads the refresh token under _state/). Turned off again, the parameter does not
+// delete assignments an earlier provision made: remove those with `az role assignment delete`.
 //
 // Analysts get NO role here on purpose: any read role on the lake container also reads
 // _state/msal-token-cache.json, the signed-in user's refresh token. Give them ADLS Gen2 ACLs on
@@ -28,6 +31,9 @@ param applicationInsightsName string
 
 @description('Object id of the deploying user or CI principal; empty grants nothing.')
 param deployerPrincipalId string = ''
+
+@description('Grant the deployer the lake and secret roles (first sign-in, secret rotation).')
+param grantDeployerAccess bool = false
 
 @allowed(['User', 'ServicePrincipal', 'Group'])
 param deployerPrincipalType string = 'User'
@@ -104,7 +110,7 @@ resource functionTelemetry 'Microsoft.Authorization/roleAssignments@2022-04-01' 
   }
 }
 
-resource deployerLake 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(deployerPrincipalId)) {
+resource deployerLake 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (grantDeployerAccess && !empty(deployerPrincipalId)) {
   name: guid(lake::blobService::container.id, deployerPrincipalId, roles.storageBlobDataContributor)
   scope: lake::blobService::container
   properties: {
@@ -114,7 +120,7 @@ resource deployerLake 'Microsoft.Authorization/roleAssignments@2022-04-01' = if 
   }
 }
 
-resource deployerSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(deployerPrincipalId)) {
+resource deployerSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (grantDeployerAccess && !empty(deployerPrincipalId)) {
   name: guid(vault.id, deployerPrincipalId, roles.keyVaultSecretsOfficer)
   scope: vault
   properties: {

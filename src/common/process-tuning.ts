@@ -1,8 +1,17 @@
 /**
- * Environment for the Node process that runs a sync, set where the process is started (Function App
- * settings in infra/, local.settings.sample.json, the benchmark's workers, and the CLI's sync, which
- * starts a tuned child of itself: src/cli/relaunch.ts): none takes effect from inside a running
- * process. Measured on a sync into Azurite (docs/performance.md):
+ * Flags and environment for the Node process that runs a sync, set where the process is started:
+ * none takes effect from inside a running process. Two ways in:
+ *
+ * - Processes this project starts (the benchmark's workers; the CLI's sync, which starts a tuned child
+ *   of itself: src/cli/relaunch.ts) get `NODE_OPTIONS` and `MALLOC_MMAP_THRESHOLD_` (processTuning).
+ * - The Functions host starts the Node worker (infra/, local.settings.sample.json): the flags go in
+ *   `languageWorkers__node__arguments`, which the host puts on the worker's command line, and the
+ *   glibc variable stays an app setting (functionAppTuning). On Flex Consumption an instance may
+ *   already run a placeholder worker when the app's settings arrive; they are copied into its
+ *   `process.env`, too late for node or glibc to read. Worker arguments make the host start a new
+ *   worker for the app, which also reads the environment afresh.
+ *
+ * Measured on a sync into Azurite (docs/performance.md):
  *
  * - `--max-old-space-size`, a quarter of the instance's memory (512 MiB on the default 2 GB
  *   instance, 1 GiB on 4 GB): V8 paces its old-generation collections by its heap limit, which it
@@ -26,16 +35,31 @@ import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 /** The Function App's default instance size (`instanceMemoryMB` in infra/). */
 export const DEFAULT_INSTANCE_MEMORY_MB = 2048;
 
-/** The tuning for an instance with this much memory (the Bicep computes the same). */
+/** Node's flags for an instance with this much memory (the Bicep computes the same). */
+export function nodeTuningFlags(instanceMemoryMB: number): string {
+  return `--max-old-space-size=${Math.floor(instanceMemoryMB / 4)} --max-semi-space-size=4`;
+}
+
+const MALLOC_MMAP_THRESHOLD = '131072';
+
+/** The environment of a Node process this project starts itself. */
 export function processTuning(instanceMemoryMB: number): Readonly<Record<string, string>> {
+  return { NODE_OPTIONS: nodeTuningFlags(instanceMemoryMB), MALLOC_MMAP_THRESHOLD_: MALLOC_MMAP_THRESHOLD };
+}
+
+/** The app settings that tune the Node worker the Functions host starts (infra/, local settings). */
+export function functionAppTuning(instanceMemoryMB: number): Readonly<Record<string, string>> {
   return {
-    NODE_OPTIONS: `--max-old-space-size=${Math.floor(instanceMemoryMB / 4)} --max-semi-space-size=4`,
-    MALLOC_MMAP_THRESHOLD_: '131072',
+    languageWorkers__node__arguments: nodeTuningFlags(instanceMemoryMB),
+    MALLOC_MMAP_THRESHOLD_: MALLOC_MMAP_THRESHOLD,
   };
 }
 
-/** What the benchmark's workers and local.settings.sample.json run with: the default instance's. */
+/** What the benchmark's workers and the CLI's sync run with: the default instance's. */
 export const PROCESS_TUNING = processTuning(DEFAULT_INSTANCE_MEMORY_MB);
+
+/** What local.settings.sample.json sets for `func start`. */
+export const FUNCTION_APP_TUNING = functionAppTuning(DEFAULT_INSTANCE_MEMORY_MB);
 
 /**
  * Whether the tuning reached this process, for the sync's first log line: the heap limit

@@ -97,3 +97,39 @@ export function outputs(file: BicepFile): BicepOutput[] {
     expression: (m[3] ?? '').trim(),
   }));
 }
+
+export interface BicepDeclaration {
+  /** `resource` or `module`. */
+  readonly kind: string;
+  /** The resource type with its API version, or the module's path. */
+  readonly type: string;
+  /** The `if (…)` condition as written, or undefined. */
+  readonly condition?: string;
+  /** The object literal's body. */
+  readonly body: string;
+}
+
+/** The `resource <name> '…' = [if (…)] { … }` or `module <name> '…' = { … }` declaration named `name`. */
+export function declaration(file: BicepFile, name: string): BicepDeclaration | undefined {
+  const m = new RegExp(
+    `\\b(resource|module)\\s+${name}\\s+'([^']+)'(?:\\s+existing)?\\s*=\\s*(?:if\\s*\\((.*)\\)\\s*)?\\{`,
+  ).exec(file.code);
+  if (!m) return undefined;
+  return {
+    kind: m[1] ?? '',
+    type: m[2] ?? '',
+    condition: m[3]?.trim(),
+    body: objectBody(file.code, (m.index ?? 0) + m[0].length - 1),
+  };
+}
+
+/** Every resource or module declaration of a file, by symbolic name. */
+export function declarations(file: BicepFile): Map<string, BicepDeclaration> {
+  const found = new Map<string, BicepDeclaration>();
+  for (const m of file.code.matchAll(/\b(?:resource|module)\s+(\w+)\s+'/g)) {
+    const name = m[1] ?? '';
+    const d = declaration(file, name);
+    if (d) found.set(name, d);
+  }
+  return found;
+}

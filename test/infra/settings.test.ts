@@ -7,21 +7,25 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_INSTANCE_MEMORY_MB, PROCESS_TUNING, processTuning } from '../../src/common/process-tuning.js';
+import { DEFAULT_INSTANCE_MEMORY_MB, FUNCTION_APP_TUNING, functionAppTuning } from '../../src/common/process-tuning.js';
 import { SETTING_NAMES, SETTINGS, type SettingName } from '../../src/config.js';
 import { appSettingVars, type BicepFile, INFRA, outputs, params, REPO, readBicepFiles } from './bicep.js';
 
 /** Read by the Functions host (or its extensions), not by src/config.ts. */
 const HOST_SETTINGS: Readonly<Record<string, string>> = {
-  // Host storage by managed identity: the system-assigned identity when no clientId is given.
+  // Host storage by managed identity: the user-assigned one, named by its client id.
   AzureWebJobsStorage__accountName:
     'host storage account, reached by identity (no AzureWebJobsStorage connection string)',
-  AzureWebJobsStorage__credential: "'managedidentity': the system-assigned identity",
+  AzureWebJobsStorage__credential: "'managedidentity'",
+  AzureWebJobsStorage__clientId: "the user-assigned identity's client id",
   // Telemetry; the connection string carries no credential once local auth is off.
   APPLICATIONINSIGHTS_CONNECTION_STRING: 'where telemetry goes',
-  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "'Authorization=AAD': send telemetry with the identity",
-  // Read by node and glibc when the host starts the Node worker (src/common/process-tuning.ts).
-  NODE_OPTIONS: 'V8 heap limit and young generation size for the worker',
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "'Authorization=AAD;ClientId=…': send telemetry with the identity",
+  // Read by @azure/identity's DefaultAzureCredential (the lake): which managed identity to use.
+  AZURE_CLIENT_ID: "the user-assigned identity's client id",
+  // The host starts the Node worker with these flags; glibc reads its variable in that fresh worker
+  // (src/common/process-tuning.ts).
+  languageWorkers__node__arguments: 'V8 heap limit and young generation size for the worker',
   MALLOC_MMAP_THRESHOLD_: "glibc's fixed mmap threshold for the worker",
 };
 
@@ -120,11 +124,11 @@ describe('infra: Function App settings', () => {
       // Bicep's integer `instanceMemoryMB / 4`, evaluated for this size.
       const evaluate = (value: string | undefined) =>
         value?.replace(/\$\{instanceMemoryMB \/ 4\}/g, String(Math.floor(size / 4)));
-      for (const [name, value] of Object.entries(processTuning(size))) {
+      for (const [name, value] of Object.entries(functionAppTuning(size))) {
         expect(evaluate(settings.get(name)), `${name} at ${size} MB`).toBe(`'${value}'`);
       }
     }
-    expect(processTuning(DEFAULT_INSTANCE_MEMORY_MB)).toEqual(PROCESS_TUNING);
+    expect(functionAppTuning(DEFAULT_INSTANCE_MEMORY_MB)).toEqual(FUNCTION_APP_TUNING);
   });
 
   it('fails when a setting is added that nothing reads, or one the code reads is dropped', () => {
@@ -247,8 +251,10 @@ describe('infra: no keys or secrets', () => {
     const app = code('function-app.bicep');
     expect(app).toMatch(/sku: \{ tier: 'FlexConsumption', name: 'FC1' \}/);
     expect(app).toMatch(/runtime: \{ name: 'node', version: '22' \}/);
-    expect(app).toMatch(/identity: \{ type: 'SystemAssigned' \}/);
-    expect(app).toMatch(/authentication: \{ type: 'SystemAssignedIdentity' \}/);
+    expect(app).toMatch(/identity: \{\s*type: 'UserAssigned'/);
+    expect(app).toMatch(
+      /authentication: \{ type: 'UserAssignedIdentity', userAssignedIdentityResourceId: identityId \}/,
+    );
   });
 
   it('grants the function identity data-plane roles only, the lake role on the container alone', () => {
