@@ -130,9 +130,11 @@ function renderDoc(targets: string, sections: readonly string[]): string {
       `${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}. Everything runs on 127.0.0.1 against the sandbox.`,
     'Reproduce with `npm ci && npm run bench` (full) or `npm run bench -- --quick` (small sizes, not written here).',
     'The sync, fetch and HTTP jobs each run in a process of its own; `BENCH_WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR"` profiles them.',
-    `The sync and fetch jobs start with the Function App's process tuning (${Object.entries(PROCESS_TUNING)
+    `The sync and fetch jobs start with the process tuning (${Object.entries(PROCESS_TUNING)
       .map(([name, value]) => `\`${name}=${value}\``)
-      .join(', ')}; src/common/process-tuning.ts).`,
+      .join(
+        ', ',
+      )}; src/common/process-tuning.ts; the Function App passes the same flags as \`languageWorkers__node__arguments\`).`,
     'The CLI scenarios run `bin/referrals-lake.js` as a user does, with nothing of that in its environment: it starts its own tuned child.',
     '',
     '## Targets',

@@ -66,8 +66,8 @@ param syncLeaseSeconds string = '60'
 @allowed([2048, 4096])
 param instanceMemoryMB int = 2048
 
-@description('Flex Consumption accepts 40 to 1,000 (its default, when unset, is 100); a sync needs one instance.')
-@minValue(40)
+@description('Flex Consumption accepts 1 to 1,000 (earlier 40 to 1,000; its default, when unset, is 100); a daily sync needs one instance.')
+@minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int = 40
 

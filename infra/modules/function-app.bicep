@@ -32,7 +32,8 @@ param appSettings object
 @allowed([2048, 4096])
 param instanceMemoryMB int = 2048
 
-@minValue(40)
+@description('Flex Consumption accepts 1 to 1,000 (earlier 40 to 1,000).')
+@minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
@@ -114,17 +115,20 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
   properties: union(appSettings, hostAppSettings)
 }
 
-// No FTP and no basic-auth (publishing profile) deployments: azd deploys with Entra ID.
+// No FTP and no basic-auth (publishing profile) deployments: azd deploys with Entra ID. One write
+// to the site at a time (parallel child writes to one site can meet 409 Conflict).
 resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
   parent: site
   name: 'ftp'
   properties: { allow: false }
+  dependsOn: [settings]
 }
 
 resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
   parent: site
   name: 'scm'
   properties: { allow: false }
+  dependsOn: [ftpPublishing]
 }
 
 output name string = site.name

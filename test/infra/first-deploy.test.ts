@@ -160,9 +160,12 @@ describe('infra: the first azd up (issue 18)', () => {
 
   it('7. keeps maximumInstanceCount within Flex limits, no time zone setting, and infra/README counts the host settings', () => {
     for (const f of [main, app]) {
-      expect(f.code, f.path).toMatch(/@minValue\(40\)\s*@maxValue\(1000\)\s*param maximumInstanceCount int = (\d+)/);
+      // Flex's documented range (event-driven-scaling.md, 2026: "the lowest maximum instance count
+      // value is 1"; it was 40 before).
+      expect(f.code, f.path).toMatch(/@minValue\(1\)\s*@maxValue\(1000\)\s*param maximumInstanceCount int = (\d+)/);
       const value = Number(/param maximumInstanceCount int = (\d+)/.exec(f.code)?.[1]);
-      expect(value).toBeGreaterThanOrEqual(40);
+      expect(value).toBeGreaterThanOrEqual(1);
+      expect(value).toBeLessThanOrEqual(1000);
     }
     expect(SETTINGS.SYNC_SCHEDULE.doc).not.toMatch(/unless WEBSITE_TIME_ZONE/);
     for (const f of files) expect(f.code, f.path).not.toMatch(/\b(WEBSITE_TIME_ZONE|TZ)\s*:/);
