@@ -12,7 +12,9 @@ export type ErrorCode =
   | 'upstream_failed'
   | 'storage_failed'
   | 'already_running'
-  | 'run_inconsistent';
+  | 'run_inconsistent'
+  | 'lake_invalid'
+  | 'lake_conflict';
 
 export abstract class ReferralsLakeError extends Error {
   abstract readonly code: ErrorCode;
@@ -124,4 +126,33 @@ export class StorageError extends ReferralsLakeError {
  */
 export class InconsistentRunError extends ReferralsLakeError {
   readonly code = 'run_inconsistent';
+}
+
+/**
+ * A table's `_delta_log` cannot be followed: bad JSON, a missing version, a protocol this writer does
+ * not implement, or a table that is not the one declared. `file` names the log file. Nothing is
+ * written to such a table.
+ */
+export class DeltaLogError extends ReferralsLakeError {
+  readonly code = 'lake_invalid';
+
+  constructor(
+    message: string,
+    readonly file: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${file}: ${message}`, options);
+  }
+}
+
+/** Another writer committed the version this one was about to commit; nothing was overwritten. */
+export class DeltaConflictError extends ReferralsLakeError {
+  readonly code = 'lake_conflict';
+
+  constructor(
+    readonly table: string,
+    readonly version: number,
+  ) {
+    super(`${table}: another writer committed version ${version} first`);
+  }
 }

@@ -9,6 +9,8 @@ import {
   AlreadyRunningError,
   AuthRequiredError,
   ConfigError,
+  DeltaConflictError,
+  DeltaLogError,
   type ErrorCode,
   InconsistentRunError,
   type ReferralsLakeError,
@@ -44,6 +46,8 @@ const ERRORS: Record<Exclude<ErrorCode, 'bad_query'>, ReferralsLakeError[]> = {
   ],
   storage_failed: [new StorageError(MESSAGE, { operation: 'read', path: PATHS[4] as string }, { cause: CAUSE })],
   already_running: [new AlreadyRunningError(MESSAGE, { cause: CAUSE })],
+  lake_invalid: [new DeltaLogError(MESSAGE, PATHS[4] as string, { cause: CAUSE })],
+  lake_conflict: [new DeltaConflictError(PATHS[4] as string, 3)],
 };
 
 async function answer(error: unknown): Promise<{ status: number; text: string }> {

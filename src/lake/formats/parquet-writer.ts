@@ -15,6 +15,7 @@ import type { WriteSink } from '../storage/storage.js';
 import { type CellReader, cellReader } from './cell-reader.js';
 import { badCell } from './cells.js';
 import { ColumnWriter, type ValueEncoder } from './parquet/column-writer.js';
+import { type FileStatistics, fileStatistics } from './parquet/file-statistics.js';
 import { BooleanEncoder, NumberEncoder } from './parquet/fixed-columns.js';
 import { type ColumnChunkMeta, footer, MAGIC, type RowGroupMeta } from './parquet/metadata.js';
 import { StringEncoder } from './parquet/string-column.js';
@@ -28,6 +29,12 @@ export interface ParquetWriterOptions {
    * writer's memory bound. Default 64 MiB: several writers run at once on a 2 GB instance.
    */
   readonly rowGroupBytes?: number;
+}
+
+/** A Parquet file writer that, once closed, also tells the file's statistics (for a table log). */
+export interface ParquetFileWriter extends TableFileWriter {
+  /** Row count, null counts and bounds of every column; undefined until close() succeeded. */
+  readonly statistics: FileStatistics | undefined;
 }
 
 const DEFAULT_ROW_GROUP_ROWS = 1_000_000;
@@ -47,7 +54,7 @@ export function createParquetWriter(
   spec: TableSpec,
   sink: WriteSink,
   options: ParquetWriterOptions = {},
-): TableFileWriter {
+): ParquetFileWriter {
   return new ParquetTableWriter(spec, new DigestingSink(sink), {
     rowGroupRows: options.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS,
     rowGroupBytes: options.rowGroupBytes ?? DEFAULT_ROW_GROUP_BYTES,
@@ -74,7 +81,7 @@ function encoderFor(column: ColumnSpec): ValueEncoder {
   }
 }
 
-class ParquetTableWriter implements TableFileWriter {
+class ParquetTableWriter implements ParquetFileWriter {
   private readonly columns: readonly ColumnWriter[];
   private readonly readCells: CellReader;
   /** The row being written, in column order (reused). */
@@ -83,6 +90,7 @@ class ParquetTableWriter implements TableFileWriter {
   private rows = 0;
   private groupRows = 0;
   private state: 'open' | 'closed' | 'failed' = 'open';
+  private closedStatistics: FileStatistics | undefined;
 
   constructor(
     private readonly spec: TableSpec,
@@ -106,6 +114,10 @@ class ParquetTableWriter implements TableFileWriter {
     if (this.groupIsFull()) await this.guard(() => this.flushRowGroup());
   }
 
+  get statistics(): FileStatistics | undefined {
+    return this.closedStatistics;
+  }
+
   async close(): Promise<FileSummary> {
     this.assertOpen();
     return this.guard(async () => {
@@ -114,6 +126,7 @@ class ParquetTableWriter implements TableFileWriter {
       await this.out.write(footer(this.spec, this.rowGroups));
       this.state = 'closed';
       const { bytes, sha256 } = await this.out.close();
+      this.closedStatistics = fileStatistics(this.spec, this.rowGroups);
       return { rows: this.rows, bytes, sha256 };
     });
   }

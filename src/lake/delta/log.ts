@@ -1,0 +1,216 @@
+/**
+ * A Delta table's transaction log in the lake: reading it back into a snapshot (the protocol's
+ * action reconciliation) and committing the next version. A commit is the creation of the next
+ * `_delta_log/<version>.json` with a create-only condition (Blob `If-None-Match: *`, an exclusive
+ * create in a folder): a writer that loses the race overwrites nothing and gets DeltaConflictError.
+ *
+ * The reader is the writer's, checking what a writer must before it adds a version: contiguous
+ * versions, one action a line, a protocol no newer than this writer's. Tests replay the log with
+ * code of their own.
+ */
+import { DeltaConflictError, DeltaLogError } from '../../common/errors.js';
+import type { StorageTarget } from '../storage/storage.js';
+import {
+  type Action,
+  type AddAction,
+  type CommitInfoAction,
+  type MetadataAction,
+  type ProtocolAction,
+  READER_VERSION,
+  type RemoveAction,
+  serializeCommit,
+  type TxnAction,
+  WRITER_VERSION,
+} from './actions.js';
+
+export const LOG_FOLDER = '_delta_log';
+
+const COMMIT_FILE = /^(\d{20})\.json$/;
+
+export function logFolder(tableRoot: string): string {
+  return `${tableRoot}/${LOG_FOLDER}`;
+}
+
+export function commitPath(tableRoot: string, version: number): string {
+  if (!Number.isSafeInteger(version) || version < 0) throw new RangeError(`not a Delta version: ${version}`);
+  return `${logFolder(tableRoot)}/${String(version).padStart(20, '0')}.json`;
+}
+
+export interface Snapshot {
+  /** The table's folder in the lake. */
+  readonly tableRoot: string;
+  /** The newest version read; -1 when the table has no log yet. */
+  readonly version: number;
+  readonly protocol?: ProtocolAction;
+  readonly metadata?: MetadataAction;
+  /** Active data files by their path in the log. */
+  readonly files: ReadonlyMap<string, AddAction>;
+  /** Removed files, kept until retention lets them go, by path. */
+  readonly tombstones: ReadonlyMap<string, RemoveAction>;
+  /** The newest transaction identifier of each application. */
+  readonly transactions: ReadonlyMap<string, TxnAction>;
+  /** When each version was committed (its commitInfo timestamp), oldest first. */
+  readonly commits: readonly { readonly version: number; readonly timestamp?: number }[];
+}
+
+/** The table's state at its newest version (or at `asOf`, for time travel). */
+export async function readSnapshot(
+  target: StorageTarget,
+  tableRoot: string,
+  options: { asOf?: number } = {},
+): Promise<Snapshot> {
+  const versions = await listCommitVersions(target, tableRoot);
+  const newest = options.asOf ?? (versions.length > 0 ? (versions[versions.length - 1] as number) : -1);
+  const state = new SnapshotBuilder(tableRoot);
+  for (let version = 0; version <= newest; version++) {
+    const path = commitPath(tableRoot, version);
+    if (versions[version] !== version) {
+      throw new DeltaLogError(
+        version === 0
+          ? 'the log does not start at version 0 (checkpoints without their commits are not read by this writer)'
+          : 'this version is missing from the log',
+        path,
+      );
+    }
+    const file = await target.read(path);
+    if (!file) throw new DeltaLogError('this version disappeared while the log was read', path);
+    state.apply(version, parseCommit(file.body, path), path);
+  }
+  return state.snapshot(newest);
+}
+
+/** Commits `actions` as `version`; DeltaConflictError when another writer created it first. */
+export async function commit(
+  target: StorageTarget,
+  tableRoot: string,
+  version: number,
+  actions: readonly Action[],
+): Promise<void> {
+  const created = await target.createIfAbsent(commitPath(tableRoot, version), serializeCommit(actions), {
+    contentType: 'application/json',
+  });
+  if (!created.created) throw new DeltaConflictError(tableRoot, version);
+}
+
+async function listCommitVersions(target: StorageTarget, tableRoot: string): Promise<number[]> {
+  const versions: number[] = [];
+  const folder = `${logFolder(tableRoot)}/`;
+  for await (const item of target.list(folder)) {
+    const name = item.path.slice(folder.length);
+    const match = COMMIT_FILE.exec(name);
+    if (match) versions.push(Number(match[1]));
+  }
+  return versions.sort((a, b) => a - b);
+}
+
+const KNOWN_ACTIONS = new Set(['commitInfo', 'protocol', 'metaData', 'add', 'remove', 'txn', 'cdc']);
+
+/** One JSON object a line, each holding exactly one action. */
+export function parseCommit(body: Buffer, path: string): Action[] {
+  const actions: Action[] = [];
+  const lines = body.toString('utf8').split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = (lines[i] as string).trim();
+    if (line === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (error) {
+      throw new DeltaLogError(`line ${i + 1} is not JSON`, path, { cause: error });
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new DeltaLogError(`line ${i + 1} is not a JSON object`, path);
+    }
+    const keys = Object.keys(value);
+    if (keys.length !== 1) throw new DeltaLogError(`line ${i + 1} holds ${keys.length} actions, not one`, path);
+    const key = keys[0] as string;
+    if (!KNOWN_ACTIONS.has(key)) throw new DeltaLogError(`line ${i + 1}: unknown action "${key}"`, path);
+    actions.push(value as Action);
+  }
+  return actions;
+}
+
+class SnapshotBuilder {
+  private protocol: ProtocolAction | undefined;
+  private metadata: MetadataAction | undefined;
+  private readonly files = new Map<string, AddAction>();
+  private readonly tombstones = new Map<string, RemoveAction>();
+  private readonly transactions = new Map<string, TxnAction>();
+  private readonly commits: { version: number; timestamp?: number }[] = [];
+
+  constructor(private readonly tableRoot: string) {}
+
+  apply(version: number, actions: readonly Action[], path: string): void {
+    let commitInfo: CommitInfoAction | undefined;
+    let sawMetadata = false;
+    for (const action of actions) {
+      if ('protocol' in action) this.protocol = checkedProtocol(action.protocol, path);
+      else if ('metaData' in action) {
+        if (sawMetadata) throw new DeltaLogError('two metaData actions in one version', path);
+        sawMetadata = true;
+        this.metadata = checkedMetadata(action.metaData, path);
+      } else if ('add' in action) {
+        const add = checkedFile(action.add, path, 'add');
+        this.files.set(add.path, add);
+        this.tombstones.delete(add.path);
+      } else if ('remove' in action) {
+        const remove = checkedFile(action.remove, path, 'remove');
+        this.files.delete(remove.path);
+        this.tombstones.set(remove.path, remove);
+      } else if ('txn' in action) this.transactions.set(action.txn.appId, action.txn);
+      else if ('commitInfo' in action) commitInfo = action.commitInfo;
+    }
+    if (version === 0 && (!this.protocol || !this.metadata)) {
+      throw new DeltaLogError('version 0 needs a protocol and a metaData action', path);
+    }
+    this.commits.push({ version, timestamp: commitInfo?.timestamp });
+  }
+
+  snapshot(version: number): Snapshot {
+    return {
+      tableRoot: this.tableRoot,
+      version,
+      protocol: this.protocol,
+      metadata: this.metadata,
+      files: this.files,
+      tombstones: this.tombstones,
+      transactions: this.transactions,
+      commits: this.commits,
+    };
+  }
+}
+
+function checkedProtocol(protocol: ProtocolAction, path: string): ProtocolAction {
+  const { minReaderVersion, minWriterVersion } = protocol;
+  if (!Number.isInteger(minReaderVersion) || !Number.isInteger(minWriterVersion)) {
+    throw new DeltaLogError('the protocol action has no reader and writer versions', path);
+  }
+  if (minReaderVersion > READER_VERSION || minWriterVersion > WRITER_VERSION) {
+    throw new DeltaLogError(
+      `the table needs Delta reader ${minReaderVersion} and writer ${minWriterVersion}; this program writes ` +
+        `reader ${READER_VERSION}, writer ${WRITER_VERSION} tables and leaves newer ones alone`,
+      path,
+    );
+  }
+  if ((protocol.readerFeatures?.length ?? 0) > 0 || (protocol.writerFeatures?.length ?? 0) > 0) {
+    throw new DeltaLogError('the table uses table features, which this program does not write', path);
+  }
+  return protocol;
+}
+
+function checkedMetadata(metadata: MetadataAction, path: string): MetadataAction {
+  if (typeof metadata.id !== 'string' || typeof metadata.schemaString !== 'string') {
+    throw new DeltaLogError('the metaData action has no id or schema', path);
+  }
+  if (metadata.format?.provider !== 'parquet') {
+    throw new DeltaLogError(`the table's files are ${metadata.format?.provider}, not parquet`, path);
+  }
+  return metadata;
+}
+
+function checkedFile<T extends AddAction | RemoveAction>(file: T, path: string, kind: string): T {
+  if (typeof file.path !== 'string' || file.path === '') {
+    throw new DeltaLogError(`an ${kind} action without a path`, path);
+  }
+  return file;
+}

@@ -1,0 +1,155 @@
+/**
+ * One Delta table of the lake: committing data files already written under its folder, as an append
+ * or as an overwrite that removes every active file and adds the new ones in one version (a reader
+ * sees the old table or the new, never half; the old files stay for time travel). The table is
+ * created by its first commit (protocol and metaData from the declaration).
+ *
+ * A lost race (another writer took the version) re-reads the log and tries the next version: an
+ * append adds the same files again on top of the winner's; an overwrite removes what is active then.
+ */
+import { randomUUID } from 'node:crypto';
+import { DeltaConflictError, DeltaLogError } from '../../common/errors.js';
+import type { TableSpec } from '../../schema/table.js';
+import type { FileStatistics } from '../formats/parquet/file-statistics.js';
+import type { StorageTarget } from '../storage/storage.js';
+import {
+  type Action,
+  type AddAction,
+  encodeDataPath,
+  metadataAction,
+  PROTOCOL,
+  type RemoveAction,
+  schemaString,
+  type TxnAction,
+} from './actions.js';
+import { commit, commitPath, readSnapshot, type Snapshot } from './log.js';
+import { deltaStats } from './stats.js';
+
+/** Attempts at the next version before a commit gives up (each lost to another writer). */
+const MAX_ATTEMPTS = 5;
+
+export const ENGINE_INFO = 'referrals-lake';
+
+/** A data file written under the table's folder, to be added by a commit. */
+export interface NewDataFile {
+  /** Relative to the table's folder (`part-…parquet`, or `snapshot_date=…/part-…parquet`). */
+  readonly path: string;
+  readonly size: number;
+  readonly statistics: FileStatistics;
+  readonly partitionValues?: Readonly<Record<string, string | null>>;
+}
+
+export interface CommitRequest {
+  readonly target: StorageTarget;
+  /** The table's folder in the lake (`referrals_latest`). */
+  readonly tableRoot: string;
+  readonly spec: TableSpec;
+  readonly mode: 'append' | 'overwrite';
+  readonly files: readonly NewDataFile[];
+  readonly partitionColumns?: readonly string[];
+  /** Recorded as a transaction identifier (`txn`): which run made this version. */
+  readonly transaction?: { readonly appId: string; readonly version: number };
+  readonly now?: () => Date;
+}
+
+export interface Committed {
+  readonly version: number;
+  /** Files the commit removed (overwrite), as paths relative to the table's folder. */
+  readonly removed: readonly string[];
+}
+
+/** A unique data file name, never reused, in the reference writer's pattern. */
+export function newDataFileName(): string {
+  return `part-00000-${randomUUID()}-c000.snappy.parquet`;
+}
+
+export async function commitFiles(request: CommitRequest): Promise<Committed> {
+  let lastConflict: DeltaConflictError | undefined;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const snapshot = await readSnapshot(request.target, request.tableRoot);
+    const version = snapshot.version + 1;
+    const { actions, removed } = actionsFor(request, snapshot);
+    try {
+      await commit(request.target, request.tableRoot, version, actions);
+      return { version, removed };
+    } catch (error) {
+      if (!(error instanceof DeltaConflictError)) throw error;
+      lastConflict = error;
+    }
+  }
+  throw lastConflict as DeltaConflictError;
+}
+
+function actionsFor(request: CommitRequest, snapshot: Snapshot): { actions: Action[]; removed: string[] } {
+  const now = (request.now ?? (() => new Date()))().getTime();
+  const { spec, mode, partitionColumns = [] } = request;
+  const actions: Action[] = [
+    {
+      commitInfo: {
+        timestamp: now,
+        operation: 'WRITE',
+        operationParameters: {
+          mode: mode === 'overwrite' ? 'Overwrite' : 'Append',
+          partitionBy: JSON.stringify(partitionColumns),
+        },
+        isBlindAppend: mode === 'append',
+        engineInfo: ENGINE_INFO,
+      },
+    },
+  ];
+  if (snapshot.version < 0) {
+    actions.push({ protocol: PROTOCOL });
+    actions.push({ metaData: metadataAction({ id: randomUUID(), spec, partitionColumns, createdTime: now }) });
+  } else {
+    const metadata = snapshot.metadata;
+    const where = commitPath(request.tableRoot, snapshot.version);
+    if (!metadata) throw new DeltaLogError('the log has no metaData action', where);
+    if (JSON.stringify(metadata.partitionColumns) !== JSON.stringify(partitionColumns)) {
+      throw new DeltaLogError(
+        `the table is partitioned by [${metadata.partitionColumns.join(', ')}], not [${partitionColumns.join(', ')}]`,
+        where,
+      );
+    }
+    // A changed declaration (a new column) updates the schema in the same version as the data.
+    if (metadata.schemaString !== schemaString(spec)) {
+      actions.push({
+        metaData: metadataAction({ id: metadata.id, spec, partitionColumns, createdTime: metadata.createdTime ?? now }),
+      });
+    }
+  }
+  if (request.transaction) {
+    const txn: TxnAction = { ...request.transaction, lastUpdated: now };
+    actions.push({ txn });
+  }
+  const removed: string[] = [];
+  if (mode === 'overwrite') {
+    for (const file of snapshot.files.values()) {
+      actions.push({ remove: removeFor(file, now) });
+      removed.push(decodeURIComponent(file.path));
+    }
+  }
+  for (const file of request.files) actions.push({ add: addFor(spec, file, now) });
+  return { actions, removed };
+}
+
+function addFor(spec: TableSpec, file: NewDataFile, now: number): AddAction {
+  return {
+    path: encodeDataPath(file.path),
+    partitionValues: file.partitionValues ?? {},
+    size: file.size,
+    modificationTime: now,
+    dataChange: true,
+    stats: deltaStats(spec, file.statistics),
+  };
+}
+
+function removeFor(file: AddAction, now: number): RemoveAction {
+  return {
+    path: file.path,
+    deletionTimestamp: now,
+    dataChange: true,
+    extendedFileMetadata: true,
+    partitionValues: file.partitionValues,
+    size: file.size,
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * A Delta log reader written for the tests, from PROTOCOL.md (delta-io/delta) and not from the
+ * writer's code: it reads a table folder on disk, replays `_delta_log/<20 digits>.json` in order
+ * (action reconciliation: the newest protocol and metaData, adds minus removes by path) and hands
+ * back what a reader engine would see at a version.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface ReplayedFile {
+  /** The data file's path relative to the table folder, URI-decoded. */
+  readonly path: string;
+  readonly size: number;
+  readonly modificationTime: number;
+  readonly dataChange: boolean;
+  readonly partitionValues: Record<string, string | null>;
+  readonly stats?: {
+    numRecords: number;
+    minValues: Record<string, unknown>;
+    maxValues: Record<string, unknown>;
+    nullCount: Record<string, number>;
+  };
+}
+
+export interface Replayed {
+  readonly version: number;
+  readonly protocol: { minReaderVersion: number; minWriterVersion: number; [key: string]: unknown };
+  readonly metadata: {
+    id: string;
+    format: { provider: string };
+    schemaString: string;
+    partitionColumns: string[];
+    configuration: Record<string, string>;
+  };
+  readonly schema: { name: string; type: string; nullable: boolean }[];
+  /** Active files, by decoded path. */
+  readonly active: Map<string, ReplayedFile>;
+  /** Every commit's actions, by version. */
+  readonly commits: Record<string, unknown>[][];
+}
+
+export function logVersions(tableDir: string): number[] {
+  return readdirSync(join(tableDir, '_delta_log'))
+    .filter((name) => /^\d{20}\.json$/.test(name))
+    .map((name) => Number.parseInt(name.slice(0, 20), 10))
+    .sort((a, b) => a - b);
+}
+
+export function replayDeltaLog(tableDir: string, asOf?: number): Replayed {
+  const versions = logVersions(tableDir);
+  const last = asOf ?? versions.at(-1);
+  if (last === undefined) throw new Error(`${tableDir}: no Delta log`);
+  let protocol: Replayed['protocol'] | undefined;
+  let metadata: Replayed['metadata'] | undefined;
+  const active = new Map<string, ReplayedFile>();
+  const commits: Record<string, unknown>[][] = [];
+  for (let v = 0; v <= last; v++) {
+    if (versions[v] !== v) throw new Error(`${tableDir}: version ${v} missing`);
+    const text = readFileSync(join(tableDir, '_delta_log', `${String(v).padStart(20, '0')}.json`), 'utf8');
+    const actions = text
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    commits.push(actions);
+    for (const action of actions) {
+      if (action.protocol) protocol = action.protocol as Replayed['protocol'];
+      if (action.metaData) metadata = action.metaData as Replayed['metadata'];
+      const add = action.add as (Omit<ReplayedFile, 'stats'> & { stats?: string }) | undefined;
+      if (add) {
+        const path = decodeURIComponent(add.path);
+        active.set(path, { ...add, path, stats: add.stats ? JSON.parse(add.stats) : undefined });
+      }
+      const remove = action.remove as { path: string } | undefined;
+      if (remove) active.delete(decodeURIComponent(remove.path));
+    }
+  }
+  if (!protocol || !metadata) throw new Error(`${tableDir}: no protocol or metaData by version ${last}`);
+  const schema = (JSON.parse(metadata.schemaString) as { fields: Replayed['schema'] }).fields.map(
+    ({ name, type, nullable }) => ({ name, type, nullable }),
+  );
+  return { version: last, protocol, metadata, schema, active, commits };
+}

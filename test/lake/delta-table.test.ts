@@ -1,0 +1,297 @@
+/**
+ * The Delta log writer (src/lake/delta/), judged by a log replay written for the tests
+ * (test/helpers/delta-replay.ts) and by DuckDB reading the files that replay names: a first commit,
+ * an overwrite with time travel, per-file statistics, racing writers (a folder and Azurite), and logs
+ * this writer must refuse to extend.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DeltaConflictError, DeltaLogError } from '../../src/common/errors.js';
+import { schemaString } from '../../src/lake/delta/actions.js';
+import { commit, commitPath, readSnapshot } from '../../src/lake/delta/log.js';
+import { deltaStats } from '../../src/lake/delta/stats.js';
+import { commitFiles, type NewDataFile, newDataFileName } from '../../src/lake/delta/table.js';
+import { createParquetWriter } from '../../src/lake/formats/parquet-writer.js';
+import { BlobStorageTarget } from '../../src/lake/storage/blob-storage-target.js';
+import { LocalDirectoryTarget } from '../../src/lake/storage/local-directory-target.js';
+import type { StorageTarget } from '../../src/lake/storage/storage.js';
+import type { ColumnSpec, Row, TableSpec } from '../../src/schema/table.js';
+import { type Azurite, startAzurite } from '../helpers/azurite.js';
+import { replayDeltaLog } from '../helpers/delta-replay.js';
+import { type DuckDb, openDuckDb, sqlString } from '../helpers/duckdb.js';
+import { thrownBy } from '../helpers/errors.js';
+import { EDGE_TABLE, manyRows, SAMPLE_MICROS } from './fixtures.js';
+
+let dir: string;
+let folder: LocalDirectoryTarget;
+let db: DuckDb;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'delta-'));
+  folder = new LocalDirectoryTarget({ root: dir });
+  db = await openDuckDb();
+});
+
+afterAll(async () => {
+  db.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Writes rows as one Parquet file under the table's folder, with a unique name. */
+async function dataFile(target: StorageTarget, tableRoot: string, rows: readonly Row[]): Promise<NewDataFile> {
+  const path = newDataFileName();
+  const writer = createParquetWriter(EDGE_TABLE, await target.openWrite(`${tableRoot}/${path}`), {
+    rowGroupRows: 1_000,
+  });
+  for (const row of rows) await writer.write(row);
+  const { bytes } = await writer.close();
+  if (!writer.statistics) throw new Error('no statistics after close');
+  return { path, size: bytes, statistics: writer.statistics };
+}
+
+/** The ids DuckDB reads from the files a replayed version names. */
+async function idsAt(tableRoot: string, asOf?: number): Promise<string[]> {
+  const replayed = replayDeltaLog(join(dir, tableRoot), asOf);
+  const files = [...replayed.active.keys()].map((p) => sqlString(join(dir, tableRoot, p)));
+  if (files.length === 0) return [];
+  const rows = await db.query(`SELECT id FROM read_parquet([${files.join(', ')}]) ORDER BY id`);
+  return rows.map((r) => String(r.id));
+}
+
+describe('Delta tables', () => {
+  const rows = manyRows(2_500);
+
+  it('creates a table with its first commit: protocol 1/2, the declared schema, files with size and stats', async () => {
+    const files = [
+      await dataFile(folder, 'first', rows.slice(0, 1_500)),
+      await dataFile(folder, 'first', rows.slice(1_500)),
+    ];
+    const committed = await commitFiles({
+      target: folder,
+      tableRoot: 'first',
+      spec: EDGE_TABLE,
+      mode: 'append',
+      files,
+    });
+    expect(committed).toEqual({ version: 0, removed: [] });
+
+    const replayed = replayDeltaLog(join(dir, 'first'));
+    expect(replayed.version).toBe(0);
+    expect(replayed.protocol).toEqual({ minReaderVersion: 1, minWriterVersion: 2 });
+    expect(replayed.metadata.format.provider).toBe('parquet');
+    expect(replayed.metadata.partitionColumns).toEqual([]);
+    expect(replayed.schema).toEqual([
+      { name: 'id', type: 'string', nullable: false },
+      { name: 'text', type: 'string', nullable: true },
+      { name: 'count', type: 'long', nullable: true },
+      { name: 'amount', type: 'double', nullable: true },
+      { name: 'flag', type: 'boolean', nullable: true },
+      { name: 'created_at', type: 'timestamp', nullable: false },
+      { name: 'updated_at', type: 'timestamp', nullable: true },
+      { name: 'due_date', type: 'date', nullable: true },
+    ]);
+    // The commit's first line is its commitInfo; no line holds two actions.
+    expect(Object.keys(replayed.commits[0]?.[0] ?? {})).toEqual(['commitInfo']);
+    for (const action of replayed.commits[0] ?? []) expect(Object.keys(action)).toHaveLength(1);
+
+    for (const file of files) {
+      const added = replayed.active.get(file.path);
+      expect(added?.size).toBe((await readFile(join(dir, 'first', file.path))).length);
+      expect(added?.dataChange).toBe(true);
+      expect(added?.partitionValues).toEqual({});
+    }
+    expect(await idsAt('first')).toEqual(rows.map((r) => String(r.id)).sort());
+  });
+
+  it('writes bounds no tighter than the data: counts, nulls, min and max checked against DuckDB', async () => {
+    const replayed = replayDeltaLog(join(dir, 'first'));
+    for (const [path, file] of replayed.active) {
+      const source = sqlString(join(dir, 'first', path));
+      const [truth] = await db.query(
+        `SELECT count(*)::BIGINT AS n, count(*) FILTER (WHERE text IS NULL)::BIGINT AS text_nulls,
+                min(count)::BIGINT AS min_count, max(count)::BIGINT AS max_count,
+                epoch_us(min(created_at))::BIGINT AS min_created, epoch_us(max(created_at))::BIGINT AS max_created,
+                min(due_date)::VARCHAR AS min_due, max(due_date)::VARCHAR AS max_due, min(id) AS min_id, max(id) AS max_id
+           FROM read_parquet(${source})`,
+      );
+      const stats = file.stats;
+      expect(stats?.numRecords).toBe(Number(truth?.n));
+      expect(stats?.nullCount.text).toBe(Number(truth?.text_nulls));
+      expect(stats?.minValues.count).toBe(Number(truth?.min_count));
+      expect(stats?.maxValues.count).toBe(Number(truth?.max_count));
+      expect(stats?.minValues.id).toBe(truth?.min_id);
+      expect(stats?.maxValues.id).toBe(truth?.max_id);
+      expect(stats?.minValues.due_date).toBe(truth?.min_due);
+      expect(stats?.maxValues.due_date).toBe(truth?.max_due);
+      // Milliseconds, rounded outwards: the bounds still hold every microsecond value.
+      expect(Date.parse(String(stats?.minValues.created_at)) * 1000).toBeLessThanOrEqual(Number(truth?.min_created));
+      expect(Date.parse(String(stats?.maxValues.created_at)) * 1000).toBeGreaterThanOrEqual(Number(truth?.max_created));
+    }
+  });
+
+  it('keeps a long string as a prefix minimum and no maximum, and timestamps rounded outwards', () => {
+    const long = `${'a'.repeat(40)}z`;
+    const stats = JSON.parse(
+      deltaStats(EDGE_TABLE, {
+        numRecords: 2,
+        columns: new Map([
+          ['text', { nullCount: 0, min: long, max: long }],
+          ['created_at', { nullCount: 0, min: SAMPLE_MICROS, max: SAMPLE_MICROS }],
+        ]),
+      }),
+    );
+    expect(stats.minValues.text).toBe('a'.repeat(32));
+    expect(stats.maxValues.text).toBeUndefined();
+    expect(stats.minValues.created_at).toBe('2020-10-30T21:03:00.123Z');
+    expect(stats.maxValues.created_at).toBe('2020-10-30T21:03:00.124Z');
+  });
+
+  it('overwrites in one version: old files removed in the log, kept on disk, and readable by time travel', async () => {
+    const before = await idsAt('first');
+    const replacement = [await dataFile(folder, 'first', rows.slice(0, 10))];
+    const committed = await commitFiles({
+      target: folder,
+      tableRoot: 'first',
+      spec: EDGE_TABLE,
+      mode: 'overwrite',
+      files: replacement,
+      transaction: { appId: 'referrals-lake-sync', version: 2 },
+    });
+    expect(committed.version).toBe(1);
+    expect(committed.removed).toHaveLength(2);
+    const replayed = replayDeltaLog(join(dir, 'first'));
+    expect([...replayed.active.keys()]).toEqual([replacement[0]?.path]);
+    const removes = (replayed.commits[1] ?? []).filter((a) => a.remove);
+    expect(removes).toHaveLength(2);
+    for (const path of committed.removed) expect((await readFile(join(dir, 'first', path))).length).toBeGreaterThan(0);
+    expect(await idsAt('first')).toEqual(rows.slice(0, 10).map((r) => String(r.id)));
+    expect(await idsAt('first', 0)).toEqual(before);
+    // The writer's own reader agrees on the version and what it holds.
+    const snapshot = await readSnapshot(folder, 'first');
+    expect(snapshot.version).toBe(1);
+    expect([...snapshot.files.keys()]).toEqual([replacement[0]?.path]);
+    expect(snapshot.transactions.get('referrals-lake-sync')?.version).toBe(2);
+  });
+
+  it('adds the new schema in the same version when the declaration gains a column', async () => {
+    const note: ColumnSpec = { name: 'note', type: 'string', nullable: true, source: 'note', doc: 'A note.' };
+    const wider: TableSpec = { ...EDGE_TABLE, columns: [...EDGE_TABLE.columns, note] };
+    const committed = await commitFiles({
+      target: folder,
+      tableRoot: 'first',
+      spec: wider,
+      mode: 'append',
+      files: [],
+    });
+    const replayed = replayDeltaLog(join(dir, 'first'));
+    expect(replayed.commits[committed.version]?.some((a) => a.metaData)).toBe(true);
+    expect(replayed.metadata.schemaString).toBe(schemaString(wider));
+    expect(replayed.metadata.id).toBe(replayDeltaLog(join(dir, 'first'), 0).metadata.id);
+  });
+});
+
+describe('Delta commits race', () => {
+  let azurite: Azurite;
+  let blob: BlobStorageTarget;
+
+  beforeAll(async () => {
+    azurite = await startAzurite();
+    blob = new BlobStorageTarget({ connectionString: azurite.connectionString, container: 'lake', prefix: 'delta' });
+  });
+
+  afterAll(async () => {
+    await azurite.stop();
+  });
+
+  for (const which of ['folder', 'blob'] as const) {
+    it(`lets exactly one of two writers create a version (${which}), and the loser retries on top`, async () => {
+      const target = which === 'folder' ? folder : blob;
+      const tableRoot = `race-${which}`;
+      const file = await dataFile(target, tableRoot, manyRows(5));
+      await commitFiles({ target, tableRoot, spec: EDGE_TABLE, mode: 'append', files: [file] });
+      const actions = [{ commitInfo: { timestamp: 1, operation: 'WRITE', operationParameters: {} } }];
+      const outcomes = await Promise.allSettled(Array.from({ length: 4 }, () => commit(target, tableRoot, 1, actions)));
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+      for (const lost of outcomes.filter((o) => o.status === 'rejected')) {
+        expect((lost as PromiseRejectedResult).reason).toBeInstanceOf(DeltaConflictError);
+      }
+      // Two appends at once: both land, in two versions, and no version was overwritten.
+      const [a, b] = [await dataFile(target, tableRoot, manyRows(3)), await dataFile(target, tableRoot, manyRows(4))];
+      const both = await Promise.all([
+        commitFiles({ target, tableRoot, spec: EDGE_TABLE, mode: 'append', files: [a] }),
+        commitFiles({ target, tableRoot, spec: EDGE_TABLE, mode: 'append', files: [b] }),
+      ]);
+      expect(both.map((c) => c.version).sort()).toEqual([2, 3]);
+      const snapshot = await readSnapshot(target, tableRoot);
+      expect(snapshot.version).toBe(3);
+      expect([...snapshot.files.keys()].sort()).toEqual([file.path, a.path, b.path].sort());
+    });
+  }
+});
+
+describe('Delta logs this writer refuses', () => {
+  async function tableWith(name: string, commits: string[]): Promise<void> {
+    const file = await dataFile(folder, name, manyRows(2));
+    await commitFiles({ target: folder, tableRoot: name, spec: EDGE_TABLE, mode: 'append', files: [file] });
+    for (const [i, text] of commits.entries()) await writeFile(join(dir, commitPath(name, i + 1)), text);
+  }
+
+  async function refused(name: string): Promise<DeltaLogError> {
+    const file = await dataFile(folder, name, manyRows(2));
+    let error: unknown;
+    await commitFiles({ target: folder, tableRoot: name, spec: EDGE_TABLE, mode: 'append', files: [file] }).catch(
+      (e: unknown) => {
+        error = e;
+      },
+    );
+    return thrownBy(DeltaLogError, () => {
+      throw error;
+    });
+  }
+
+  it('stops at a line that is not JSON, naming the file, and commits nothing', async () => {
+    await tableWith('bad-json', ['{"commitInfo":{}}\n{"add": {"path": \n']);
+    const error = await refused('bad-json');
+    expect(error.file).toBe(commitPath('bad-json', 1));
+    expect(error.message).toMatch(/line 2 is not JSON/);
+    expect((await readSnapshot(folder, 'bad-json').catch(() => undefined))?.version).toBeUndefined();
+    await expect(readFile(join(dir, commitPath('bad-json', 2)))).rejects.toThrow();
+  });
+
+  it('stops at a missing version', async () => {
+    await tableWith('gap', ['{"commitInfo":{"timestamp":1,"operation":"WRITE","operationParameters":{}}}\n']);
+    await rm(join(dir, commitPath('gap', 1)));
+    await writeFile(join(dir, commitPath('gap', 2)), '{"commitInfo":{}}\n');
+    const error = await refused('gap');
+    expect(error.file).toBe(commitPath('gap', 1));
+    expect(error.message).toMatch(/missing/);
+  });
+
+  it('leaves a table of a newer protocol or with table features alone', async () => {
+    await tableWith('newer', [
+      '{"protocol":{"minReaderVersion":3,"minWriterVersion":7,"readerFeatures":["deletionVectors"],"writerFeatures":["deletionVectors"]}}\n',
+    ]);
+    expect((await refused('newer')).message).toMatch(/reader 3 and writer 7/);
+    await tableWith('features', ['{"protocol":{"minReaderVersion":1,"minWriterVersion":2,"writerFeatures":["x"]}}\n']);
+    expect((await refused('features')).message).toMatch(/table features/);
+  });
+
+  it('refuses an unknown action and a table partitioned otherwise', async () => {
+    await tableWith('unknown', ['{"domainMetadata":{"domain":"x"}}\n']);
+    expect((await refused('unknown')).message).toMatch(/unknown action "domainMetadata"/);
+    const file = await dataFile(folder, 'parted', manyRows(2));
+    await commitFiles({ target: folder, tableRoot: 'parted', spec: EDGE_TABLE, mode: 'append', files: [file] });
+    const error = await commitFiles({
+      target: folder,
+      tableRoot: 'parted',
+      spec: EDGE_TABLE,
+      mode: 'append',
+      files: [],
+      partitionColumns: ['due_date'],
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeltaLogError);
+    expect((error as Error).message).toMatch(/partitioned by \[\], not \[due_date\]/);
+  });
+});
