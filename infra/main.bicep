@@ -61,6 +61,9 @@ param syncRangeField string = 'createdDateTime'
 param syncOverlapMinutes string = '60'
 param syncLeaseSeconds string = '60'
 
+@description('Days earlier versions of the Delta tables stay readable: LAKE_RETENTION_DAYS.')
+param lakeRetentionDays string = '7'
+
 // ---- Hosting ----------------------------------------------------------------------------------
 
 @allowed([2048, 4096])
@@ -167,6 +170,7 @@ var codeAppSettings = {
   SYNC_RANGE_FIELD: syncRangeField
   SYNC_OVERLAP_MINUTES: syncOverlapMinutes
   SYNC_LEASE_SECONDS: syncLeaseSeconds
+  LAKE_RETENTION_DAYS: lakeRetentionDays
 }
 
 // The identity and its roles come first; the site is created only after both (dependsOn below).

@@ -149,6 +149,11 @@ export const SETTINGS = {
     default: '60',
     schema: z.coerce.number().int().min(0).max(10_080),
   }),
+  LAKE_RETENTION_DAYS: setting({
+    doc: 'Days earlier versions of the Delta tables stay readable (time travel); files only older versions need are deleted after that.',
+    default: '7',
+    schema: z.coerce.number().int().min(1).max(3650),
+  }),
   SYNC_LEASE_SECONDS: setting({
     doc: 'Lease length without renewal: a crashed run blocks the next this long at most; a folder lake sweeps temp files a killed run left once this old.',
     default: '60',
@@ -199,6 +204,8 @@ export interface SyncConfig {
   readonly rangeField: 'createdDateTime' | 'updatedDateTime';
   readonly overlapMs: number;
   readonly leaseMs: number;
+  /** How long a Delta table's earlier versions stay readable (LAKE_RETENTION_DAYS). */
+  readonly retentionMs: number;
 }
 
 export interface AppConfig {
@@ -328,6 +335,7 @@ export function loadSyncConfig(env: Env = process.env): SyncConfig {
     rangeField: readSetting(env, 'SYNC_RANGE_FIELD') ?? 'createdDateTime',
     overlapMs: (readSetting(env, 'SYNC_OVERLAP_MINUTES') ?? 60) * 60_000,
     leaseMs: (readSetting(env, 'SYNC_LEASE_SECONDS') ?? 60) * 1000,
+    retentionMs: (readSetting(env, 'LAKE_RETENTION_DAYS') ?? 7) * 86_400_000,
   };
 }
 

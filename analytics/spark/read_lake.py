@@ -5,7 +5,7 @@
 # works too: set LAKE to its path (e.g. "Files/referrals-lake").
 #
 #   referrals = read_table(spark, "referrals")           # every committed snapshot (+ snapshot_date, run_id)
-#   latest = read_latest(spark, "referrals")             # current state, one version per referral
+#   latest = read_latest(spark, "referrals")             # current state (a Delta table), one version per referral
 #   latest.groupBy("status", "substatus").count().show()
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -193,6 +193,9 @@ def read_table(spark: SparkSession, table: str) -> DataFrame:
     return frame.join(committed_runs(spark), "run_id", "left_semi")
 
 
-def read_latest(spark: SparkSession, table: str) -> DataFrame:
-    """The current state of a table (its <table>_latest folder, replaced whole by every run)."""
-    return spark.read.schema(SCHEMAS[table]).parquet(f"{LAKE}/{table}_latest/*.parquet")
+def read_latest(spark: SparkSession, table: str, version: int | None = None) -> DataFrame:
+    """The current state of a table: the Delta table <table>_latest, one commit per run (or an earlier version)."""
+    reader = spark.read.format("delta")
+    if version is not None:
+        reader = reader.option("versionAsOf", version)
+    return reader.load(f"{LAKE}/{table}_latest")

@@ -28,13 +28,14 @@ FROM OPENROWSET(
 WHERE r.filepath(2) IN (SELECT run_id FROM dbo.runs);
 GO
 
--- The current state, rebuilt by every run (each file replaced whole).
+-- The current state: a Delta table, overwritten by one commit every run. Its log names the files
+-- of the current version; older files stay for time travel, so never read its folder by a glob.
 CREATE OR ALTER VIEW dbo.referral_solutions_latest AS
 SELECT r.*
 FROM OPENROWSET(
-    BULK 'referral_solutions_latest/*.parquet',
+    BULK 'referral_solutions_latest/',
     DATA_SOURCE = 'referrals_lake',
-    FORMAT = 'PARQUET'
+    FORMAT = 'DELTA'
 ) WITH (
     referral_id VARCHAR(8000),                -- Id of the referral the item belongs to (referrals.referral_id).
     ordinal BIGINT,                           -- 0-based position of the item in its array.

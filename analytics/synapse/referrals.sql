@@ -83,13 +83,14 @@ FROM OPENROWSET(
 WHERE r.filepath(2) IN (SELECT run_id FROM dbo.runs);
 GO
 
--- The current state, rebuilt by every run (each file replaced whole).
+-- The current state: a Delta table, overwritten by one commit every run. Its log names the files
+-- of the current version; older files stay for time travel, so never read its folder by a glob.
 CREATE OR ALTER VIEW dbo.referrals_latest AS
 SELECT r.*
 FROM OPENROWSET(
-    BULK 'referrals_latest/*.parquet',
+    BULK 'referrals_latest/',
     DATA_SOURCE = 'referrals_lake',
-    FORMAT = 'PARQUET'
+    FORMAT = 'DELTA'
 ) WITH (
     referral_id VARCHAR(8000),                                  -- Referral id (GUID), unique per referral.
     engagement_id VARCHAR(8000),                                -- Engagement id (GUID); related referrals share one.

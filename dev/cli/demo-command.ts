@@ -17,7 +17,6 @@ import type { Command } from 'commander';
 import type { Sandbox } from '../../sandbox/sandbox.js';
 import { CliExit } from '../../src/cli/exit.js';
 import { createLogger, type LogLevel } from '../../src/common/log.js';
-import { latestFilePath } from '../../src/lake/layout/paths.js';
 import { listAll, type StorageTarget, type StoredObject } from '../../src/lake/storage/storage.js';
 import { TABLE_NAMES } from '../../src/schema/tables.js';
 import type { RunManifest } from '../../src/sync/manifest.js';
@@ -86,7 +85,10 @@ async function runDemo(dataDir: string): Promise<void> {
 
     await copyLake(lake, files, copyDir);
     controller.signal.throwIfAborted();
-    await printPreview(out, join(copyDir, ...latestFilePath('referrals', 'parquet').split('/')));
+    // The file this run committed as the latest table's one version (its Delta log names it).
+    const latest = manifest.latest.find((f) => f.table === 'referrals_latest' && f.format === 'parquet');
+    if (!latest) throw new Error('the run committed no referrals_latest file');
+    await printPreview(out, copyDir, latest.path);
     printHints(out, copyDir, azuriteDir);
   } catch (error) {
     if (controller.signal.aborted) {
@@ -257,9 +259,14 @@ function printTree(out: Out, files: readonly StoredObject[]): void {
   const rawNames = [...new Set(raw.map((f) => f.path.slice(f.path.lastIndexOf('/') + 1)))].join(', ');
   line('raw/snapshot_date=…/run_id=…/', raw, `${rawNames}: the API objects as received`);
   const latest = take(['referrals_latest']);
-  line('referrals_latest/', latest, 'every referral at its newest version, rebuilt each run');
+  line('referrals_latest/', latest, 'Delta table: every referral at its newest version, one commit each run');
   fileLines(latest, '  ');
-  line('referral_*_latest/', take(children.map((t) => `${t}_latest`)), `the ${children.length} child tables, likewise`);
+  line(
+    'referral_*_latest/',
+    take(children.map((t) => `${t}_latest`)),
+    `the ${children.length} child tables, Delta tables likewise`,
+  );
+  line('ndjson/<table>_latest/', take(['ndjson']), 'NDJSON copies of the latest tables, for line readers');
   line('_runs/', take(['_runs']), 'one manifest per run (the summary above), written last');
   const state = take(['_state']);
   line('_state/', state, state.map((f) => f.path.slice('_state/'.length)).join(', '));
@@ -302,7 +309,8 @@ async function copyLake(lake: StorageTarget, files: readonly StoredObject[], dir
   await Promise.all(Array.from({ length: 8 }, worker));
 }
 
-async function printPreview(out: Out, parquetFile: string): Promise<void> {
+async function printPreview(out: Out, copyDir: string, lakePath: string): Promise<void> {
+  const parquetFile = join(copyDir, ...lakePath.split('/'));
   const { DuckDBInstance } = await import('@duckdb/node-api');
   const instance = await DuckDBInstance.create(':memory:', { threads: '2' });
   const connection = await instance.connect();
@@ -330,7 +338,7 @@ async function printPreview(out: Out, parquetFile: string): Promise<void> {
         text(r.details_currency),
       ]);
     out(
-      `The ${rows.length} newest of ${count(n)} rows in ${latestFilePath('referrals', 'parquet')}, read back with DuckDB (times UTC):`,
+      `The ${rows.length} newest of ${count(n)} rows of the Delta table referrals_latest (${lakePath}), read back with DuckDB (times UTC):`,
     );
     const header = [
       'referral_id',
@@ -356,7 +364,7 @@ function printHints(out: Out, copyDir: string, azuriteDir: string): void {
   printTable(out, [
     [
       'DuckDB CLI',
-      `duckdb -c "SELECT status, substatus, count(*) FROM '${copy}/referrals_latest/*.parquet' GROUP BY ALL"`,
+      `duckdb -c "INSTALL delta; LOAD delta; SELECT status, substatus, count(*) FROM delta_scan('${copy}/referrals_latest') GROUP BY ALL"`,
     ],
     ['', `duckdb -c "SELECT snapshot_date, run_id, count(*) FROM '${copy}/referrals/*/*/*.parquet' GROUP BY ALL"`],
     [

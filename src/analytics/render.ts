@@ -3,9 +3,10 @@
  * from what the sync writes (test/analytics/columns.test.ts compares the committed files with this
  * rendering, and checks them against TABLES and against Parquet a real sync wrote):
  *
- * - analytics/synapse/*.sql: serverless SQL views, one file per table (its snapshots and its latest
- *   state), over OPENROWSET with wildcards, partition columns from filepath();
- * - analytics/powerbi/<table>_latest.pq: Power Query M reading a latest table from ADLS Gen2;
+ * - analytics/synapse/*.sql: serverless SQL views, one file per table: its snapshots over OPENROWSET
+ *   with wildcards (partition columns from filepath()), its latest state as the Delta table it is
+ *   (FORMAT = 'DELTA': the log says which files, never a glob);
+ * - analytics/powerbi/<table>_latest.pq: Power Query M reading a latest table with DeltaLake.Table;
  * - analytics/spark/read_lake.py: PySpark (Synapse Spark, Fabric, Databricks) readers.
  *
  * CLI (after `npm run build`): `node dist/src/analytics/render.js --write` writes them under the
@@ -81,8 +82,9 @@ export function snapshotGlob(table: string): string {
   return [table, ...folders, '*.parquet'].join('/');
 }
 
-export function latestGlob(table: string): string {
-  return `${latestFolder(table)}/*.parquet`;
+/** A latest table's folder for OPENROWSET: the Delta table's root, with the trailing slash Synapse expects. */
+export function latestTableBulk(table: string): string {
+  return `${latestFolder(table)}/`;
 }
 
 const GENERATED = (comment: string) =>
@@ -186,13 +188,14 @@ ${withClause(table)}
 WHERE r.filepath(${runIndex}) IN (SELECT run_id FROM dbo.runs);
 GO
 
--- The current state, rebuilt by every run (each file replaced whole).
+-- The current state: a Delta table, overwritten by one commit every run. Its log names the files
+-- of the current version; older files stay for time travel, so never read its folder by a glob.
 CREATE OR ALTER VIEW dbo.${latestFolder(table.name)} AS
 SELECT r.*
 FROM OPENROWSET(
-    BULK '${latestGlob(table.name)}',
+    BULK '${latestTableBulk(table.name)}',
     DATA_SOURCE = '${SYNAPSE_DATA_SOURCE}',
-    FORMAT = 'PARQUET'
+    FORMAT = 'DELTA'
 ) WITH (
 ${withClause(table)}
 ) AS r;
@@ -212,15 +215,14 @@ function powerQuery(table: TableSpec): string {
   return `${GENERATED('//')}
 //
 // ${folder}: ${oneLine(table.doc)} Current state, one version per referral.
+// A Delta table: DeltaLake.Table follows its log to the current version's files.
 // Power BI Desktop: Get data > Blank query > Advanced editor, paste, then sign in to
 // "Azure Data Lake Storage Gen2" with an organisational account that may read the table folders
 // (ADLS Gen2 ACLs: docs/security.md). Set LakeUrl to the azd output LAKE_DFS_URL + the container (+ /LAKE_PREFIX).
 let
     LakeUrl = "https://<account>.dfs.core.windows.net/referrals-lake",
-    Files = AzureStorage.DataLake(LakeUrl & "/${folder}", [HierarchicalNavigation = false]),
-    ParquetFiles = Table.SelectRows(Files, each Text.Lower([Extension]) = ".parquet"),
-    Parts = List.Transform(ParquetFiles[Content], each Parquet.Document(_)),
-    Combined = Table.Combine(Parts),
+    Folder = AzureStorage.DataLake(LakeUrl & "/${folder}", [HierarchicalNavigation = true]),
+    Combined = DeltaLake.Table(Folder),
     Columns = Table.SelectColumns(
         Combined,
         ${list(names)}
@@ -256,7 +258,7 @@ function spark(tables: readonly TableSpec[]): string {
 # works too: set LAKE to its path (e.g. "Files/referrals-lake").
 #
 #   referrals = read_table(spark, "referrals")           # every committed snapshot (+ snapshot_date, run_id)
-#   latest = read_latest(spark, "referrals")             # current state, one version per referral
+#   latest = read_latest(spark, "referrals")             # current state (a Delta table), one version per referral
 #   latest.groupBy("status", "substatus").count().show()
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -292,9 +294,12 @@ def read_table(spark: SparkSession, table: str) -> DataFrame:
     return frame.join(committed_runs(spark), "run_id", "left_semi")
 
 
-def read_latest(spark: SparkSession, table: str) -> DataFrame:
-    """The current state of a table (its ${latestFolder('<table>')} folder, replaced whole by every run)."""
-    return spark.read.schema(SCHEMAS[table]).parquet(f"{LAKE}/{table}_latest/*.parquet")
+def read_latest(spark: SparkSession, table: str, version: int | None = None) -> DataFrame:
+    """The current state of a table: the Delta table ${latestFolder('<table>')}, one commit per run (or an earlier version)."""
+    reader = spark.read.format("delta")
+    if version is not None:
+        reader = reader.option("versionAsOf", version)
+    return reader.load(f"{LAKE}/{table}_latest")
 `;
 }
 

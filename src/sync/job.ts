@@ -57,6 +57,7 @@ export async function runSyncJob(
         rangeField: settings.rangeField,
         overlapMs: settings.overlapMs,
         leaseMs: settings.leaseMs,
+        retentionMs: settings.retentionMs,
         dryRun: overrides.dryRun,
         signal: hooks.signal,
       },

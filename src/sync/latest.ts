@@ -1,6 +1,7 @@
 /**
- * The latest tables (`<table>_latest/part-00000.parquet` + `.ndjson`): the current state of every
- * referral, one version each, rebuilt every run so Power BI can point at one folder.
+ * The latest tables: the current state of every referral, one version each, rebuilt every run. Each
+ * is a Delta table (`<table>_latest/`) that engines open as a table, overwritten by one commit per
+ * run; line readers get an NDJSON copy beside, under `ndjson/` (paths.ts).
  *
  * - Full run: this run's rows, less any version a newer one superseded during the pull. When none
  *   was (the usual case) the run's files already are the latest tables, and are copied byte for byte.
@@ -8,16 +9,28 @@
  *   run's rows (less superseded versions).
  *
  * Both stream (rows read back from NDJSON, written to the new files as they come); memory holds only
- * the ids this run changed. Each file is replaced in one commit (block list, Copy Blob or rename), so
- * a reader sees the old or the new file, never half; all tables are committed one after another at
- * the end, then `_state/latest.json` names the run they come from.
+ * the ids this run changed. Every data file gets a unique name and is committed to its table's log
+ * with the overwrite that removes the previous ones, so a reader sees the old version or the new,
+ * and the old files stay readable by time travel. The tables are committed one after another at the
+ * end, then `_state/latest.json` names the run and the version of each table it committed.
  */
 import { InconsistentRunError } from '../common/errors.js';
+import type { Logger } from '../common/log.js';
+import type { Snapshot } from '../lake/delta/log.js';
+import { commitFiles, newDataFileName } from '../lake/delta/table.js';
+import { removeExpiredFiles } from '../lake/delta/vacuum.js';
 import { readNdjsonRows } from '../lake/formats/ndjson-reader.js';
 import { createNdjsonWriter } from '../lake/formats/ndjson-writer.js';
-import { createParquetWriter, lakeTableWriterOptions } from '../lake/formats/parquet-writer.js';
+import type { FileStatistics } from '../lake/formats/parquet/file-statistics.js';
+import { createParquetWriter, lakeTableWriterOptions, type ParquetFileWriter } from '../lake/formats/parquet-writer.js';
 import type { TableFileWriter } from '../lake/formats/table-writer.js';
-import { LATEST_POINTER_PATH, latestFilePath, latestFolder } from '../lake/layout/paths.js';
+import {
+  LATEST_POINTER_PATH,
+  latestDataFilePath,
+  latestFolder,
+  latestNdjsonPath,
+  legacyLatestFilePath,
+} from '../lake/layout/paths.js';
 import { type StorageTarget, writeWhole } from '../lake/storage/storage.js';
 import type { Row } from '../schema/table.js';
 import { getTable, type LakeTableSpec, TABLES } from '../schema/tables.js';
@@ -31,27 +44,111 @@ export interface LatestInput {
   readonly mode: SyncMode;
   /** The run's committed files (its NDJSON files are read back). */
   readonly runFiles: readonly FileRecord[];
+  /** The statistics of the run's Parquet file of a table (RunFiles.parquetStatistics). */
+  readonly runStatistics: (table: string) => FileStatistics | undefined;
   /** id → the version that won, for referrals met at two versions (compared as version.ts says). */
   readonly superseded: ReadonlyMap<string, Version>;
   /** Incremental runs: every referral id this run wrote (their previous latest rows are replaced). */
   readonly changedIds?: ReadonlySet<string>;
+  readonly logger?: Logger;
+  /** How long earlier versions stay readable; files only older versions need are then deleted. */
+  readonly retentionMs: number;
+  readonly now: () => Date;
+}
+
+/** A table's new files, written but not yet committed to its log. */
+interface StagedTable {
+  readonly spec: LakeTableSpec;
+  readonly parquet: FileRecord;
+  readonly statistics: FileStatistics;
+  readonly ndjson: FileRecord;
 }
 
 interface OpenTable {
   readonly spec: LakeTableSpec;
-  readonly writers: readonly { path: string; format: 'parquet' | 'ndjson'; writer: TableFileWriter }[];
+  readonly parquetPath: string;
+  readonly parquet: ParquetFileWriter;
+  readonly ndjson: TableFileWriter;
 }
 
+/** Writes every latest table's files, commits each table, then the pointer; returns the files. */
 export async function buildLatest(input: LatestInput): Promise<FileRecord[]> {
-  const records =
+  const staged =
     input.mode === 'full' && input.superseded.size === 0 ? await copyRunFiles(input) : await rebuildTables(input);
+  const versions: Record<string, number> = {};
+  for (const table of staged) versions[latestFolder(table.spec.name)] = await commitTable(input, table);
+  const records = staged.flatMap((t) => [t.parquet, t.ndjson]);
   await writeWhole(
     input.target,
     LATEST_POINTER_PATH,
-    Buffer.from(`${JSON.stringify({ runId: input.runId, files: records }, null, 2)}\n`),
+    Buffer.from(`${JSON.stringify({ runId: input.runId, versions, files: records }, null, 2)}\n`),
     { contentType: 'application/json' },
   );
   return records;
+}
+
+async function commitTable(input: LatestInput, table: StagedTable): Promise<number> {
+  const tableRoot = latestFolder(table.spec.name);
+  const committed = await commitFiles({
+    target: input.target,
+    tableRoot,
+    spec: table.spec,
+    mode: 'overwrite',
+    now: input.now,
+    files: [
+      {
+        path: table.parquet.path.slice(tableRoot.length + 1),
+        size: table.parquet.bytes,
+        statistics: table.statistics,
+      },
+    ],
+  });
+  if (committed.version === 0) await removeLegacyFiles(input, table.spec.name);
+  await removeExpired(input, committed.snapshot);
+  return committed.version;
+}
+
+/** Files of versions past retention go; a failure costs space, not the run (the next run retries). */
+async function removeExpired(input: LatestInput, snapshot: Snapshot): Promise<void> {
+  const tableRoot = snapshot.tableRoot;
+  try {
+    const deleted = await removeExpiredFiles(input.target, snapshot, {
+      retentionMs: input.retentionMs,
+      now: input.now(),
+    });
+    if (deleted.length > 0)
+      input.logger?.info('deleted files no version within retention reads', {
+        table: tableRoot,
+        files: deleted.length,
+      });
+  } catch (error) {
+    input.logger?.warn('could not delete expired files', { table: tableRoot, error });
+  }
+}
+
+/**
+ * Before the latest tables were Delta tables, each was `part-00000.parquet` and `.ndjson` in its
+ * folder. Once the table's first version is committed they are neither in its log nor read any more:
+ * left there, a Delta engine's VACUUM would delete them anyway and an old `*.parquet` glob would
+ * still count them.
+ */
+async function removeLegacyFiles(input: LatestInput, table: string): Promise<void> {
+  for (const format of ['parquet', 'ndjson'] as const) {
+    const path = legacyLatestFilePath(table, format);
+    if (await input.target.delete(path))
+      input.logger?.info('removed a latest file from before the Delta tables', { path });
+  }
+}
+
+/**
+ * Where the previous latest rows of a table are: the NDJSON copy, or, in a lake written before the
+ * latest tables were Delta tables, the file inside the table folder.
+ */
+async function previousLatestNdjson(target: StorageTarget, table: string): Promise<string> {
+  const current = latestNdjsonPath(table);
+  if (await target.exists(current)) return current;
+  const legacy = legacyLatestFilePath(table, 'ndjson');
+  return (await target.exists(legacy)) ? legacy : current;
 }
 
 /**
@@ -60,7 +157,8 @@ export async function buildLatest(input: LatestInput): Promise<FileRecord[]> {
  */
 export async function countChanged(target: StorageTarget, runVersions: ReadonlyMap<string, Version>): Promise<number> {
   let unchanged = 0;
-  for await (const row of readNdjsonRows(target, latestFilePath('referrals', 'ndjson'), getTable('referrals'))) {
+  const previous = await previousLatestNdjson(target, 'referrals');
+  for await (const row of readNdjsonRows(target, previous, getTable('referrals'))) {
     const version = runVersions.get(String(row.referral_id));
     if (version !== undefined && compareVersions(version, rowVersion(row)) === 0) unchanged++;
   }
@@ -69,31 +167,46 @@ export async function countChanged(target: StorageTarget, runVersions: ReadonlyM
 
 /**
  * Copies each table file of the run to its latest name, side by side, inside the store (no bytes
- * through this process where the store copies by itself). Each copy replaces its file in one commit.
+ * through this process where the store copies by itself): the Parquet file to a new name in the
+ * Delta folder, with the statistics the run's writer kept; the NDJSON file over the line readers' copy.
  */
-async function copyRunFiles(input: LatestInput): Promise<FileRecord[]> {
-  const copies = TABLES.flatMap((spec) =>
-    (['parquet', 'ndjson'] as const).map((format) => {
-      const source = input.runFiles.find((f) => f.table === spec.name && f.format === format);
-      if (!source) throw new Error(`the run wrote no ${format} file for ${spec.name}`);
-      const path = latestFilePath(spec.name, format);
-      return { source, record: { ...source, path, table: latestFolder(spec.name) } };
+async function copyRunFiles(input: LatestInput): Promise<StagedTable[]> {
+  return Promise.all(
+    TABLES.map(async (spec): Promise<StagedTable> => {
+      const source = (format: 'parquet' | 'ndjson') => {
+        const file = input.runFiles.find((f) => f.table === spec.name && f.format === format);
+        if (!file) throw new Error(`the run wrote no ${format} file for ${spec.name}`);
+        return file;
+      };
+      const statistics = input.runStatistics(spec.name);
+      if (!statistics) throw new Error(`the run kept no Parquet statistics for ${spec.name}`);
+      const table = latestFolder(spec.name);
+      const parquet = await copyChecked(
+        input.target,
+        source('parquet'),
+        latestDataFilePath(spec.name, newDataFileName()),
+        table,
+      );
+      const ndjson = await copyChecked(input.target, source('ndjson'), latestNdjsonPath(spec.name), table);
+      return { spec, parquet, statistics, ndjson };
     }),
   );
-  await Promise.all(
-    copies.map(async ({ source, record }) => {
-      const { bytes } = await input.target.copy(source.path, record.path);
-      if (bytes !== source.bytes) {
-        throw new Error(
-          `${record.path}: copied ${bytes} bytes of ${source.path}, which the run wrote as ${source.bytes}`,
-        );
-      }
-    }),
-  );
-  return copies.map((c) => c.record);
 }
 
-async function rebuildTables(input: LatestInput): Promise<FileRecord[]> {
+async function copyChecked(
+  target: StorageTarget,
+  source: FileRecord,
+  path: string,
+  table: string,
+): Promise<FileRecord> {
+  const { bytes } = await target.copy(source.path, path);
+  if (bytes !== source.bytes) {
+    throw new Error(`${path}: copied ${bytes} bytes of ${source.path}, which the run wrote as ${source.bytes}`);
+  }
+  return { ...source, path, table };
+}
+
+async function rebuildTables(input: LatestInput): Promise<StagedTable[]> {
   const open: OpenTable[] = [];
   try {
     for (const spec of TABLES) {
@@ -101,43 +214,44 @@ async function rebuildTables(input: LatestInput): Promise<FileRecord[]> {
       open.push(table);
       await fillTable(input, table);
     }
-    const records: FileRecord[] = [];
+    const staged: StagedTable[] = [];
     for (const table of open) {
-      for (const { path, format, writer } of table.writers) {
-        records.push({ path, table: latestFolder(table.spec.name), format, ...(await writer.close()) });
-      }
+      const folder = latestFolder(table.spec.name);
+      const parquet: FileRecord = {
+        path: table.parquetPath,
+        table: folder,
+        format: 'parquet',
+        ...(await table.parquet.close()),
+      };
+      const ndjsonPath = latestNdjsonPath(table.spec.name);
+      const ndjson: FileRecord = { path: ndjsonPath, table: folder, format: 'ndjson', ...(await table.ndjson.close()) };
+      const statistics = table.parquet.statistics;
+      if (!statistics) throw new Error(`no statistics for ${table.parquetPath}`);
+      staged.push({ spec: table.spec, parquet, statistics, ndjson });
     }
-    return records;
+    return staged;
   } catch (error) {
-    await Promise.allSettled(open.flatMap((t) => t.writers.map((w) => w.writer.abort())));
+    await Promise.allSettled(open.flatMap((t) => [t.parquet.abort(), t.ndjson.abort()]));
     throw error;
   }
 }
 
 async function openLatestTable(target: StorageTarget, spec: LakeTableSpec): Promise<OpenTable> {
-  const writers = [];
-  for (const format of ['parquet', 'ndjson'] as const) {
-    const path = latestFilePath(spec.name, format);
-    const sink = await target.openWrite(path);
-    writers.push({
-      path,
-      format,
-      writer:
-        format === 'parquet'
-          ? createParquetWriter(spec, sink, lakeTableWriterOptions(spec.name))
-          : createNdjsonWriter(spec, sink),
-    });
-  }
-  return { spec, writers };
+  const parquetPath = latestDataFilePath(spec.name, newDataFileName());
+  const parquet = createParquetWriter(spec, await target.openWrite(parquetPath), lakeTableWriterOptions(spec.name));
+  const ndjson = createNdjsonWriter(spec, await target.openWrite(latestNdjsonPath(spec.name)));
+  return { spec, parquetPath, parquet, ndjson };
 }
 
 async function fillTable(input: LatestInput, table: OpenTable): Promise<void> {
   const write = async (row: Row) => {
-    for (const { writer } of table.writers) await writer.write(row);
+    await table.parquet.write(row);
+    await table.ndjson.write(row);
   };
   if (input.mode === 'incremental') {
     const changed = input.changedIds ?? new Set<string>();
-    for await (const row of readNdjsonRows(input.target, latestFilePath(table.spec.name, 'ndjson'), table.spec)) {
+    const previous = await previousLatestNdjson(input.target, table.spec.name);
+    for await (const row of readNdjsonRows(input.target, previous, table.spec)) {
       if (!changed.has(String(row.referral_id))) await write(row);
     }
   }

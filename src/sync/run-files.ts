@@ -5,7 +5,8 @@
  */
 
 import { createNdjsonWriter } from '../lake/formats/ndjson-writer.js';
-import { createParquetWriter, lakeTableWriterOptions } from '../lake/formats/parquet-writer.js';
+import type { FileStatistics } from '../lake/formats/parquet/file-statistics.js';
+import { createParquetWriter, lakeTableWriterOptions, type ParquetFileWriter } from '../lake/formats/parquet-writer.js';
 import { RawNdjsonGzipWriter } from '../lake/formats/raw-ndjson-writer.js';
 import type { FileSummary, FileWriter, TableFileWriter } from '../lake/formats/table-writer.js';
 import { dataFilePath, rawArchivePath } from '../lake/layout/paths.js';
@@ -40,6 +41,7 @@ export interface RunFilesOptions {
 
 export class RunFiles {
   private readonly tableWriters = new Map<string, TableFileWriter[]>();
+  private readonly parquetWriters = new Map<string, ParquetFileWriter>();
   private readonly open: OpenFile[] = [];
   private raw!: RawNdjsonGzipWriter;
   private quarantine!: TableFileWriter;
@@ -88,6 +90,11 @@ export class RunFiles {
     await Promise.allSettled(this.open.map((file) => file.writer.abort()));
   }
 
+  /** A table's Parquet file statistics, once close() has committed it (for its Delta add action). */
+  parquetStatistics(table: string): FileStatistics | undefined {
+    return this.parquetWriters.get(table)?.statistics;
+  }
+
   private async writeRows(table: TableName, rows: readonly Row[]): Promise<void> {
     if (rows.length === 0) return;
     const writers = this.tableWriters.get(table) ?? [];
@@ -108,10 +115,14 @@ export class RunFiles {
       for (const format of this.options.formats ?? ['parquet', 'ndjson']) {
         const path = dataFilePath(ref(table.name), format);
         const sink = await target.openWrite(path);
-        const writer =
-          format === 'parquet'
-            ? createParquetWriter(table, sink, lakeTableWriterOptions(table.name))
-            : createNdjsonWriter(table, sink);
+        let writer: TableFileWriter;
+        if (format === 'parquet') {
+          const parquet = createParquetWriter(table, sink, lakeTableWriterOptions(table.name));
+          this.parquetWriters.set(table.name, parquet);
+          writer = parquet;
+        } else {
+          writer = createNdjsonWriter(table, sink);
+        }
         this.open.push({ path, table: table.name, format, writer });
         writers.push(writer);
       }

@@ -26,6 +26,8 @@ import { readWatermark, writeWatermark } from './watermark.js';
 
 const DEFAULT_RANGES_PER_WORKER = 2;
 
+const DEFAULT_RETENTION_MS = 7 * 86_400_000;
+
 export interface SyncOptions {
   readonly mode: SyncMode;
   readonly pageSize: number;
@@ -43,6 +45,8 @@ export interface SyncOptions {
   readonly overlapMs: number;
   /** How long the lease lasts without renewal (a crashed run blocks the next this long at most). */
   readonly leaseMs?: number;
+  /** How long the Delta tables' earlier versions stay readable; default 7 days (LAKE_RETENTION_DAYS). */
+  readonly retentionMs?: number;
   /** Fetch and normalize, write nothing. */
   readonly dryRun?: boolean;
   readonly now?: () => Date;
@@ -184,7 +188,11 @@ async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: 
       runId: ctx.runId,
       mode: plan.mode,
       runFiles: written,
+      runStatistics: (table) => files?.parquetStatistics(table),
       superseded,
+      logger: ctx.logger,
+      retentionMs: options.retentionMs ?? DEFAULT_RETENTION_MS,
+      now: ctx.now,
       changedIds: runVersions ? new Set(runVersions.keys()) : undefined,
     });
     timings.lap('latest');

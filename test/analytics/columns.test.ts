@@ -17,6 +17,7 @@ import { dataFilePath, latestFolder } from '../../src/lake/layout/paths.js';
 import type { TableSpec } from '../../src/schema/table.js';
 import { TABLES } from '../../src/schema/tables.js';
 import { runSyncJob } from '../../src/sync/job.js';
+import { deltaParquetSource } from '../helpers/delta-replay.js';
 import { type DuckDb, duckdbType, openDuckDb, sqlString } from '../helpers/duckdb.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -33,6 +34,7 @@ const expected = (table: TableSpec, reader: 'synapse' | 'powerQuery' | 'spark'):
 interface SynapseView {
   readonly name: string;
   readonly bulk: string;
+  readonly format: string;
   readonly columns: Column[];
   /** Partition column → filepath() index. */
   readonly partitions: Map<string, number>;
@@ -52,7 +54,8 @@ function synapseViews(sql: string): SynapseView[] {
         Number(m[1]),
       ]),
     );
-    return { name, bulk: /BULK '([^']+)'/.exec(body)?.[1] ?? '', columns, partitions };
+    const format = /FORMAT = '(\w+)'/.exec(body)?.[1] ?? '';
+    return { name, bulk: /BULK '([^']+)'/.exec(body)?.[1] ?? '', format, columns, partitions };
   });
 }
 
@@ -124,7 +127,9 @@ describe('analytics files', () => {
         expect(snapshot?.columns).toEqual(expected(table, 'synapse'));
         expect(latest?.columns).toEqual(expected(table, 'synapse'));
         expect(snapshot?.bulk).toBe(layoutGlob(table.name));
-        expect(latest?.bulk).toBe(`${latestFolder(table.name)}/*.parquet`);
+        // The Delta table's root, read through its log: a glob would also count earlier versions' files.
+        expect(latest?.bulk).toBe(`${latestFolder(table.name)}/`);
+        expect(latest?.format).toBe('DELTA');
         expect(latest?.partitions.size).toBe(0);
       });
     }
@@ -153,7 +158,8 @@ describe('analytics files', () => {
       it(`${latestFolder(table.name)}.pq reads the latest folder with the declared columns and types`, () => {
         const m = read(`analytics/powerbi/${latestFolder(table.name)}.pq`);
         expect(m).toContain('AzureStorage.DataLake(');
-        expect(m).toContain('Parquet.Document(');
+        expect(m).toContain('DeltaLake.Table(');
+        expect(m).not.toContain('Parquet.Document(');
         const parsed = powerQueryColumns(m);
         expect(parsed.folder).toBe(latestFolder(table.name));
         expect(parsed.names).toEqual(table.columns.map((c) => c.name));
@@ -210,9 +216,7 @@ describe('analytics columns against Parquet a real sync wrote (DuckDB)', () => {
           .filter((n) => partitions.includes(n))
           .sort(),
       ).toEqual([...partitions].sort());
-      const latestFound = await duck.describe(
-        `read_parquet(${sqlString(join(lake, ...(latest?.bulk ?? '').split('/')))})`,
-      );
+      const latestFound = await duck.describe(deltaParquetSource(join(lake, ...(latest?.bulk ?? '').split('/'))));
       expect(Object.keys(latestFound)).toEqual(latest?.columns.map(([n]) => n));
       expect(latestFound).toEqual(declared);
     });

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AZURITE_KEY } from '../helpers/azurite.js';
 import { type CliRun, runCli } from '../helpers/cli.js';
+import { replayDeltaLog } from '../helpers/delta-replay.js';
 
 type Run = CliRun;
 
@@ -93,7 +94,10 @@ describe('referrals-lake demo', () => {
   });
 
   it('previews five rows read back from the Parquet of referrals_latest', () => {
-    const preview = section(first.stdout, /^The 5 newest of 5,000 rows in referrals_latest\/part-00000\.parquet/);
+    const preview = section(
+      first.stdout,
+      /^The 5 newest of 5,000 rows of the Delta table referrals_latest \(referrals_latest\/part-00000-[0-9a-f-]{36}-c000\.snappy\.parquet\)/,
+    );
     expect(preview[0]).toMatch(/referral_id\s+created_date_time\s+status\s+substatus\s+direction\s+customer_name/);
     const rows = preview.slice(1);
     expect(rows).toHaveLength(5);
@@ -103,13 +107,15 @@ describe('referrals-lake demo', () => {
 
   it('says how to look further, and the local copy it points at is there', async () => {
     expect(first.stdout).toContain(
-      `duckdb -c "SELECT status, substatus, count(*) FROM '.data/demo-lake/referrals_latest/*.parquet'`,
+      `duckdb -c "INSTALL delta; LOAD delta; SELECT status, substatus, count(*) FROM delta_scan('.data/demo-lake/referrals_latest')`,
     );
     expect(first.stdout).toContain('npx azurite-blob --location .data/azurite');
     expect(first.stdout).toContain('UseDevelopmentStorage=true');
-    expect(
-      (await stat(join(work, '.data', 'demo-lake', 'referrals_latest', 'part-00000.parquet'))).size,
-    ).toBeGreaterThan(0);
+    // The copy holds the Delta table: its log, and the data file that log names.
+    const table = join(work, '.data', 'demo-lake', 'referrals_latest');
+    const replayed = replayDeltaLog(table);
+    expect(replayed.active.size).toBe(1);
+    for (const path of replayed.active.keys()) expect((await stat(join(table, path))).size).toBeGreaterThan(0);
     expect(await readdir(join(work, '.data', 'azurite'))).toContain('__blobstorage__');
   });
 

@@ -136,7 +136,7 @@ describe('referrals-lake sync, killed and raced', () => {
     expect(swept?.files).toBe(leftByKill.length);
     for (const path of swept?.paths ?? []) expect(leftByKill).toContain(path);
 
-    const latest = (await readFile(join(lake, 'referrals_latest', 'part-00000.ndjson'), 'utf8'))
+    const latest = (await readFile(join(lake, 'ndjson', 'referrals_latest', 'part-00000.ndjson'), 'utf8'))
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l).referral_id as string);

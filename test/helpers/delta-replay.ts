@@ -80,3 +80,12 @@ export function replayDeltaLog(tableDir: string, asOf?: number): Replayed {
   );
   return { version: last, protocol, metadata, schema, active, commits };
 }
+
+/** `read_parquet([...])` of the files a Delta table holds at a version, as DuckDB SQL. */
+export function deltaParquetSource(tableDir: string, asOf?: number): string {
+  const files = [...replayDeltaLog(tableDir, asOf).active.keys()].map(
+    (path) => `'${join(tableDir, path).replaceAll("'", "''")}'`,
+  );
+  if (files.length === 0) throw new Error(`${tableDir}: no active files`);
+  return `read_parquet([${files.join(', ')}])`;
+}

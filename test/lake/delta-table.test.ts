@@ -13,6 +13,7 @@ import { schemaString } from '../../src/lake/delta/actions.js';
 import { commit, commitPath, readSnapshot } from '../../src/lake/delta/log.js';
 import { deltaStats } from '../../src/lake/delta/stats.js';
 import { commitFiles, type NewDataFile, newDataFileName } from '../../src/lake/delta/table.js';
+import { removeExpiredFiles } from '../../src/lake/delta/vacuum.js';
 import { createParquetWriter } from '../../src/lake/formats/parquet-writer.js';
 import { BlobStorageTarget } from '../../src/lake/storage/blob-storage-target.js';
 import { LocalDirectoryTarget } from '../../src/lake/storage/local-directory-target.js';
@@ -75,7 +76,11 @@ describe('Delta tables', () => {
       mode: 'append',
       files,
     });
-    expect(committed).toEqual({ version: 0, removed: [] });
+    expect(committed).toMatchObject({ version: 0, removed: [] });
+    // The snapshot the commit hands back is the one a fresh read of the log gives.
+    const reread = await readSnapshot(folder, 'first');
+    expect(committed.snapshot.version).toBe(reread.version);
+    expect([...committed.snapshot.files.keys()].sort()).toEqual([...reread.files.keys()].sort());
 
     const replayed = replayDeltaLog(join(dir, 'first'));
     expect(replayed.version).toBe(0);
@@ -189,6 +194,85 @@ describe('Delta tables', () => {
     expect(replayed.commits[committed.version]?.some((a) => a.metaData)).toBe(true);
     expect(replayed.metadata.schemaString).toBe(schemaString(wider));
     expect(replayed.metadata.id).toBe(replayDeltaLog(join(dir, 'first'), 0).metadata.id);
+  });
+});
+
+describe('Delta log replay', () => {
+  it('replays a log longer than one read-ahead batch in version order', async () => {
+    const file = await dataFile(folder, 'long', manyRows(2));
+    await commitFiles({ target: folder, tableRoot: 'long', spec: EDGE_TABLE, mode: 'append', files: [file] });
+    const names: string[] = [file.path];
+    for (let v = 1; v < 40; v++) {
+      const next = await dataFile(folder, 'long', manyRows(1));
+      // Each version replaces the previous file: the order of application decides what is active.
+      await commitFiles({
+        target: folder,
+        tableRoot: 'long',
+        spec: EDGE_TABLE,
+        mode: 'overwrite',
+        files: [next],
+        now: () => new Date(v * 1000),
+      });
+      names.push(next.path);
+    }
+    const snapshot = await readSnapshot(folder, 'long');
+    expect(snapshot.version).toBe(39);
+    expect([...snapshot.files.keys()]).toEqual([names[39]]);
+    expect(snapshot.commits.map((c) => c.version)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    expect([...(await readSnapshot(folder, 'long', { asOf: 17 })).files.keys()]).toEqual([names[17]]);
+    expect([...replayDeltaLog(join(dir, 'long'), 17).active.keys()]).toEqual([names[17]]);
+  });
+});
+
+describe('Delta retention', () => {
+  const DAY = 86_400_000;
+
+  it('deletes files only versions past retention read, and files no version names once old; never the log', async () => {
+    const real = Date.now();
+    const at = (ms: number) => () => new Date(ms);
+    const overwrite = (file: NewDataFile, now: number) =>
+      commitFiles({
+        target: folder,
+        tableRoot: 'vac',
+        spec: EDGE_TABLE,
+        mode: 'overwrite',
+        files: [file],
+        now: at(now),
+      });
+    const a = await dataFile(folder, 'vac', manyRows(3));
+    const b = await dataFile(folder, 'vac', manyRows(4));
+    const c = await dataFile(folder, 'vac', manyRows(5));
+    await overwrite(a, real - 10 * DAY); // v0
+    await overwrite(b, real - 9 * DAY); // v1 removes a
+    await overwrite(c, real - DAY); // v2 removes b
+    const orphan = await dataFile(folder, 'vac', manyRows(1)); // written, never committed
+    const exists = async (path: string) => folder.exists(`vac/${path}`);
+
+    const first = await removeExpiredFiles(folder, await readSnapshot(folder, 'vac'), {
+      retentionMs: 7 * DAY,
+      now: new Date(real),
+    });
+    expect(first).toEqual([`vac/${a.path}`]);
+    expect([await exists(b.path), await exists(c.path), await exists(orphan.path)]).toEqual([true, true, true]);
+    // Version 1 was current until a day ago: still readable.
+    expect(await idsAt('vac', 1)).toEqual(
+      manyRows(4)
+        .map((r) => String(r.id))
+        .sort(),
+    );
+
+    const later = await removeExpiredFiles(folder, await readSnapshot(folder, 'vac'), {
+      retentionMs: 7 * DAY,
+      now: new Date(real + 8 * DAY),
+    });
+    expect(later.sort()).toEqual([`vac/${b.path}`, `vac/${orphan.path}`].sort());
+    expect(await exists(c.path)).toBe(true);
+    expect(replayDeltaLog(join(dir, 'vac')).version).toBe(2);
+    expect(await idsAt('vac')).toEqual(
+      manyRows(5)
+        .map((r) => String(r.id))
+        .sort(),
+    );
   });
 });
 

@@ -25,7 +25,8 @@ import type { RunManifest } from '../../src/sync/manifest.js';
 import { runSync } from '../../src/sync/run.js';
 import { RunFiles } from '../../src/sync/run-files.js';
 import { compareVersions, referralVersion } from '../../src/sync/version.js';
-import { type DuckDb, openDuckDb, readNdjson, sqlString } from '../helpers/duckdb.js';
+import { deltaParquetSource } from '../helpers/delta-replay.js';
+import { type DuckDb, openDuckDb, readNdjson } from '../helpers/duckdb.js';
 import { STUB_API, STUB_SYNC_OPTIONS, stubClient } from '../helpers/stub-source.js';
 
 const COUNT = 2000;
@@ -79,11 +80,9 @@ async function sync(mode: 'full' | 'incremental', onPage?: (pages: number) => vo
 /** referrals_latest as DuckDB reads it, Parquet and NDJSON. */
 async function latestRows(): Promise<{ parquet: LatestRow[]; ndjson: LatestRow[] }> {
   const select = 'SELECT referral_id, _source_updated_date_time AS version, updated_date_time AS updated FROM';
-  const parquet = await duck.query(
-    `${select} read_parquet(${sqlString(`${lake}/referrals_latest/part-00000.parquet`)})`,
-  );
+  const parquet = await duck.query(`${select} ${deltaParquetSource(join(lake, 'referrals_latest'))}`);
   const ndjson = await duck.query(
-    `${select} ${readNdjson(`${lake}/referrals_latest/part-00000.ndjson`, {
+    `${select} ${readNdjson(`${lake}/ndjson/referrals_latest/part-00000.ndjson`, {
       referral_id: 'VARCHAR',
       _source_updated_date_time: 'TIMESTAMP WITH TIME ZONE',
       updated_date_time: 'TIMESTAMP WITH TIME ZONE',
@@ -148,7 +147,7 @@ describe('a pull that meets a referral again at 9999-12-31T23:59:59.9999999Z', (
       }
     }
     // The manifest's count of latest rows is the same as what a reader finds.
-    const latestParquet = full.latest.find((f) => f.path === 'referrals_latest/part-00000.parquet');
+    const latestParquet = full.latest.find((f) => f.table === 'referrals_latest' && f.format === 'parquet');
     expect(latestParquet?.rows).toBe(COUNT);
   });
 
@@ -193,7 +192,7 @@ describe('the same two copies met the other way round', () => {
     expect(manifest.status).toBe('succeeded');
     expect(manifest.counts).toMatchObject({ referrals: 3, supersededVersions: 1, duplicatesDropped: 0 });
     const rows = await duck.query(
-      `SELECT referral_id, name, _source_updated_date_time AS version FROM read_parquet(${sqlString(`${dir}/referrals_latest/part-00000.parquet`)}) ORDER BY referral_id`,
+      `SELECT referral_id, name, _source_updated_date_time AS version FROM ${deltaParquetSource(join(dir, 'referrals_latest'))} ORDER BY referral_id`,
     );
     expect(rows).toEqual([
       { referral_id: b, name: 'other', version: micros('2026-01-01T00:00:00Z') },
@@ -221,7 +220,10 @@ describe('buildLatest', () => {
       runId,
       mode: 'full',
       runFiles: written,
+      runStatistics: (table) => files.parquetStatistics(table),
       superseded: new Map([[id, micros('2026-02-01T00:00:00Z')]]),
+      retentionMs: 7 * 86_400_000,
+      now: () => new Date(),
     });
     await expect(build).rejects.toBeInstanceOf(InconsistentRunError);
     await expect(build).rejects.toThrow(id);
@@ -253,9 +255,7 @@ describe('the identity rule', () => {
       STUB_SYNC_OPTIONS,
     );
     expect(manifest.counts).toMatchObject({ referrals: 2, supersededVersions: 1 });
-    const rows = await duck.query(
-      `SELECT referral_id, name FROM read_parquet(${sqlString(`${dir}/referrals_latest/part-00000.parquet`)})`,
-    );
+    const rows = await duck.query(`SELECT referral_id, name FROM ${deltaParquetSource(join(dir, 'referrals_latest'))}`);
     expect(rows).toEqual([{ referral_id: 'ref-\uFFFD-1', name: 'second' }]);
   });
 });

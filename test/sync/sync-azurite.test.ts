@@ -15,6 +15,7 @@ import type { Row } from '../../src/schema/table.js';
 import { TABLES } from '../../src/schema/tables.js';
 import type { RunManifest } from '../../src/sync/manifest.js';
 import { type Azurite, startAzurite } from '../helpers/azurite.js';
+import { deltaParquetSource } from '../helpers/delta-replay.js';
 import { copyToLocal, type DuckDb, duckdbType, openDuckDb, readNdjson, sqlString } from '../helpers/duckdb.js';
 
 const CONTAINER = 'lake';
@@ -164,7 +165,7 @@ describe('timer sync: sandbox → Azurite, read back by DuckDB', () => {
     expect(incremental.counts.changed).toBe(50);
 
     const latest = await duck.query(
-      `SELECT referral_id, _source_updated_date_time AS updated, status FROM read_parquet(${sqlString(`${dir}/referrals_latest/*.parquet`)})`,
+      `SELECT referral_id, _source_updated_date_time AS updated, status FROM ${deltaParquetSource(join(dir, 'referrals_latest'))}`,
     );
     expect(latest).toHaveLength(5000);
     const now = normalizeReferrals(sandbox.store.all(), { runId: incremental.runId, extractedAtMicros: 0 });
@@ -173,7 +174,7 @@ describe('timer sync: sandbox → Azurite, read back by DuckDB', () => {
       expect([row.updated, row.status], String(row.referral_id)).toEqual(want.get(String(row.referral_id)));
     for (const table of TABLES.slice(1)) {
       const [{ n }] = (await duck.query(
-        `SELECT count(*) AS n FROM read_parquet(${sqlString(`${dir}/${table.name}_latest/*.parquet`)})`,
+        `SELECT count(*) AS n FROM ${deltaParquetSource(join(dir, `${table.name}_latest`))}`,
       )) as [{ n: number }];
       expect(n, `${table.name}_latest`).toBe(now.rows[table.name].length);
     }

@@ -62,21 +62,47 @@ export async function readSnapshot(
   const versions = await listCommitVersions(target, tableRoot);
   const newest = options.asOf ?? (versions.length > 0 ? (versions[versions.length - 1] as number) : -1);
   const state = new SnapshotBuilder(tableRoot);
-  for (let version = 0; version <= newest; version++) {
-    const path = commitPath(tableRoot, version);
-    if (versions[version] !== version) {
-      throw new DeltaLogError(
-        version === 0
-          ? 'the log does not start at version 0 (checkpoints without their commits are not read by this writer)'
-          : 'this version is missing from the log',
-        path,
-      );
+  for (let start = 0; start <= newest; start += READ_AHEAD) {
+    // Commit files are small and many: fetched a batch at a time, applied in order.
+    const batch = Array.from({ length: Math.min(READ_AHEAD, newest - start + 1) }, (_, i) => start + i);
+    const bodies = await Promise.all(batch.map((version) => readCommit(target, tableRoot, version, versions)));
+    for (const [i, body] of bodies.entries()) {
+      const version = start + i;
+      state.apply(version, parseCommit(body, commitPath(tableRoot, version)), commitPath(tableRoot, version));
     }
-    const file = await target.read(path);
-    if (!file) throw new DeltaLogError('this version disappeared while the log was read', path);
-    state.apply(version, parseCommit(file.body, path), path);
   }
   return state.snapshot(newest);
+}
+
+/** Commit files read at once while replaying a long log. */
+const READ_AHEAD = 16;
+
+async function readCommit(
+  target: StorageTarget,
+  tableRoot: string,
+  version: number,
+  listed: readonly number[],
+): Promise<Buffer> {
+  const path = commitPath(tableRoot, version);
+  if (listed[version] !== version) {
+    throw new DeltaLogError(
+      version === 0
+        ? 'the log does not start at version 0 (checkpoints without their commits are not read by this writer)'
+        : 'this version is missing from the log',
+      path,
+    );
+  }
+  const file = await target.read(path);
+  if (!file) throw new DeltaLogError('this version disappeared while the log was read', path);
+  return file.body;
+}
+
+/** The snapshot after `actions` were committed as the next version of `snapshot`'s table. */
+export function applyCommit(snapshot: Snapshot, actions: readonly Action[]): Snapshot {
+  const version = snapshot.version + 1;
+  const state = SnapshotBuilder.from(snapshot);
+  state.apply(version, actions, commitPath(snapshot.tableRoot, version));
+  return state.snapshot(version);
 }
 
 /** Commits `actions` as `version`; DeltaConflictError when another writer created it first. */
@@ -139,6 +165,17 @@ class SnapshotBuilder {
   private readonly commits: { version: number; timestamp?: number }[] = [];
 
   constructor(private readonly tableRoot: string) {}
+
+  static from(snapshot: Snapshot): SnapshotBuilder {
+    const state = new SnapshotBuilder(snapshot.tableRoot);
+    state.protocol = snapshot.protocol;
+    state.metadata = snapshot.metadata;
+    for (const [path, add] of snapshot.files) state.files.set(path, add);
+    for (const [path, remove] of snapshot.tombstones) state.tombstones.set(path, remove);
+    for (const [id, txn] of snapshot.transactions) state.transactions.set(id, txn);
+    state.commits.push(...snapshot.commits);
+    return state;
+  }
 
   apply(version: number, actions: readonly Action[], path: string): void {
     let commitInfo: CommitInfoAction | undefined;

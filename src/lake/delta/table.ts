@@ -22,7 +22,7 @@ import {
   schemaString,
   type TxnAction,
 } from './actions.js';
-import { commit, commitPath, readSnapshot, type Snapshot } from './log.js';
+import { applyCommit, commit, commitPath, readSnapshot, type Snapshot } from './log.js';
 import { deltaStats } from './stats.js';
 
 /** Attempts at the next version before a commit gives up (each lost to another writer). */
@@ -56,6 +56,8 @@ export interface Committed {
   readonly version: number;
   /** Files the commit removed (overwrite), as paths relative to the table's folder. */
   readonly removed: readonly string[];
+  /** The table as of the new version. */
+  readonly snapshot: Snapshot;
 }
 
 /** A unique data file name, never reused, in the reference writer's pattern. */
@@ -71,7 +73,7 @@ export async function commitFiles(request: CommitRequest): Promise<Committed> {
     const { actions, removed } = actionsFor(request, snapshot);
     try {
       await commit(request.target, request.tableRoot, version, actions);
-      return { version, removed };
+      return { version, removed, snapshot: applyCommit(snapshot, actions) };
     } catch (error) {
       if (!(error instanceof DeltaConflictError)) throw error;
       lastConflict = error;

@@ -26,6 +26,8 @@ export interface PartitionRef {
 }
 
 export const RAW_FOLDER = 'raw';
+/** NDJSON copies of the Delta tables for line readers (latestNdjsonPath). */
+export const NDJSON_FOLDER = 'ndjson';
 export const RUNS_FOLDER = '_runs';
 export const STATE_FOLDER = '_state';
 
@@ -78,6 +80,8 @@ export function assertSnapshotDate(value: string): string {
 export function assertTableName(value: string): string {
   if (!TABLE.test(value)) throw new LakePathError('table', value, 'expected snake_case [a-z][a-z0-9_]*');
   if (value === RAW_FOLDER) throw new LakePathError('table', value, `'${RAW_FOLDER}' is reserved for the raw archive`);
+  if (value === NDJSON_FOLDER)
+    throw new LakePathError('table', value, `'${NDJSON_FOLDER}' is reserved for line readers' copies`);
   return value;
 }
 
@@ -109,13 +113,32 @@ export function statePath(name: string): string {
   return `${STATE_FOLDER}/${name}`;
 }
 
-/** The latest table of `table`: one folder Power BI can point at, replaced whole every run. */
+/**
+ * The latest table of `table`: a Delta table (its `_delta_log/` and Parquet files of unique names),
+ * overwritten by one commit every run. Engines open it as a table; nothing globs its files.
+ */
 export function latestFolder(table: string): string {
   return `${table}_latest`;
 }
 
-export function latestFilePath(table: string, format: DataFormat): string {
+/** A data file of a latest table, by its unique name (delta/table.ts, newDataFileName). */
+export function latestDataFilePath(table: string, fileName: string): string {
+  if (!/^[A-Za-z0-9._-]+\.parquet$/.test(fileName))
+    throw new LakePathError('data file', fileName, 'expected a flat .parquet name');
+  return `${latestFolder(table)}/${fileName}`;
+}
+
+/** A latest table's single file before the latest tables were Delta tables (read once, then removed). */
+export function legacyLatestFilePath(table: string, format: DataFormat): string {
   return `${latestFolder(table)}/${partFileName(0, format)}`;
+}
+
+/**
+ * Line readers' copy of a latest table, outside the Delta folders (a Delta engine's VACUUM would
+ * delete a file its log does not name, and a glob of the table folder would count it).
+ */
+export function latestNdjsonPath(table: string): string {
+  return `${NDJSON_FOLDER}/${latestFolder(table)}/${partFileName(0, 'ndjson')}`;
 }
 
 /** Names the run the latest tables come from; written after them. */

@@ -1,0 +1,40 @@
+/**
+ * Deleting a Delta table's data files once no version within retention needs them: what Delta's
+ * VACUUM does, run by the sync after its commit. A file goes when it is not in the table's current
+ * version and either
+ * - was removed by a version whose removal is older than the retention (every version that held it
+ *   was committed before then, so time travel within retention never reaches it), or
+ * - is named by no version at all (a run killed before its commit) and is older than the retention.
+ * Files and folders whose names start with `_` or `.` (the log, temp files) are never touched.
+ */
+import type { StorageTarget } from '../storage/storage.js';
+import { decodeDataPath } from './actions.js';
+import type { Snapshot } from './log.js';
+
+export interface VacuumOptions {
+  readonly retentionMs: number;
+  readonly now: Date;
+}
+
+/** Deletes the expired files of a table; returns their paths in the lake. */
+export async function removeExpiredFiles(
+  target: StorageTarget,
+  snapshot: Snapshot,
+  { retentionMs, now }: VacuumOptions,
+): Promise<string[]> {
+  const cutoff = now.getTime() - retentionMs;
+  const root = `${snapshot.tableRoot}/`;
+  const active = new Set([...snapshot.files.keys()].map(decodeDataPath));
+  const removedAt = new Map<string, number>();
+  for (const [path, remove] of snapshot.tombstones) removedAt.set(decodeDataPath(path), remove.deletionTimestamp);
+  const deleted: string[] = [];
+  for await (const item of target.list(root)) {
+    const relative = item.path.slice(root.length);
+    if (relative.split('/').some((segment) => segment.startsWith('_') || segment.startsWith('.'))) continue;
+    if (active.has(relative)) continue;
+    const removed = removedAt.get(relative);
+    const expired = removed !== undefined ? removed < cutoff : item.lastModified.getTime() < cutoff;
+    if (expired && (await target.delete(item.path))) deleted.push(item.path);
+  }
+  return deleted;
+}
