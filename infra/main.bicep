@@ -64,6 +64,9 @@ param syncLeaseSeconds string = '60'
 @description('Days earlier versions of the Delta tables stay readable: LAKE_RETENTION_DAYS.')
 param lakeRetentionDays string = '7'
 
+@description('Share of referrals_latest a full run may remove before it is refused: SYNC_MAX_VANISH_FRACTION.')
+param syncMaxVanishFraction string = '0.2'
+
 // ---- Hosting ----------------------------------------------------------------------------------
 
 @allowed([2048, 4096])
@@ -171,6 +174,7 @@ var codeAppSettings = {
   SYNC_OVERLAP_MINUTES: syncOverlapMinutes
   SYNC_LEASE_SECONDS: syncLeaseSeconds
   LAKE_RETENTION_DAYS: lakeRetentionDays
+  SYNC_MAX_VANISH_FRACTION: syncMaxVanishFraction
 }
 
 // The identity and its roles come first; the site is created only after both (dependsOn below).

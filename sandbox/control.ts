@@ -3,7 +3,7 @@
  * They exist only in the sandbox (Partner Center has nothing like them) and listen on loopback.
  *   GET  /_sandbox/stats             counters (requests, token grants, faults injected)
  *   GET  /_sandbox/referrals         the current book as NDJSON, createdDateTime order
- *   POST /_sandbox/mutate            {"updates": n, "creates": m} → ids changed
+ *   POST /_sandbox/mutate            {"updates": n, "creates": m, "removes": k} → ids changed, created, removed
  *   PUT  /_sandbox/faults            a FaultPlan as JSON, or {"spec": "<CLI form>"}
  *   POST /_sandbox/expire-tokens     every access token issued so far expires
  *   POST /_sandbox/device/approve    {"userCode": "…"} approves a pending device code
@@ -45,7 +45,11 @@ export async function handleControl(
         return true;
       case 'POST /_sandbox/mutate': {
         const body = await readJson(req);
-        sendJson(res, 200, ctx.mutator.mutate(nonNegative(body.updates, 1), nonNegative(body.creates, 0)));
+        sendJson(
+          res,
+          200,
+          ctx.mutator.mutate(nonNegative(body.updates, 1), nonNegative(body.creates, 0), nonNegative(body.removes, 0)),
+        );
         return true;
       }
       case 'PUT /_sandbox/faults': {

@@ -112,8 +112,8 @@ export interface Sandbox {
   readonly store: ReferralStore;
   readonly identity: IdentityProvider;
   readonly faults: FaultInjector;
-  /** Updates and creates referrals now, as Partner Center users would. */
-  mutate(updates: number, creates?: number): { updated: string[]; created: string[] };
+  /** Updates, creates and removes referrals now, as Partner Center users (and lost visibility) would. */
+  mutate(updates: number, creates?: number, removes?: number): MutationResult;
   stats(): SandboxStats;
   close(): Promise<void>;
 }
@@ -198,7 +198,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     store,
     identity,
     faults,
-    mutate: (updates, creates = 0) => mutator.mutate(updates, creates),
+    mutate: (updates, creates = 0, removes = 0) => mutator.mutate(updates, creates, removes),
     stats,
     close: () => closeServer(server),
   };
@@ -220,7 +220,14 @@ async function authenticate(identity: IdentityProvider, header: string | undefin
   return { ok: true, caller: { email: result.user.email, role } };
 }
 
-/** Applies Partner Center-like changes: existing referrals progress, new ones arrive. */
+export interface MutationResult {
+  readonly updated: string[];
+  readonly created: string[];
+  /** Referrals that left the book: deleted in Partner Center, or no longer visible to the user. */
+  readonly removed: string[];
+}
+
+/** Applies Partner Center-like changes: existing referrals progress, new ones arrive, some leave. */
 export class Mutator {
   private clock = 0;
 
@@ -230,7 +237,7 @@ export class Mutator {
     private readonly context: GeneratorContext,
   ) {}
 
-  mutate(updates: number, creates: number): { updated: string[]; created: string[] } {
+  mutate(updates: number, creates: number, removes = 0): MutationResult {
     const all = this.store.all();
     const updated: string[] = [];
     const created: string[] = [];
@@ -245,7 +252,13 @@ export class Mutator {
       this.store.put(referral);
       created.push(referral.id);
     }
-    return { updated: [...new Set(updated)], created };
+    const removed: string[] = [];
+    const remaining = this.store.all().map((r) => r.id);
+    for (let i = 0; i < removes && remaining.length > 0; i++) {
+      const [id] = remaining.splice(this.random.int(0, remaining.length - 1), 1);
+      if (id !== undefined && this.store.remove(id)) removed.push(id);
+    }
+    return { updated: [...new Set(updated)], created, removed };
   }
 
   /** A moment after both the wall clock and the given timestamp, and after every earlier tick. */

@@ -94,6 +94,19 @@ export class ReferralStore {
     this.versionNumber++;
   }
 
+  /** Takes a referral out of the book (it leaves every later page and count); false when absent. */
+  remove(id: string): boolean {
+    const entry = this.byId.get(id);
+    if (!entry) return false;
+    this.byId.delete(id);
+    for (const field of ['createdDateTime', 'updatedDateTime'] as const) {
+      const index = this.indexes[field];
+      index.splice(index.indexOf(entry), 1);
+    }
+    this.versionNumber++;
+    return true;
+  }
+
   /** Number of referrals matching the filter for this caller. */
   count(filter: FilterExpr | undefined, visibleTo?: (referral: Referral) => boolean): number {
     let n = 0;

@@ -149,6 +149,11 @@ export const SETTINGS = {
     default: '60',
     schema: z.coerce.number().int().min(0).max(10_080),
   }),
+  SYNC_MAX_VANISH_FRACTION: setting({
+    doc: 'A full run that would remove more than this share of referrals_latest publishes nothing and fails (exit code 7), unless run with --allow-shrink.',
+    default: '0.2',
+    schema: z.coerce.number().min(0).max(1),
+  }),
   LAKE_RETENTION_DAYS: setting({
     doc: 'Days earlier versions of the Delta tables stay readable (time travel); files only older versions need are deleted after that.',
     default: '7',
@@ -206,6 +211,8 @@ export interface SyncConfig {
   readonly leaseMs: number;
   /** How long a Delta table's earlier versions stay readable (LAKE_RETENTION_DAYS). */
   readonly retentionMs: number;
+  /** Share of referrals_latest a full run may remove before it is refused (SYNC_MAX_VANISH_FRACTION). */
+  readonly maxVanishFraction: number;
 }
 
 export interface AppConfig {
@@ -336,6 +343,7 @@ export function loadSyncConfig(env: Env = process.env): SyncConfig {
     overlapMs: (readSetting(env, 'SYNC_OVERLAP_MINUTES') ?? 60) * 60_000,
     leaseMs: (readSetting(env, 'SYNC_LEASE_SECONDS') ?? 60) * 1000,
     retentionMs: (readSetting(env, 'LAKE_RETENTION_DAYS') ?? 7) * 86_400_000,
+    maxVanishFraction: readSetting(env, 'SYNC_MAX_VANISH_FRACTION') ?? 0.2,
   };
 }
 

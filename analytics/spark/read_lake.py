@@ -167,6 +167,74 @@ SCHEMAS = {
         "_source_updated_date_time TIMESTAMP",
         "_extra_json STRING",
     ]),
+    "referrals_vanished": ", ".join([
+        "referral_id STRING",
+        "engagement_id STRING",
+        "organization_id STRING",
+        "organization_name STRING",
+        "business_profile_id STRING",
+        "name STRING",
+        "external_reference_id STRING",
+        "created_date_time TIMESTAMP",
+        "updated_date_time TIMESTAMP",
+        "expiration_date_time TIMESTAMP",
+        "accepted_date_time TIMESTAMP",
+        "status STRING",
+        "substatus STRING",
+        "status_reason STRING",
+        "type STRING",
+        "qualification STRING",
+        "direction STRING",
+        "referral_source STRING",
+        "call_to_action STRING",
+        "sales_stage STRING",
+        "campaign_id STRING",
+        "favorite BOOLEAN",
+        "last_modified_via STRING",
+        "last_run_id STRING",
+        "etag STRING",
+        "customer_name STRING",
+        "customer_size STRING",
+        "customer_address_line1 STRING",
+        "customer_address_line2 STRING",
+        "customer_address_city STRING",
+        "customer_address_state STRING",
+        "customer_address_postal_code STRING",
+        "customer_address_country STRING",
+        "customer_address_region STRING",
+        "consent_to_contact BOOLEAN",
+        "consent_to_share_info_with_others BOOLEAN",
+        "details_notes STRING",
+        "details_deal_value DOUBLE",
+        "details_currency STRING",
+        "details_closing_date_time TIMESTAMP",
+        "details_customer_action STRING",
+        "details_customer_requested_contact BOOLEAN",
+        "invite_context_notes STRING",
+        "invite_context_invited_by_organization_id STRING",
+        "invite_context_invited_by_organization_name STRING",
+        "invite_context_assistance_request_code STRING",
+        "links_related_referrals_uri STRING",
+        "links_related_referrals_method STRING",
+        "links_self_uri STRING",
+        "links_self_method STRING",
+        "product_ids STRING",
+        "solution_ids STRING",
+        "service_ids STRING",
+        "industry_ids STRING",
+        "team_member_count BIGINT",
+        "customer_contact_count BIGINT",
+        "respond_by TIMESTAMP",
+        "days_to_respond BIGINT",
+        "is_expired_risk BOOLEAN",
+        "age_days BIGINT",
+        "_run_id STRING",
+        "_extracted_at TIMESTAMP",
+        "_source_updated_date_time TIMESTAMP",
+        "_extra_json STRING",
+        "_vanished_at TIMESTAMP",
+        "_vanished_run_id STRING",
+    ]),
 }
 
 # Hive-style partition folders under each table: snapshot_date=…/run_id=…
@@ -191,6 +259,11 @@ def read_table(spark: SparkSession, table: str) -> DataFrame:
         .parquet(f"{root}/snapshot_date=*/run_id=*/*.parquet")
     )
     return frame.join(committed_runs(spark), "run_id", "left_semi")
+
+
+def read_delta(spark: SparkSession, table: str) -> DataFrame:
+    """A table the sync keeps as a Delta table at the lake root: referrals_vanished."""
+    return spark.read.format("delta").load(f"{LAKE}/{table}")
 
 
 def read_latest(spark: SparkSession, table: str, version: int | None = None) -> DataFrame:

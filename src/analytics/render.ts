@@ -17,7 +17,7 @@ import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { latestFolder, partitionFolder, RUNS_FOLDER } from '../lake/layout/paths.js';
 import type { ColumnSpec, ColumnType, TableSpec } from '../schema/table.js';
-import { SCHEMA_VERSION, schemaFingerprint, TABLES } from '../schema/tables.js';
+import { HISTORY_TABLES, SCHEMA_VERSION, schemaFingerprint, TABLES } from '../schema/tables.js';
 
 /**
  * Each declared type as every reader spells it: the one mapping the files and their test share.
@@ -190,10 +190,15 @@ GO
 
 -- The current state: a Delta table, overwritten by one commit every run. Its log names the files
 -- of the current version; older files stay for time travel, so never read its folder by a glob.
-CREATE OR ALTER VIEW dbo.${latestFolder(table.name)} AS
+${deltaView(latestFolder(table.name), latestTableBulk(table.name), table)}`;
+}
+
+/** A view over a Delta table's folder: its log says which files are the current version. */
+function deltaView(view: string, folder: string, table: TableSpec): string {
+  return `CREATE OR ALTER VIEW dbo.${view} AS
 SELECT r.*
 FROM OPENROWSET(
-    BULK '${latestTableBulk(table.name)}',
+    BULK '${folder}',
     DATA_SOURCE = '${SYNAPSE_DATA_SOURCE}',
     FORMAT = 'DELTA'
 ) WITH (
@@ -203,18 +208,28 @@ GO
 `;
 }
 
+/** A table the sync keeps as a Delta table at the lake root (referrals_vanished): one view over its log. */
+function synapseDeltaTable(table: TableSpec): string {
+  return `${GENERATED('--')}
+--
+-- ${table.name}: ${oneLine(table.doc)}
+-- Columns and types: docs/schema.md.
+
+-- A Delta table, appended by the sync: its log names the files (never read its folder by a glob).
+${deltaView(table.name, `${table.name}/`, table)}`;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Power Query M
 
-function powerQuery(table: TableSpec): string {
-  const folder = latestFolder(table.name);
+function powerQuery(table: TableSpec, folder: string = latestFolder(table.name)): string {
   const names = table.columns.map((c) => `"${c.name}"`);
   const timestamps = table.columns.filter((c) => c.type === 'timestamp');
   const others = table.columns.filter((c) => c.type !== 'timestamp');
   const list = (items: readonly string[]) => `{\n${items.map((s) => `            ${s}`).join(',\n')}\n        }`;
   return `${GENERATED('//')}
 //
-// ${folder}: ${oneLine(table.doc)} Current state, one version per referral.
+// ${folder}: ${oneLine(table.doc)}${folder === latestFolder(table.name) ? ' Current state, one version per referral.' : ''}
 // A Delta table: DeltaLake.Table follows its log to the current version's files.
 // Power BI Desktop: Get data > Blank query > Advanced editor, paste, then sign in to
 // "Azure Data Lake Storage Gen2" with an organisational account that may read the table folders
@@ -294,6 +309,11 @@ def read_table(spark: SparkSession, table: str) -> DataFrame:
     return frame.join(committed_runs(spark), "run_id", "left_semi")
 
 
+def read_delta(spark: SparkSession, table: str) -> DataFrame:
+    """A table the sync keeps as a Delta table at the lake root: ${HISTORY_TABLES.map((t) => t.name).join(', ')}."""
+    return spark.read.format("delta").load(f"{LAKE}/{table}")
+
+
 def read_latest(spark: SparkSession, table: str, version: int | None = None) -> DataFrame:
     """The current state of a table: the Delta table ${latestFolder('<table>')}, one commit per run (or an earlier version)."""
     reader = spark.read.format("delta")
@@ -316,7 +336,11 @@ export function renderAnalytics(tables: readonly TableSpec[] = TABLES): Map<stri
   files.set('analytics/synapse/01-runs.sql', synapseRuns());
   for (const table of tables) files.set(`analytics/synapse/${table.name}.sql`, synapseTable(table));
   for (const table of tables) files.set(`analytics/powerbi/${latestFolder(table.name)}.pq`, powerQuery(table));
-  files.set('analytics/spark/read_lake.py', spark(tables));
+  for (const table of HISTORY_TABLES) {
+    files.set(`analytics/synapse/${table.name}.sql`, synapseDeltaTable(table));
+    files.set(`analytics/powerbi/${table.name}.pq`, powerQuery(table, table.name));
+  }
+  files.set('analytics/spark/read_lake.py', spark([...tables, ...HISTORY_TABLES]));
   return files;
 }
 

@@ -8,6 +8,8 @@ export const EXIT = {
   alreadyRunning: 5,
   /** An incremental sync found no change since the watermark. */
   nothingToDo: 6,
+  /** A full sync would have removed too much of the latest table; nothing was published. */
+  shrinkRefused: 7,
 } as const;
 
 /** Ends a command with a given exit code after it has printed what it had to say. */

@@ -54,6 +54,8 @@ function exitCodeFor(error: unknown): number {
       return EXIT.authRequired;
     case 'already_running':
       return EXIT.alreadyRunning;
+    case 'shrink_refused':
+      return EXIT.shrinkRefused;
     default:
       return EXIT.failure;
   }

@@ -14,6 +14,7 @@ interface SyncFlags {
   target?: string;
   dryRun?: boolean;
   concurrency?: number;
+  allowShrink?: boolean;
 }
 
 export function registerSyncCommand(program: Command): void {
@@ -24,6 +25,10 @@ export function registerSyncCommand(program: Command): void {
     .option('--target <where>', 'a folder, a container URL, or a connection string (default: LAKE_* settings)')
     .option('--dry-run', 'fetch and normalize everything, write nothing')
     .option('--concurrency <n>', 'date ranges fetched side by side (default: SYNC_CONCURRENCY)', positive)
+    .option(
+      '--allow-shrink',
+      'publish a full run even when it removes more of referrals_latest than SYNC_MAX_VANISH_FRACTION (exit code 7 otherwise)',
+    )
     .action(async (flags: SyncFlags) => {
       const bar = process.stderr.isTTY ? new ProgressBar() : undefined;
       const logger = createLogger(
@@ -48,6 +53,7 @@ export function registerSyncCommand(program: Command): void {
             mode: flags.mode,
             concurrency: flags.concurrency,
             dryRun: flags.dryRun,
+            allowShrink: flags.allowShrink,
             target: flags.target ? await targetFromOption(flags.target, process.env) : undefined,
           },
           { logger, onProgress: bar?.update, signal: controller.signal },

@@ -14,7 +14,8 @@ export type ErrorCode =
   | 'already_running'
   | 'run_inconsistent'
   | 'lake_invalid'
-  | 'lake_conflict';
+  | 'lake_conflict'
+  | 'shrink_refused';
 
 export abstract class ReferralsLakeError extends Error {
   abstract readonly code: ErrorCode;
@@ -155,4 +156,32 @@ export class DeltaConflictError extends ReferralsLakeError {
   ) {
     super(`${table}: another writer committed version ${version} first`);
   }
+}
+
+/**
+ * A full run would drop more of the latest table than SYNC_MAX_VANISH_FRACTION allows: the pull was
+ * probably not the whole book (the wrong user signed in, a role lost), so nothing was published. The
+ * run's own files stay for inspection; `--allow-shrink` accepts a book that really shrank.
+ */
+export class ShrinkRefusedError extends ReferralsLakeError {
+  readonly code = 'shrink_refused';
+
+  constructor(
+    readonly vanished: number,
+    readonly previous: number,
+    readonly limit: number,
+    readonly runFolder: string,
+  ) {
+    super(
+      `this full run would remove ${vanished} of the ${previous} referrals in referrals_latest ` +
+        `(${percent(vanished / previous)}), more than SYNC_MAX_VANISH_FRACTION allows (${percent(limit)}); ` +
+        `nothing was published, and the run's files are kept in ${runFolder}. Check that the signed-in user ` +
+        'sees the whole book (PARTNER_CENTER_USERNAME, the Partner Center role); if the book really shrank, ' +
+        'run `referrals-lake sync --mode full --allow-shrink`',
+    );
+  }
+}
+
+function percent(fraction: number): string {
+  return `${(fraction * 100).toFixed(1)}%`;
 }

@@ -14,7 +14,9 @@ import { RESPONSE_WINDOW_DAYS } from './referral-resource.js';
 import type { ColumnSpec, TableSpec } from './table.js';
 import {
   EXPIRY_RISK_DAYS,
+  HISTORY_TABLES,
   QUARANTINE_COLUMNS,
+  REFERRALS_VANISHED,
   resolveColumnField,
   SCHEMA_VERSION,
   schemaFingerprint,
@@ -24,7 +26,7 @@ import {
 export const SCHEMA_DOC_PATH = 'docs/schema.md';
 
 /** The whole document; deterministic (no dates), so regenerating an unchanged schema changes nothing. */
-export function renderSchemaDoc(tables: readonly TableSpec[] = TABLES): string {
+export function renderSchemaDoc(tables: readonly TableSpec[] = [...TABLES, ...HISTORY_TABLES]): string {
   const parts = [header(tables), typeChoices(), overview(tables), ...tables.map(tableSection), quarantineSection()];
   return `${parts.join('\n\n')}\n`;
 }
@@ -35,10 +37,14 @@ function header(tables: readonly TableSpec[]): string {
     '',
     '<!-- Generated from src/schema/tables.ts by src/schema/render-doc.ts: do not edit by hand, run `npm run schema:doc`. -->',
     '',
-    `Schema version **${SCHEMA_VERSION}** (fingerprint \`${schemaFingerprint(tables)}\`). The version goes up with any`,
-    'column change (added, removed, renamed, reordered, new type, nullability or source) and any table change;',
-    'doc wording alone does not change it. Every table is written as Parquet and as NDJSON with the same columns,',
-    'one folder per table, for Synapse serverless SQL, Spark/Fabric and Power BI.',
+    `Schema version **${SCHEMA_VERSION}** (fingerprint \`${schemaFingerprint()}\`). The version goes up with any`,
+    'column change (added, removed, renamed, reordered, new type, nullability or source) and any table change of',
+    'the normalized tables; doc wording alone does not change it. Each run writes every normalized table as Parquet',
+    'and as NDJSON with the same columns, one folder per table; its `<table>_latest` twin is a Delta table (NDJSON',
+    `copy under \`ndjson/\`). ${tables
+      .filter((t) => HISTORY_TABLES.includes(t))
+      .map((t) => `\`${t.name}\``)
+      .join(', ')}: Delta tables the sync derives from the latest tables.`,
   ].join('\n');
 }
 
@@ -103,6 +109,7 @@ function overview(tables: readonly TableSpec[]): string {
 }
 
 function grain(table: TableSpec): string {
+  if (table.name === REFERRALS_VANISHED.name) return 'one row per referral each time it vanished';
   return table.arrayPath === undefined
     ? 'one row per referral'
     : `one row per item of \`${table.arrayPath}\`, key (\`referral_id\`, \`ordinal\`)`;

@@ -71,6 +71,8 @@ export const ORIGIN = {
   ordinal: '[ordinal]',
   parent: '[parent]',
   extra: '[extra]',
+  /** Added by the sync to the tables that keep a referral's history (not from the API). */
+  history: '[history]',
 } as const;
 
 export type Origin = (typeof ORIGIN)[keyof typeof ORIGIN];
@@ -309,6 +311,32 @@ export const TABLES: readonly LakeTableSpec[] = [
     text('target_id', 'id', 'Target id, e.g. SOL-34104-EBB.'),
   ]),
 ];
+
+/**
+ * A referral that left the book: the sync keeps its last latest row here when a full run no longer
+ * finds it. A Delta table at the lake root, appended by full runs (src/sync/vanished.ts).
+ */
+export const REFERRALS_VANISHED: TableSpec = {
+  name: 'referrals_vanished',
+  doc:
+    'Referrals that were in referrals_latest and that a later full run did not find: their last row, and when ' +
+    'and in which run they vanished. One row per vanishing (a referral that comes back and leaves again has ' +
+    'two). Partner Center cannot tell a deleted referral from one the signed-in user no longer sees.',
+  columns: [
+    ...REFERRALS.columns,
+    col(
+      '_vanished_at',
+      'timestamp',
+      ORIGIN.history,
+      'Start of the full run that no longer found the referral (UTC).',
+      false,
+    ),
+    col('_vanished_run_id', 'string', ORIGIN.history, 'Id of that run.', false),
+  ],
+};
+
+/** The tables the sync derives from the latest tables (not one row set per referral). */
+export const HISTORY_TABLES: readonly TableSpec[] = [REFERRALS_VANISHED];
 
 /**
  * How each `[derived]` column is computed, by table and column. A derived column may read the

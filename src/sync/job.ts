@@ -17,6 +17,8 @@ export interface SyncJobOverrides {
   readonly mode?: SyncMode;
   readonly concurrency?: number;
   readonly dryRun?: boolean;
+  /** Publish a full run however much of the latest table it vanishes (the CLI's --allow-shrink). */
+  readonly allowShrink?: boolean;
   /** A target built by the caller (the CLI's --target) instead of the LAKE_* settings. */
   readonly target?: StorageTarget;
 }
@@ -58,6 +60,8 @@ export async function runSyncJob(
         overlapMs: settings.overlapMs,
         leaseMs: settings.leaseMs,
         retentionMs: settings.retentionMs,
+        maxVanishFraction: settings.maxVanishFraction,
+        allowShrink: overrides.allowShrink,
         dryRun: overrides.dryRun,
         signal: hooks.signal,
       },

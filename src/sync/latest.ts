@@ -144,7 +144,7 @@ async function removeLegacyFiles(input: LatestInput, table: string): Promise<voi
  * Where the previous latest rows of a table are: the NDJSON copy, or, in a lake written before the
  * latest tables were Delta tables, the file inside the table folder.
  */
-async function previousLatestNdjson(target: StorageTarget, table: string): Promise<string> {
+export async function previousLatestNdjson(target: StorageTarget, table: string): Promise<string> {
   const current = latestNdjsonPath(table);
   if (await target.exists(current)) return current;
   const legacy = legacyLatestFilePath(table, 'ndjson');

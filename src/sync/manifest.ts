@@ -18,6 +18,8 @@ export interface RunCounts {
   quarantined: number;
   /** Incremental runs: referrals new or updated since the previous latest (the overlap re-reads the rest). */
   changed?: number;
+  /** Full runs: referrals of the previous latest table this run did not find (now in referrals_vanished). */
+  vanished?: number;
   rows: Record<string, number>;
 }
 

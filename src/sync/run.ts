@@ -6,27 +6,30 @@
  */
 
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { ShrinkRefusedError } from '../common/errors.js';
 import { type Logger, silentLogger } from '../common/log.js';
 import { processTuningInEffect } from '../common/process-tuning.js';
 import { canonicalTimestamp } from '../common/time.js';
 import { RunLease } from '../lake/layout/lease.js';
-import { newRunId, snapshotDateOf } from '../lake/layout/paths.js';
+import { newRunId, partitionFolder, snapshotDateOf } from '../lake/layout/paths.js';
 import type { StorageTarget } from '../lake/storage/storage.js';
 import { referralIdOf } from '../normalize/normalize.js';
 import { SCHEMA_VERSION, schemaFingerprint } from '../schema/tables.js';
 import type { PartnerCenterClient } from '../source/client.js';
 import { extractPages } from './extract.js';
-import { buildLatest, countChanged } from './latest.js';
+import { buildLatest, countChanged, previousLatestNdjson } from './latest.js';
 import { clientSummary, type RunCounts, type RunManifest, writeManifest } from './manifest.js';
 import { type ExtractPlan, planFull, planIncremental, type SyncMode } from './plan.js';
 import { type FileRecord, RunFiles } from './run-files.js';
 import { SeenIds } from './seen-ids.js';
+import { appendVanished, checkShrink, countVanished } from './vanished.js';
 import { referralVersion, type Version } from './version.js';
 import { readWatermark, writeWatermark } from './watermark.js';
 
 const DEFAULT_RANGES_PER_WORKER = 2;
 
 const DEFAULT_RETENTION_MS = 7 * 86_400_000;
+const DEFAULT_MAX_VANISH_FRACTION = 0.2;
 
 export interface SyncOptions {
   readonly mode: SyncMode;
@@ -47,6 +50,10 @@ export interface SyncOptions {
   readonly leaseMs?: number;
   /** How long the Delta tables' earlier versions stay readable; default 7 days (LAKE_RETENTION_DAYS). */
   readonly retentionMs?: number;
+  /** Share of referrals_latest a full run may vanish before it is refused; default 0.2. */
+  readonly maxVanishFraction?: number;
+  /** Publish a full run whatever share of the latest table it vanishes (`--allow-shrink`). */
+  readonly allowShrink?: boolean;
   /** Fetch and normalize, write nothing. */
   readonly dryRun?: boolean;
   readonly now?: () => Date;
@@ -88,7 +95,22 @@ interface RunContext {
   readonly lease: RunLease | undefined;
 }
 
+/** The ids the run took, alive until its end: the vanish check after a full run asks them too. */
 async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: RunContext): Promise<RunManifest> {
+  const seen = new SeenIds();
+  try {
+    return await runWithIds(deps, options, ctx, seen);
+  } finally {
+    seen.close();
+  }
+}
+
+async function runWithIds(
+  deps: SyncDependencies,
+  options: SyncOptions,
+  ctx: RunContext,
+  seen: SeenIds,
+): Promise<RunManifest> {
   const { target, client } = deps;
   const timings = new Timings();
   if (ctx.lease) await sweepTemporaryFiles(target, ctx.lease, ctx.logger);
@@ -103,7 +125,6 @@ async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: 
   });
   const snapshotDate = snapshotDateOf(ctx.started);
   const lineage = { runId: ctx.runId, extractedAtMicros: ctx.started.getTime() * 1000 };
-  const seen = new SeenIds();
   let files: RunFiles | undefined;
   const counts: RunCounts = { referrals: 0, duplicatesDropped: 0, supersededVersions: 0, quarantined: 0, rows: {} };
   const superseded = new Map<string, Version>();
@@ -155,8 +176,6 @@ async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: 
   } catch (error) {
     await files?.abort();
     throw error;
-  } finally {
-    seen.close();
   }
   timings.lap('extract');
   if (unknownDropped.count > 0) {
@@ -183,6 +202,11 @@ async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: 
     counts.rows = { ...files.rowCounts };
     counts.quarantined = files.quarantined;
     signal?.throwIfAborted();
+    if (plan.mode === 'full') {
+      const runFolder = partitionFolder({ table: 'referrals', snapshotDate, runId: ctx.runId });
+      counts.vanished = await recordVanished(target, seen, options, ctx, runFolder);
+      timings.lap('vanished');
+    }
     latest = await buildLatest({
       target,
       runId: ctx.runId,
@@ -197,7 +221,10 @@ async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: 
     });
     timings.lap('latest');
   } catch (error) {
-    await files.abort();
+    // A refused shrink keeps the run's files for inspection; it publishes nothing else.
+    if (error instanceof ShrinkRefusedError)
+      ctx.logger.error('full run refused: it would empty too much of the lake', { error });
+    else await files.abort();
     throw error;
   }
   const newestUpdated = newestText === undefined ? '' : (canonicalTimestamp(newestText) ?? '');
@@ -220,6 +247,40 @@ async function runUnderLease(deps: SyncDependencies, options: SyncOptions, ctx: 
   }
   ctx.logger.info('sync finished', { ...manifest.counts, durationSeconds: manifest.durationSeconds });
   return manifest;
+}
+
+/**
+ * After a full run: refuses it when it would vanish too much of the latest table (ShrinkRefusedError,
+ * nothing published), else appends what vanished to referrals_vanished, before the latest tables
+ * (whose previous rows it reads) are replaced. Returns how many vanished.
+ */
+async function recordVanished(
+  target: StorageTarget,
+  seen: SeenIds,
+  options: SyncOptions,
+  ctx: RunContext,
+  runFolder: string,
+): Promise<number> {
+  const input = {
+    target,
+    previousLatest: await previousLatestNdjson(target, 'referrals'),
+    found: (id: string) => seen.has(id),
+  };
+  const count = await countVanished(input);
+  checkShrink(count, options.maxVanishFraction ?? DEFAULT_MAX_VANISH_FRACTION, options.allowShrink ?? false, runFolder);
+  if (count.vanished === 0) return 0;
+  const written = await appendVanished({
+    ...input,
+    runId: ctx.runId,
+    vanishedAtMicros: ctx.started.getTime() * 1000,
+    now: ctx.now,
+  });
+  ctx.logger.info('referrals no longer in the book moved to referrals_vanished', {
+    vanished: written.rows,
+    of: count.previous,
+    version: written.version,
+  });
+  return written.rows;
 }
 
 /**

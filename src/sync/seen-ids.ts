@@ -86,6 +86,14 @@ export class SeenIds {
     return (this.shards[hash >>> SLOT_BITS] as Shard).observe(key, hash, rank);
   }
 
+  /** Whether the id was observed, at any version. */
+  has(id: string): boolean {
+    if (!GUID.test(id)) return this.others.has(id);
+    parseGuid(id, key);
+    const hash = mix(key) || 1;
+    return (this.shards[hash >>> SLOT_BITS] as Shard).has(key, hash);
+  }
+
   /** Deletes the records' file (best effort, never throws). The set must not be used after. */
   close(): void {
     this.records.close();
@@ -115,6 +123,10 @@ class Shard {
 
   get bytes(): number {
     return this.hashes.byteLength + this.recordOf.byteLength;
+  }
+
+  has(key: Uint32Array, hash: number): boolean {
+    return this.find(key, hash) >= 0;
   }
 
   observe(key: Uint32Array, hash: number, rank: number): Observation {

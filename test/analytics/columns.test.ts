@@ -15,7 +15,7 @@ import { READER_TYPES, renderAnalytics, synapseType } from '../../src/analytics/
 import { silentLogger } from '../../src/common/log.js';
 import { dataFilePath, latestFolder } from '../../src/lake/layout/paths.js';
 import type { TableSpec } from '../../src/schema/table.js';
-import { TABLES } from '../../src/schema/tables.js';
+import { HISTORY_TABLES, TABLES } from '../../src/schema/tables.js';
 import { runSyncJob } from '../../src/sync/job.js';
 import { deltaParquetSource } from '../helpers/delta-replay.js';
 import { type DuckDb, duckdbType, openDuckDb, sqlString } from '../helpers/duckdb.js';
@@ -153,6 +153,21 @@ describe('analytics files', () => {
     });
   });
 
+  describe('the history tables (Delta tables at the lake root)', () => {
+    for (const table of HISTORY_TABLES) {
+      it(`${table.name}: a Synapse view over the Delta table and a Power Query with DeltaLake.Table`, () => {
+        const views = synapseViews(read(`analytics/synapse/${table.name}.sql`));
+        expect(views.map((v) => [v.name, v.bulk, v.format])).toEqual([[table.name, `${table.name}/`, 'DELTA']]);
+        expect(views[0]?.columns).toEqual(expected(table, 'synapse'));
+        const m = read(`analytics/powerbi/${table.name}.pq`);
+        expect(m).toContain('DeltaLake.Table(');
+        const parsed = powerQueryColumns(m);
+        expect(parsed.folder).toBe(table.name);
+        expect(parsed.names.map((n) => [n, parsed.types.get(n)])).toEqual(expected(table, 'powerQuery'));
+      });
+    }
+  });
+
   describe('Power Query', () => {
     for (const table of TABLES) {
       it(`${latestFolder(table.name)}.pq reads the latest folder with the declared columns and types`, () => {
@@ -172,8 +187,10 @@ describe('analytics files', () => {
     it('read_lake.py declares every table with the declared columns and Spark types', () => {
       const py = read('analytics/spark/read_lake.py');
       const schemas = sparkSchemas(py);
-      expect([...schemas.keys()]).toEqual(TABLES.map((t) => t.name));
-      for (const table of TABLES) expect(schemas.get(table.name), table.name).toEqual(expected(table, 'spark'));
+      const all = [...TABLES, ...HISTORY_TABLES];
+      expect([...schemas.keys()]).toEqual(all.map((t) => t.name));
+      for (const table of all) expect(schemas.get(table.name), table.name).toEqual(expected(table, 'spark'));
+      expect(py).toContain('spark.read.format("delta").load(f"{LAKE}/{table}")');
       expect(py).toContain('.option("basePath", root)');
       expect(py).toContain(`{root}/${layoutGlob('referrals').replace('referrals/', '')}`);
     });

@@ -14,6 +14,7 @@ import {
   type ErrorCode,
   InconsistentRunError,
   type ReferralsLakeError,
+  ShrinkRefusedError,
   StorageError,
   ThrottledError,
   UpstreamError,
@@ -48,6 +49,7 @@ const ERRORS: Record<Exclude<ErrorCode, 'bad_query'>, ReferralsLakeError[]> = {
   already_running: [new AlreadyRunningError(MESSAGE, { cause: CAUSE })],
   lake_invalid: [new DeltaLogError(MESSAGE, PATHS[4] as string, { cause: CAUSE })],
   lake_conflict: [new DeltaConflictError(PATHS[4] as string, 3)],
+  shrink_refused: [new ShrinkRefusedError(90, 100, 0.2, PATHS[4] as string)],
 };
 
 async function answer(error: unknown): Promise<{ status: number; text: string }> {

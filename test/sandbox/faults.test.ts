@@ -158,6 +158,27 @@ describe('sandbox faults', () => {
   });
 });
 
+describe('sandbox removals', () => {
+  it('takes referrals out of the book: the answer lists them, no page, count or lookup shows them again', async () => {
+    const { sandbox, token } = await start({ count: 120 });
+    const res = await send(sandbox, `${sandbox.baseUrl}/_sandbox/mutate`, {
+      method: 'POST',
+      body: JSON.stringify({ updates: 0, removes: 7 }),
+    });
+    const { removed, updated } = res.json<{ removed: string[]; updated: string[] }>();
+    expect(updated).toEqual([]);
+    expect(new Set(removed).size).toBe(7);
+    expect(sandbox.store.size).toBe(113);
+    const pages = await listAll(sandbox, token, { $top: '25' });
+    const listed = pages.flatMap((p) => p.value.map((r) => r.id));
+    expect(listed).toHaveLength(113);
+    for (const id of removed) {
+      expect(listed).not.toContain(id);
+      expect(sandbox.store.get(id)).toBeUndefined();
+    }
+  });
+});
+
 describe('sandbox visibility', () => {
   it('a Referrals user sees only the referrals whose team they are on', async () => {
     const { sandbox } = await start({ count: 500 });

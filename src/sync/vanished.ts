@@ -1,0 +1,99 @@
+/**
+ * Referrals that leave the book. After a full run, referrals_latest holds exactly what the pull
+ * found; a referral that was in the previous latest table and that the pull did not find has
+ * vanished (deleted in Partner Center, or no longer visible to the signed-in user: the API does not
+ * say which). Its last row goes to the Delta table referrals_vanished, with when and in which run.
+ *
+ * The shrink guard comes first: a full run that would vanish more than the allowed share of the
+ * latest table was probably not the whole book (the wrong user signed in), and publishes nothing.
+ * Incremental runs read only what changed and never vanish anything.
+ */
+import { ShrinkRefusedError } from '../common/errors.js';
+import { commitFiles, newDataFileName } from '../lake/delta/table.js';
+import { readNdjsonRows } from '../lake/formats/ndjson-reader.js';
+import { createParquetWriter } from '../lake/formats/parquet-writer.js';
+import type { StorageTarget } from '../lake/storage/storage.js';
+import type { Row } from '../schema/table.js';
+import { getTable, REFERRALS_VANISHED } from '../schema/tables.js';
+
+export interface VanishCount {
+  /** Referrals in the previous latest table. */
+  readonly previous: number;
+  /** Of those, the ones this run did not find. */
+  readonly vanished: number;
+}
+
+export interface VanishInput {
+  readonly target: StorageTarget;
+  /** The previous latest rows of referrals (NDJSON; latest.ts knows where). */
+  readonly previousLatest: string;
+  /** Whether this run found the referral. */
+  readonly found: (referralId: string) => boolean;
+}
+
+export async function countVanished(input: VanishInput): Promise<VanishCount> {
+  let previous = 0;
+  let vanished = 0;
+  for await (const row of previousRows(input)) {
+    previous++;
+    if (!input.found(String(row.referral_id))) vanished++;
+  }
+  return { previous, vanished };
+}
+
+/** Refuses a run that would vanish more than `limit` of the latest table, unless allowed. */
+export function checkShrink(count: VanishCount, limit: number, allowShrink: boolean, runFolder: string): void {
+  if (allowShrink || count.vanished === 0) return;
+  if (count.vanished > limit * count.previous) {
+    throw new ShrinkRefusedError(count.vanished, count.previous, limit, runFolder);
+  }
+}
+
+export interface VanishedWritten {
+  readonly rows: number;
+  /** The referrals_vanished version committed; undefined when nothing vanished. */
+  readonly version?: number;
+}
+
+/**
+ * Appends the vanished referrals' last rows to referrals_vanished in one commit. Called before the
+ * latest tables are replaced (it reads the previous ones).
+ */
+export async function appendVanished(
+  input: VanishInput & { readonly runId: string; readonly vanishedAtMicros: number; readonly now: () => Date },
+): Promise<VanishedWritten> {
+  const fileName = newDataFileName();
+  const path = `${REFERRALS_VANISHED.name}/${fileName}`;
+  const writer = createParquetWriter(REFERRALS_VANISHED, await input.target.openWrite(path));
+  let rows = 0;
+  try {
+    for await (const row of previousRows(input)) {
+      if (input.found(String(row.referral_id))) continue;
+      await writer.write({ ...row, _vanished_at: input.vanishedAtMicros, _vanished_run_id: input.runId });
+      rows++;
+    }
+    if (rows === 0) {
+      await writer.abort();
+      return { rows };
+    }
+    const { bytes } = await writer.close();
+    const statistics = writer.statistics;
+    if (!statistics) throw new Error(`no statistics for ${path}`);
+    const committed = await commitFiles({
+      target: input.target,
+      tableRoot: REFERRALS_VANISHED.name,
+      spec: REFERRALS_VANISHED,
+      mode: 'append',
+      files: [{ path: fileName, size: bytes, statistics }],
+      now: input.now,
+    });
+    return { rows, version: committed.version };
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
+}
+
+function previousRows(input: VanishInput): AsyncGenerator<Row> {
+  return readNdjsonRows(input.target, input.previousLatest, getTable('referrals'));
+}
