@@ -12,7 +12,8 @@
  * - arrow-naive: apache-arrow's vectorFromArray per column (cells converted as its builders want them:
  *   BigInt for int64, epoch ms for timestamps and dates) into a Table, IPC stream, parquet-wasm.
  * - arrow-direct: the Arrow buffers built by hand from the rows (typed arrays, validity bitmaps, UTF-8
- *   offsets and bytes through TextEncoder.encodeInto), wrapped with makeData, IPC stream, parquet-wasm.
+ *   offsets and bytes: short ASCII strings copied by hand as our writer does, the rest through
+ *   TextEncoder.encodeInto), wrapped with makeData, IPC stream, parquet-wasm.
  *
  * parquet-wasm writes with SNAPPY, writer version 1 (data page V1), and at most as many rows per row
  * group as our writer put in its largest group of that table (read back from ours' first run). Every
@@ -66,6 +67,9 @@ interface ChildFigures {
   /** What the write added to the process's resident memory at its peak (load included). */
   readonly peakOverBaselineMB: number;
   readonly baselineMB: number;
+  /** V8's heap at the baseline: what it holds, and what it has resident but free (reused before RSS grows). */
+  readonly baselineHeapUsedMB: number;
+  readonly baselineHeapFreeMB: number;
   /** parquet-wasm: seconds in each step of the write, summed over the tables; WASM memory at the end. */
   readonly steps?: Record<string, number>;
   readonly wasmMemoryMB?: number;
@@ -107,6 +111,7 @@ async function child(variant: Variant, options: ChildOptions): Promise<ChildFigu
   gc?.();
   writeFileSync('/proc/self/clear_refs', '5'); // resets VmHWM to the current resident size
   const baselineKB = procStatusKB('VmRSS');
+  const heap = process.memoryUsage();
 
   const target = new LocalDirectoryTarget({ root: options.dir });
   const loadBegan = performance.now();
@@ -126,6 +131,8 @@ async function child(variant: Variant, options: ChildOptions): Promise<ChildFigu
     totalSeconds: performance.now() / 1000,
     peakOverBaselineMB: (peakKB - baselineKB) / 1024,
     baselineMB: baselineKB / 1024,
+    baselineHeapUsedMB: heap.heapUsed / MIB,
+    baselineHeapFreeMB: (heap.heapTotal - heap.heapUsed) / MIB,
     ...write.extra(),
   };
 }
@@ -406,6 +413,18 @@ class BoolBuffers implements ColumnBuffers {
 }
 
 const ENCODER = new TextEncoder();
+/** Strings this short are tried as ASCII by hand first, as our writer does (byte-buffer.ts). */
+const SHORT_STRING = 64;
+
+/** Writes `text` at `at` if it is all ASCII and returns its length, else -1 (bytes past `at` then garbage). */
+function writeAscii(bytes: Uint8Array, text: string, at: number): number {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) return -1;
+    bytes[at + i] = code;
+  }
+  return text.length;
+}
 
 class Utf8Buffers implements ColumnBuffers {
   private readonly offsets: Int32Array;
@@ -423,7 +442,8 @@ class Utf8Buffers implements ColumnBuffers {
     } else {
       const text = cell as string;
       if (this.bytes.length - this.end < text.length * 3) this.grow(text.length * 3);
-      this.end += ENCODER.encodeInto(text, this.bytes.subarray(this.end)).written;
+      const written = text.length <= SHORT_STRING ? writeAscii(this.bytes, text, this.end) : -1;
+      this.end += written >= 0 ? written : ENCODER.encodeInto(text, this.bytes.subarray(this.end)).written;
       this.validity.valid(index);
     }
     this.offsets[index + 1] = this.end;
@@ -848,6 +868,7 @@ async function parent(): Promise<void> {
             generateSeconds: best((f) => f.generateSeconds),
             peakOverBaselineMB: round(Math.min(...all.map((f) => f.peakOverBaselineMB)), 0),
             baselineMB: round(Math.min(...all.map((f) => f.baselineMB)), 0),
+            baselineHeapFreeMB: round(Math.min(...all.map((f) => f.baselineHeapFreeMB)), 0),
             bytes: all[0]?.bytes,
             steps: all[0]?.steps && Object.keys(all[0].steps).map((k) => `${k} ${best((f) => f.steps?.[k] ?? 0)}`),
             wasmMemoryMB: all[0]?.wasmMemoryMB,
