@@ -1,11 +1,10 @@
 /**
  * A data file's statistics as Delta's `add.stats` carries them (PROTOCOL.md, "Per-file Statistics"):
- * numRecords, and per column nullCount, minValues and maxValues. Engines skip files by these bounds,
- * so a bound must never be tighter than the data:
- * - timestamps are written with milliseconds (as Delta's reference writer does): the minimum rounded
- *   down, the maximum rounded up;
+ * numRecords, and per column nullCount, minValues and maxValues. Engines skip files by these bounds:
+ * - timestamps are truncated down to milliseconds, both bounds, as the protocol says readers expect
+ *   (they widen a maximum by the millisecond themselves);
  * - strings longer than 32 characters keep a 32-character prefix as their minimum (a prefix sorts
- *   first) and no maximum.
+ *   first) and no maximum: a cut maximum would sort below the value it stands for.
  */
 import type { Cell, ColumnType, TableSpec } from '../../schema/table.js';
 import type { FileStatistics } from '../formats/parquet/file-statistics.js';
@@ -19,9 +18,7 @@ function boundFor(type: ColumnType, cell: Cell, side: 'min' | 'max'): Bound | un
   if (cell === null) return undefined;
   switch (type) {
     case 'timestamp': {
-      const micros = cell as number;
-      const ms = side === 'min' ? Math.floor(micros / 1000) : Math.ceil(micros / 1000);
-      return new Date(ms).toISOString();
+      return new Date(Math.floor((cell as number) / 1000)).toISOString();
     }
     case 'string': {
       const chars = [...(cell as string)];
