@@ -18,7 +18,7 @@ import { InconsistentRunError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import type { Snapshot } from '../lake/delta/log.js';
 import { commitFiles, newDataFileName } from '../lake/delta/table.js';
-import { removeExpiredFiles } from '../lake/delta/vacuum.js';
+import { removeExpiredFiles, removeExpiredLogFiles } from '../lake/delta/vacuum.js';
 import { readNdjsonRows } from '../lake/formats/ndjson-reader.js';
 import { createNdjsonWriter } from '../lake/formats/ndjson-writer.js';
 import type { FileStatistics } from '../lake/formats/parquet/file-statistics.js';
@@ -95,6 +95,7 @@ async function commitTable(input: LatestInput, table: StagedTable): Promise<numb
     spec: table.spec,
     mode: 'overwrite',
     now: input.now,
+    retentionMs: input.retentionMs,
     files: [
       {
         path: table.parquet.path.slice(tableRoot.length + 1),
@@ -103,19 +104,29 @@ async function commitTable(input: LatestInput, table: StagedTable): Promise<numb
       },
     ],
   });
+  if (committed.checkpointError) {
+    input.logger?.warn('could not write a Delta checkpoint; the next run tries again', {
+      table: tableRoot,
+      error: committed.checkpointError,
+    });
+  }
   if (committed.version === 0) await removeLegacyFiles(input, table.spec.name);
   await removeExpired(input, committed.snapshot);
   return committed.version;
 }
 
-/** Files of versions past retention go; a failure costs space, not the run (the next run retries). */
+/**
+ * Files of versions past retention go, data and log files a checkpoint covers; a failure costs
+ * space, not the run (the next run retries).
+ */
 async function removeExpired(input: LatestInput, snapshot: Snapshot): Promise<void> {
   const tableRoot = snapshot.tableRoot;
   try {
-    const deleted = await removeExpiredFiles(input.target, snapshot, {
-      retentionMs: input.retentionMs,
-      now: input.now(),
-    });
+    const retention = { retentionMs: input.retentionMs, now: input.now() };
+    const deleted = [
+      ...(await removeExpiredFiles(input.target, snapshot, retention)),
+      ...(await removeExpiredLogFiles(input.target, tableRoot, retention)),
+    ];
     if (deleted.length > 0)
       input.logger?.info('deleted files no version within retention reads', {
         table: tableRoot,

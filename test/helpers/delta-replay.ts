@@ -89,3 +89,62 @@ export function deltaParquetSource(tableDir: string, asOf?: number): string {
   if (files.length === 0) throw new Error(`${tableDir}: no active files`);
   return `read_parquet([${files.join(', ')}])`;
 }
+
+/**
+ * The same replay, starting from the newest checkpoint at or before the version when there is one:
+ * the checkpoint read by DuckDB (maps and structs as JSON), then the JSON commits after it.
+ */
+export async function replayDeltaTable(
+  tableDir: string,
+  duck: { query(sql: string): Promise<Record<string, unknown>[]> },
+  asOf?: number,
+): Promise<Pick<Replayed, 'version' | 'active'> & { checkpoint?: number; metadataId?: string }> {
+  const names = readdirSync(join(tableDir, '_delta_log'));
+  const commits = names.filter((n) => /^\d{20}\.json$/.test(n)).map((n) => Number.parseInt(n.slice(0, 20), 10));
+  const last = asOf ?? Math.max(...commits);
+  const checkpoint = names
+    .filter((n) => /^\d{20}\.checkpoint\.parquet$/.test(n))
+    .map((n) => Number.parseInt(n.slice(0, 20), 10))
+    .filter((v) => v <= last)
+    .sort((a, b) => a - b)
+    .at(-1);
+  const active = new Map<string, ReplayedFile>();
+  let metadataId: string | undefined;
+  let from = 0;
+  if (checkpoint !== undefined) {
+    const file = join(tableDir, '_delta_log', `${String(checkpoint).padStart(20, '0')}.checkpoint.parquet`);
+    const rows = await duck.query(
+      `SELECT to_json("add")::VARCHAR AS a, to_json(metaData)::VARCHAR AS m FROM read_parquet('${file.replaceAll("'", "''")}')`,
+    );
+    for (const row of rows) {
+      const add = JSON.parse(String(row.a)) as (Omit<ReplayedFile, 'stats'> & { stats?: string }) | null;
+      if (add)
+        active.set(decodeURIComponent(add.path), {
+          ...add,
+          path: decodeURIComponent(add.path),
+          stats: add.stats ? JSON.parse(add.stats) : undefined,
+        });
+      const metadata = JSON.parse(String(row.m)) as { id: string } | null;
+      if (metadata) metadataId = metadata.id;
+    }
+    from = checkpoint + 1;
+  }
+  for (let v = from; v <= last; v++) {
+    if (!commits.includes(v)) throw new Error(`${tableDir}: version ${v} missing`);
+    const text = readFileSync(join(tableDir, '_delta_log', `${String(v).padStart(20, '0')}.json`), 'utf8');
+    for (const line of text.split('\n').filter((l) => l.trim() !== '')) {
+      const action = JSON.parse(line) as Record<string, { path?: string; id?: string; stats?: string }>;
+      if (action.metaData) metadataId = action.metaData.id;
+      if (action.add?.path) {
+        const path = decodeURIComponent(action.add.path);
+        active.set(path, {
+          ...(action.add as unknown as ReplayedFile),
+          path,
+          stats: action.add.stats ? JSON.parse(action.add.stats) : undefined,
+        });
+      }
+      if (action.remove?.path) active.delete(decodeURIComponent(action.remove.path));
+    }
+  }
+  return { version: last, active, checkpoint, metadataId };
+}

@@ -4,7 +4,7 @@
  * an overwrite with time travel, per-file statistics, racing writers (a folder and Azurite), and logs
  * this writer must refuse to extend.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,14 +13,14 @@ import { schemaString } from '../../src/lake/delta/actions.js';
 import { commit, commitPath, readSnapshot } from '../../src/lake/delta/log.js';
 import { deltaStats } from '../../src/lake/delta/stats.js';
 import { commitFiles, type NewDataFile, newDataFileName } from '../../src/lake/delta/table.js';
-import { removeExpiredFiles } from '../../src/lake/delta/vacuum.js';
+import { removeExpiredFiles, removeExpiredLogFiles } from '../../src/lake/delta/vacuum.js';
 import { createParquetWriter } from '../../src/lake/formats/parquet-writer.js';
 import { BlobStorageTarget } from '../../src/lake/storage/blob-storage-target.js';
 import { LocalDirectoryTarget } from '../../src/lake/storage/local-directory-target.js';
 import type { StorageTarget } from '../../src/lake/storage/storage.js';
 import type { ColumnSpec, Row, TableSpec } from '../../src/schema/table.js';
 import { type Azurite, startAzurite } from '../helpers/azurite.js';
-import { replayDeltaLog } from '../helpers/delta-replay.js';
+import { replayDeltaLog, replayDeltaTable } from '../helpers/delta-replay.js';
 import { type DuckDb, openDuckDb, sqlString } from '../helpers/duckdb.js';
 import { thrownBy } from '../helpers/errors.js';
 import { EDGE_TABLE, manyRows, SAMPLE_MICROS } from './fixtures.js';
@@ -218,9 +218,63 @@ describe('Delta log replay', () => {
     const snapshot = await readSnapshot(folder, 'long');
     expect(snapshot.version).toBe(39);
     expect([...snapshot.files.keys()]).toEqual([names[39]]);
-    expect(snapshot.commits.map((c) => c.version)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    // Read from the checkpoint at 30 on.
+    expect(snapshot.checkpoint).toBe(30);
+    expect(snapshot.commits.map((c) => c.version)).toEqual(Array.from({ length: 10 }, (_, i) => 30 + i));
     expect([...(await readSnapshot(folder, 'long', { asOf: 17 })).files.keys()]).toEqual([names[17]]);
     expect([...replayDeltaLog(join(dir, 'long'), 17).active.keys()]).toEqual([names[17]]);
+  });
+
+  it('checkpoints every 10 versions, readable by DuckDB, and reads from the newest checkpoint once old commits go', async () => {
+    // The table of the test above: 40 versions, so checkpoints at 10, 20 and 30.
+    const log = join(dir, 'long', '_delta_log');
+    const checkpoints = (await readdir(log)).filter((n) => n.endsWith('.checkpoint.parquet')).sort();
+    expect(checkpoints).toEqual([10, 20, 30].map((v) => `${String(v).padStart(20, '0')}.checkpoint.parquet`));
+    const last = JSON.parse(await readFile(join(log, '_last_checkpoint'), 'utf8'));
+    expect(last).toMatchObject({ version: 30, numOfAddFiles: 1 });
+    // DuckDB reads the checkpoint: one protocol, one metaData, the one active file, the tombstones.
+    const source = sqlString(join(log, checkpoints[2] as string));
+    const [counts] = await db.query(
+      `SELECT count(protocol)::INTEGER AS protocols, count(metaData)::INTEGER AS metadata,
+              count("add")::INTEGER AS adds, count("remove")::INTEGER AS removes,
+              max(protocol.minReaderVersion)::INTEGER AS reader, max(protocol.minWriterVersion)::INTEGER AS writer
+         FROM read_parquet(${source})`,
+    );
+    expect(counts).toEqual({ protocols: 1, metadata: 1, adds: 1, removes: 30, reader: 1, writer: 2 });
+    const atCheckpoint = await replayDeltaTable(join(dir, 'long'), db, 30);
+    expect(atCheckpoint.checkpoint).toBe(30);
+    expect([...atCheckpoint.active.keys()]).toEqual([...replayDeltaLog(join(dir, 'long'), 30).active.keys()]);
+    expect(atCheckpoint.metadataId).toBe(replayDeltaLog(join(dir, 'long')).metadata.id);
+
+    // Past retention, the commits and checkpoints before the newest old checkpoint go; 30 stays.
+    const removed = await removeExpiredLogFiles(folder, 'long', {
+      retentionMs: 7 * 86_400_000,
+      now: new Date(Date.now() + 8 * 86_400_000),
+    });
+    expect(removed).toHaveLength(30 + 2);
+    expect((await readdir(log)).filter((n) => n.endsWith('.json')).length).toBe(10);
+    const snapshot = await readSnapshot(folder, 'long');
+    expect(snapshot.version).toBe(39);
+    expect(snapshot.checkpoint).toBe(30);
+    const replayed = await replayDeltaTable(join(dir, 'long'), db);
+    expect([...replayed.active.keys()]).toEqual([...snapshot.files.keys()]);
+    // Time travel before the oldest checkpoint kept is gone, and says so.
+    await expect(readSnapshot(folder, 'long', { asOf: 17 })).rejects.toBeInstanceOf(DeltaLogError);
+    // The state read from the checkpoint carries on: the next commit needs no new metaData (same
+    // schema and partitioning as read back), and keeps the table's id.
+    const next = await dataFile(folder, 'long', manyRows(2));
+    const committed = await commitFiles({
+      target: folder,
+      tableRoot: 'long',
+      spec: EDGE_TABLE,
+      mode: 'overwrite',
+      files: [next],
+    });
+    expect(committed.version).toBe(40);
+    const lastCommit = (await readFile(join(log, `${String(40).padStart(20, '0')}.json`), 'utf8')).trim().split('\n');
+    expect(lastCommit.some((line) => line.startsWith('{"metaData"'))).toBe(false);
+    expect(committed.snapshot.metadata?.id).toBe(snapshot.metadata?.id);
+    expect(committed.snapshot.metadata?.partitionColumns).toEqual([]);
   });
 });
 

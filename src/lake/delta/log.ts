@@ -22,19 +22,12 @@ import {
   type TxnAction,
   WRITER_VERSION,
 } from './actions.js';
+import { checkpointVersion, readCheckpoint } from './checkpoint.js';
+import { commitPath, logFolder } from './log-paths.js';
 
-export const LOG_FOLDER = '_delta_log';
+export { commitPath, LOG_FOLDER, logFolder } from './log-paths.js';
 
 const COMMIT_FILE = /^(\d{20})\.json$/;
-
-export function logFolder(tableRoot: string): string {
-  return `${tableRoot}/${LOG_FOLDER}`;
-}
-
-export function commitPath(tableRoot: string, version: number): string {
-  if (!Number.isSafeInteger(version) || version < 0) throw new RangeError(`not a Delta version: ${version}`);
-  return `${logFolder(tableRoot)}/${String(version).padStart(20, '0')}.json`;
-}
 
 export interface Snapshot {
   /** The table's folder in the lake. */
@@ -49,29 +42,41 @@ export interface Snapshot {
   readonly tombstones: ReadonlyMap<string, RemoveAction>;
   /** The newest transaction identifier of each application. */
   readonly transactions: ReadonlyMap<string, TxnAction>;
-  /** When each version was committed (its commitInfo timestamp), oldest first. */
+  /** When each version was committed (its commitInfo timestamp), oldest first, from the checkpoint on. */
   readonly commits: readonly { readonly version: number; readonly timestamp?: number }[];
+  /** The newest checkpoint at or before this version, if any. */
+  readonly checkpoint?: number;
 }
 
-/** The table's state at its newest version (or at `asOf`, for time travel). */
+/**
+ * The table's state at its newest version (or at `asOf`, for time travel): from the newest
+ * checkpoint at or before that version, then the commits after it, which must all be there.
+ */
 export async function readSnapshot(
   target: StorageTarget,
   tableRoot: string,
   options: { asOf?: number } = {},
 ): Promise<Snapshot> {
-  const versions = await listCommitVersions(target, tableRoot);
-  const newest = options.asOf ?? (versions.length > 0 ? (versions[versions.length - 1] as number) : -1);
+  const listed = await listLog(target, tableRoot);
+  const newest = options.asOf ?? (listed.commits.length > 0 ? (listed.commits.at(-1) as number) : -1);
+  const checkpoint = listed.checkpoints.filter((v) => v <= newest).at(-1);
   const state = new SnapshotBuilder(tableRoot);
-  for (let start = 0; start <= newest; start += READ_AHEAD) {
+  let first = 0;
+  if (checkpoint !== undefined) {
+    state.apply(checkpoint, await readCheckpoint(target, tableRoot, checkpoint), commitPath(tableRoot, checkpoint));
+    first = checkpoint + 1;
+  }
+  const present = new Set(listed.commits);
+  for (let start = first; start <= newest; start += READ_AHEAD) {
     // Commit files are small and many: fetched a batch at a time, applied in order.
     const batch = Array.from({ length: Math.min(READ_AHEAD, newest - start + 1) }, (_, i) => start + i);
-    const bodies = await Promise.all(batch.map((version) => readCommit(target, tableRoot, version, versions)));
+    const bodies = await Promise.all(batch.map((version) => readCommit(target, tableRoot, version, present)));
     for (const [i, body] of bodies.entries()) {
       const version = start + i;
       state.apply(version, parseCommit(body, commitPath(tableRoot, version)), commitPath(tableRoot, version));
     }
   }
-  return state.snapshot(newest);
+  return { ...state.snapshot(newest), checkpoint };
 }
 
 /** Commit files read at once while replaying a long log. */
@@ -81,13 +86,13 @@ async function readCommit(
   target: StorageTarget,
   tableRoot: string,
   version: number,
-  listed: readonly number[],
+  present: ReadonlySet<number>,
 ): Promise<Buffer> {
   const path = commitPath(tableRoot, version);
-  if (listed[version] !== version) {
+  if (!present.has(version)) {
     throw new DeltaLogError(
       version === 0
-        ? 'the log does not start at version 0 (checkpoints without their commits are not read by this writer)'
+        ? 'the log does not start at version 0, and no checkpoint covers the versions before it'
         : 'this version is missing from the log',
       path,
     );
@@ -102,7 +107,7 @@ export function applyCommit(snapshot: Snapshot, actions: readonly Action[]): Sna
   const version = snapshot.version + 1;
   const state = SnapshotBuilder.from(snapshot);
   state.apply(version, actions, commitPath(snapshot.tableRoot, version));
-  return state.snapshot(version);
+  return { ...state.snapshot(version), checkpoint: snapshot.checkpoint };
 }
 
 /** Commits `actions` as `version`; DeltaConflictError when another writer created it first. */
@@ -118,15 +123,23 @@ export async function commit(
   if (!created.created) throw new DeltaConflictError(tableRoot, version);
 }
 
-async function listCommitVersions(target: StorageTarget, tableRoot: string): Promise<number[]> {
-  const versions: number[] = [];
+/** The commit and checkpoint versions in the log folder, oldest first. */
+async function listLog(
+  target: StorageTarget,
+  tableRoot: string,
+): Promise<{ commits: number[]; checkpoints: number[] }> {
+  const commits: number[] = [];
+  const checkpoints: number[] = [];
   const folder = `${logFolder(tableRoot)}/`;
   for await (const item of target.list(folder)) {
     const name = item.path.slice(folder.length);
     const match = COMMIT_FILE.exec(name);
-    if (match) versions.push(Number(match[1]));
+    if (match) commits.push(Number(match[1]));
+    const checkpoint = checkpointVersion(name);
+    if (checkpoint !== undefined) checkpoints.push(checkpoint);
   }
-  return versions.sort((a, b) => a - b);
+  const byVersion = (a: number, b: number) => a - b;
+  return { commits: commits.sort(byVersion), checkpoints: checkpoints.sort(byVersion) };
 }
 
 const KNOWN_ACTIONS = new Set(['commitInfo', 'protocol', 'metaData', 'add', 'remove', 'txn', 'cdc']);

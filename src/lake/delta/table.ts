@@ -22,6 +22,7 @@ import {
   schemaString,
   type TxnAction,
 } from './actions.js';
+import { CHECKPOINT_INTERVAL, writeCheckpoint } from './checkpoint.js';
 import { applyCommit, commit, commitPath, readSnapshot, type Snapshot } from './log.js';
 import { deltaStats } from './stats.js';
 
@@ -50,6 +51,8 @@ export interface CommitRequest {
   /** Recorded as a transaction identifier (`txn`): which run made this version. */
   readonly transaction?: { readonly appId: string; readonly version: number };
   readonly now?: () => Date;
+  /** How long removed files stay in the table's state (a checkpoint keeps their tombstones); default 7 days. */
+  readonly retentionMs?: number;
 }
 
 export interface Committed {
@@ -58,6 +61,8 @@ export interface Committed {
   readonly removed: readonly string[];
   /** The table as of the new version. */
   readonly snapshot: Snapshot;
+  /** A checkpoint that was due but could not be written (the commit stands; the next one retries). */
+  readonly checkpointError?: unknown;
 }
 
 /** A unique data file name, never reused, in the reference writer's pattern. */
@@ -73,7 +78,8 @@ export async function commitFiles(request: CommitRequest): Promise<Committed> {
     const { actions, removed } = actionsFor(request, snapshot);
     try {
       await commit(request.target, request.tableRoot, version, actions);
-      return { version, removed, snapshot: applyCommit(snapshot, actions) };
+      const after = applyCommit(snapshot, actions);
+      return { version, removed, ...(await checkpointIfDue(request, after)) };
     } catch (error) {
       if (!(error instanceof DeltaConflictError)) throw error;
       lastConflict = error;
@@ -81,6 +87,35 @@ export async function commitFiles(request: CommitRequest): Promise<Committed> {
   }
   throw lastConflict as DeltaConflictError;
 }
+
+/**
+ * A checkpoint when the newest is CHECKPOINT_INTERVAL versions behind (so one that failed is tried
+ * again by the next commit), with the tombstones still in retention.
+ */
+async function checkpointIfDue(
+  request: CommitRequest,
+  snapshot: Snapshot,
+): Promise<{ snapshot: Snapshot; checkpointError?: unknown }> {
+  if (snapshot.version - (snapshot.checkpoint ?? 0) < CHECKPOINT_INTERVAL) return { snapshot };
+  const { protocol, metadata } = snapshot;
+  if (!protocol || !metadata) return { snapshot };
+  const cutoff = (request.now ?? (() => new Date()))().getTime() - (request.retentionMs ?? DEFAULT_RETENTION_MS);
+  try {
+    await writeCheckpoint(request.target, request.tableRoot, {
+      version: snapshot.version,
+      protocol,
+      metadata,
+      transactions: snapshot.transactions.values(),
+      files: snapshot.files.values(),
+      tombstones: [...snapshot.tombstones.values()].filter((remove) => remove.deletionTimestamp >= cutoff),
+    });
+    return { snapshot: { ...snapshot, checkpoint: snapshot.version } };
+  } catch (error) {
+    return { snapshot, checkpointError: error };
+  }
+}
+
+const DEFAULT_RETENTION_MS = 7 * 86_400_000;
 
 function actionsFor(request: CommitRequest, snapshot: Snapshot): { actions: Action[]; removed: string[] } {
   const now = (request.now ?? (() => new Date()))().getTime();

@@ -9,7 +9,9 @@
  */
 import type { StorageTarget } from '../storage/storage.js';
 import { decodeDataPath } from './actions.js';
+import { checkpointVersion } from './checkpoint.js';
 import type { Snapshot } from './log.js';
+import { logFolder } from './log-paths.js';
 
 export interface VacuumOptions {
   readonly retentionMs: number;
@@ -35,6 +37,41 @@ export async function removeExpiredFiles(
     const removed = removedAt.get(relative);
     const expired = removed !== undefined ? removed < cutoff : item.lastModified.getTime() < cutoff;
     if (expired && (await target.delete(item.path))) deleted.push(item.path);
+  }
+  return deleted;
+}
+
+/**
+ * Deletes log files past retention that a checkpoint covers: every commit and checkpoint older than
+ * the newest checkpoint written before the retention cutoff. That checkpoint stays, so the oldest
+ * version kept can still be read (as the protocol requires of metadata cleanup); versions before it
+ * were all committed before the cutoff.
+ */
+export async function removeExpiredLogFiles(
+  target: StorageTarget,
+  tableRoot: string,
+  { retentionMs, now }: VacuumOptions,
+): Promise<string[]> {
+  const cutoff = now.getTime() - retentionMs;
+  const folder = `${logFolder(tableRoot)}/`;
+  const files: { path: string; version: number; checkpoint: boolean; old: boolean }[] = [];
+  for await (const item of target.list(folder)) {
+    const name = item.path.slice(folder.length);
+    const checkpoint = checkpointVersion(name);
+    const commit = /^(\d{20})\.json$/.exec(name);
+    const version = checkpoint ?? (commit ? Number(commit[1]) : undefined);
+    if (version === undefined) continue;
+    files.push({
+      path: item.path,
+      version,
+      checkpoint: checkpoint !== undefined,
+      old: item.lastModified.getTime() < cutoff,
+    });
+  }
+  const keep = Math.max(-1, ...files.filter((f) => f.checkpoint && f.old).map((f) => f.version));
+  const deleted: string[] = [];
+  for (const file of files) {
+    if (file.version < keep && (await target.delete(file.path))) deleted.push(file.path);
   }
   return deleted;
 }
