@@ -10,11 +10,12 @@ import { ShrinkRefusedError } from '../common/errors.js';
 import { type Logger, silentLogger } from '../common/log.js';
 import { processTuningInEffect } from '../common/process-tuning.js';
 import { canonicalTimestamp } from '../common/time.js';
+import { readSnapshot } from '../lake/delta/log.js';
 import { RunLease } from '../lake/layout/lease.js';
-import { newRunId, partitionFolder, snapshotDateOf } from '../lake/layout/paths.js';
+import { latestFolder, newRunId, partitionFolder, snapshotDateOf } from '../lake/layout/paths.js';
 import type { StorageTarget } from '../lake/storage/storage.js';
 import { referralIdOf } from '../normalize/normalize.js';
-import { SCHEMA_VERSION, schemaFingerprint } from '../schema/tables.js';
+import { REFERRALS_VANISHED, SCHEMA_VERSION, schemaFingerprint, TABLES } from '../schema/tables.js';
 import type { PartnerCenterClient } from '../source/client.js';
 import { extractPages } from './extract.js';
 import { buildLatest, countChanged, previousLatestNdjson } from './latest.js';
@@ -114,6 +115,7 @@ async function runWithIds(
   const { target, client } = deps;
   const timings = new Timings();
   if (ctx.lease) await sweepTemporaryFiles(target, ctx.lease, ctx.logger);
+  if (!options.dryRun) await checkTableLogs(target);
   const previous = await readWatermark(target);
   const plan = await makePlan(deps, options, previous?.watermark.updatedDateTime, ctx.logger);
   timings.lap('plan');
@@ -247,6 +249,16 @@ async function runWithIds(
   }
   ctx.logger.info('sync finished', { ...manifest.counts, durationSeconds: manifest.durationSeconds });
   return manifest;
+}
+
+/**
+ * Every Delta table the run will commit to must have a log this writer can follow: a corrupt or
+ * foreign log (bad JSON, a missing version, a newer protocol) stops the run before it writes
+ * anything, with the error naming the file.
+ */
+async function checkTableLogs(target: StorageTarget): Promise<void> {
+  const tables = [...TABLES.map((t) => latestFolder(t.name)), REFERRALS_VANISHED.name];
+  await Promise.all(tables.map((table) => readSnapshot(target, table)));
 }
 
 /**

@@ -4,11 +4,12 @@
  * readable by time travel, the NDJSON copy outside the table folders, and a lake written before the
  * latest tables were Delta tables taken over without losing a referral.
  */
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../sandbox/sandbox.js';
+import { DeltaLogError } from '../../src/common/errors.js';
 import { silentLogger } from '../../src/common/log.js';
 import { TABLES } from '../../src/schema/tables.js';
 import { runSyncJob } from '../../src/sync/job.js';
@@ -108,6 +109,32 @@ describe('latest tables as Delta tables', () => {
     for (const id of changed) expect(updated).toContain(id);
   });
 });
+
+describe('a table log this writer cannot follow', () => {
+  it('stops the run before it writes anything, naming the file', async () => {
+    const broken = join(work, 'broken');
+    await cp(join(work, 'lake'), broken, { recursive: true });
+    const log = join(broken, 'referral_products_latest', '_delta_log');
+    const next = String(replayDeltaLog(join(broken, 'referral_products_latest')).version + 1).padStart(20, '0');
+    await writeFile(join(log, `${next}.json`), '{"commitInfo":{}}\n{not json\n');
+    const before = await filesUnder(broken);
+    const error = await sync(broken, 'full').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeltaLogError);
+    expect((error as DeltaLogError).file).toBe(`referral_products_latest/_delta_log/${next}.json`);
+    // Only the run's lease and the token cache moved; no table, partition, manifest or pointer.
+    const after = await filesUnder(broken);
+    const changed = after.filter((f) => !before.includes(f)).concat(before.filter((f) => !after.includes(f)));
+    expect(changed.filter((f) => !f.startsWith('_state/'))).toEqual([]);
+  });
+});
+
+async function filesUnder(root: string): Promise<string[]> {
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => relative(root, join(e.parentPath, e.name)))
+    .sort();
+}
 
 describe('a lake written before the latest tables were Delta tables', () => {
   it('takes the old latest files over on the next incremental run, losing no referral, then removes them', async () => {
