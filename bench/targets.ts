@@ -28,6 +28,12 @@ export const TARGETS: readonly Target[] = [
     what: 'The same run: extract stage over ideal',
   },
   {
+    figure: 'delta_stage_ratio_100000',
+    op: '<=',
+    limit: 0.1,
+    what: 'Vanish check and latest Delta tables, share of a 100k full sync',
+  },
+  {
     figure: 'cli_sync_peak_rss_mb_250000',
     op: '<=',
     limit: 300,
