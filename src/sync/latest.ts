@@ -29,8 +29,10 @@ import {
   latestDataFilePath,
   latestFolder,
   latestNdjsonPath,
+  latestReferralIdsPath,
   legacyLatestFilePath,
 } from '../lake/layout/paths.js';
+import { ReferralIdsWriter, readReferralIds } from '../lake/layout/referral-ids.js';
 import { type StorageTarget, writeWhole } from '../lake/storage/storage.js';
 import type { Row } from '../schema/table.js';
 import { getTable, type LakeTableSpec, TABLES } from '../schema/tables.js';
@@ -62,6 +64,8 @@ interface StagedTable {
   readonly parquet: FileRecord;
   readonly statistics: FileStatistics;
   readonly ndjson: FileRecord;
+  /** referrals_latest only: its referral keys (referral-ids.ts). */
+  readonly ids?: FileRecord;
 }
 
 interface OpenTable {
@@ -69,6 +73,7 @@ interface OpenTable {
   readonly parquetPath: string;
   readonly parquet: ParquetFileWriter;
   readonly ndjson: TableFileWriter;
+  readonly ids?: TableFileWriter;
 }
 
 /** Writes every latest table's files, commits each table, then the pointer; returns the files. */
@@ -77,7 +82,7 @@ export async function buildLatest(input: LatestInput): Promise<FileRecord[]> {
     input.mode === 'full' && input.superseded.size === 0 ? await copyRunFiles(input) : await rebuildTables(input);
   const versions: Record<string, number> = {};
   for (const table of staged) versions[latestFolder(table.spec.name)] = await commitTable(input, table);
-  const records = staged.flatMap((t) => [t.parquet, t.ndjson]);
+  const records = staged.flatMap((t) => (t.ids ? [t.parquet, t.ndjson, t.ids] : [t.parquet, t.ndjson]));
   await writeWhole(
     input.target,
     LATEST_POINTER_PATH,
@@ -168,12 +173,24 @@ export async function previousLatestNdjson(target: StorageTarget, table: string)
  */
 export async function countChanged(target: StorageTarget, runVersions: ReadonlyMap<string, Version>): Promise<number> {
   let unchanged = 0;
-  const previous = await previousLatestNdjson(target, 'referrals');
-  for await (const row of readNdjsonRows(target, previous, getTable('referrals'))) {
-    const version = runVersions.get(String(row.referral_id));
-    if (version !== undefined && compareVersions(version, rowVersion(row)) === 0) unchanged++;
+  for await (const { id, version: previous } of previousLatestKeys(target)) {
+    const version = runVersions.get(id);
+    if (version !== undefined && compareVersions(version, previous) === 0) unchanged++;
   }
   return runVersions.size - unchanged;
+}
+
+/**
+ * The keys (id, version) of the previous referrals_latest: from its ids file, or, in a lake written
+ * before there was one, from its NDJSON rows.
+ */
+export async function* previousLatestKeys(target: StorageTarget): AsyncGenerator<{ id: string; version: Version }> {
+  if (await target.exists(latestReferralIdsPath())) {
+    yield* readReferralIds(target, latestReferralIdsPath());
+    return;
+  }
+  const rows = readNdjsonRows(target, await previousLatestNdjson(target, 'referrals'), getTable('referrals'));
+  for await (const row of rows) yield { id: String(row.referral_id), version: rowVersion(row) };
 }
 
 /**
@@ -184,7 +201,7 @@ export async function countChanged(target: StorageTarget, runVersions: ReadonlyM
 async function copyRunFiles(input: LatestInput): Promise<StagedTable[]> {
   return Promise.all(
     TABLES.map(async (spec): Promise<StagedTable> => {
-      const source = (format: 'parquet' | 'ndjson') => {
+      const source = (format: FileRecord['format']) => {
         const file = input.runFiles.find((f) => f.table === spec.name && f.format === format);
         if (!file) throw new Error(`the run wrote no ${format} file for ${spec.name}`);
         return file;
@@ -199,7 +216,9 @@ async function copyRunFiles(input: LatestInput): Promise<StagedTable[]> {
         table,
       );
       const ndjson = await copyChecked(input.target, source('ndjson'), latestNdjsonPath(spec.name), table);
-      return { spec, parquet, statistics, ndjson };
+      if (spec.name !== 'referrals') return { spec, parquet, statistics, ndjson };
+      const ids = await copyChecked(input.target, source('ids.tsv'), latestReferralIdsPath(), table);
+      return { spec, parquet, statistics, ndjson, ids };
     }),
   );
 }
@@ -238,11 +257,14 @@ async function rebuildTables(input: LatestInput): Promise<StagedTable[]> {
       const ndjson: FileRecord = { path: ndjsonPath, table: folder, format: 'ndjson', ...(await table.ndjson.close()) };
       const statistics = table.parquet.statistics;
       if (!statistics) throw new Error(`no statistics for ${table.parquetPath}`);
-      staged.push({ spec: table.spec, parquet, statistics, ndjson });
+      const ids: FileRecord | undefined = table.ids
+        ? { path: latestReferralIdsPath(), table: folder, format: 'ids.tsv', ...(await table.ids.close()) }
+        : undefined;
+      staged.push({ spec: table.spec, parquet, statistics, ndjson, ids });
     }
     return staged;
   } catch (error) {
-    await Promise.allSettled(open.flatMap((t) => [t.parquet.abort(), t.ndjson.abort()]));
+    await Promise.allSettled(open.flatMap((t) => [t.parquet.abort(), t.ndjson.abort(), t.ids?.abort()]));
     throw error;
   }
 }
@@ -251,13 +273,16 @@ async function openLatestTable(target: StorageTarget, spec: LakeTableSpec): Prom
   const parquetPath = latestDataFilePath(spec.name, newDataFileName());
   const parquet = createParquetWriter(spec, await target.openWrite(parquetPath), lakeTableWriterOptions(spec.name));
   const ndjson = createNdjsonWriter(spec, await target.openWrite(latestNdjsonPath(spec.name)));
-  return { spec, parquetPath, parquet, ndjson };
+  const ids =
+    spec.name === 'referrals' ? new ReferralIdsWriter(await target.openWrite(latestReferralIdsPath())) : undefined;
+  return { spec, parquetPath, parquet, ndjson, ids };
 }
 
 async function fillTable(input: LatestInput, table: OpenTable): Promise<void> {
   const write = async (row: Row) => {
     await table.parquet.write(row);
     await table.ndjson.write(row);
+    await table.ids?.write(row);
   };
   if (input.mode === 'incremental') {
     const changed = input.changedIds ?? new Set<string>();

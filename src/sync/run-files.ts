@@ -9,7 +9,8 @@ import type { FileStatistics } from '../lake/formats/parquet/file-statistics.js'
 import { createParquetWriter, lakeTableWriterOptions, type ParquetFileWriter } from '../lake/formats/parquet-writer.js';
 import { RawNdjsonGzipWriter } from '../lake/formats/raw-ndjson-writer.js';
 import type { FileSummary, FileWriter, TableFileWriter } from '../lake/formats/table-writer.js';
-import { dataFilePath, rawArchivePath } from '../lake/layout/paths.js';
+import { dataFilePath, rawArchivePath, runReferralIdsPath } from '../lake/layout/paths.js';
+import { ReferralIdsWriter } from '../lake/layout/referral-ids.js';
 import type { StorageTarget } from '../lake/storage/storage.js';
 import { type Lineage, normalizeReferral } from '../normalize/normalize.js';
 import type { QuarantineEntry } from '../normalize/quarantine.js';
@@ -21,7 +22,7 @@ export const QUARANTINE_TABLE = 'quarantine';
 export interface FileRecord extends FileSummary {
   readonly path: string;
   readonly table: string;
-  readonly format: 'parquet' | 'ndjson' | 'ndjson.gz';
+  readonly format: 'parquet' | 'ndjson' | 'ndjson.gz' | 'ids.tsv';
 }
 
 interface OpenFile {
@@ -124,6 +125,12 @@ export class RunFiles {
           writer = createNdjsonWriter(table, sink);
         }
         this.open.push({ path, table: table.name, format, writer });
+        writers.push(writer);
+      }
+      if (table.name === 'referrals') {
+        const path = runReferralIdsPath(snapshotDate, lineage.runId);
+        const writer = new ReferralIdsWriter(await target.openWrite(path));
+        this.open.push({ path, table: table.name, format: 'ids.tsv', writer });
         writers.push(writer);
       }
       this.tableWriters.set(table.name, writers);

@@ -14,6 +14,7 @@ import { leadingStringValue, ndjsonRowParser, readNdjsonLines } from '../lake/fo
 import { createParquetWriter } from '../lake/formats/parquet-writer.js';
 import type { StorageTarget } from '../lake/storage/storage.js';
 import { getTable, REFERRALS_VANISHED } from '../schema/tables.js';
+import { previousLatestKeys } from './latest.js';
 
 export interface VanishCount {
   /** Referrals in the previous latest table. */
@@ -24,19 +25,19 @@ export interface VanishCount {
 
 export interface VanishInput {
   readonly target: StorageTarget;
-  /** The previous latest rows of referrals (NDJSON; latest.ts knows where). */
+  /** The previous latest rows of referrals (NDJSON; latest.ts knows where), read for those that vanished. */
   readonly previousLatest: string;
   /** Whether this run found the referral. */
   readonly found: (referralId: string) => boolean;
 }
 
-/** One pass over the previous latest ids only (no row is parsed): cheap beside the run. */
+/** One pass over the previous latest table's keys (its ids file): cheap beside the run. */
 export async function countVanished(input: VanishInput): Promise<VanishCount> {
   let previous = 0;
   let vanished = 0;
-  for await (const { line } of readNdjsonLines(input.target, input.previousLatest)) {
+  for await (const { id } of previousLatestKeys(input.target)) {
     previous++;
-    if (!input.found(referralIdOf(line))) vanished++;
+    if (!input.found(id)) vanished++;
   }
   return { previous, vanished };
 }

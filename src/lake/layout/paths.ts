@@ -128,6 +128,16 @@ export function latestDataFilePath(table: string, fileName: string): string {
   return `${latestFolder(table)}/${fileName}`;
 }
 
+/** The referral keys of a run's referrals file, beside it (referral-ids.ts). */
+export function runReferralIdsPath(snapshotDate: string, runId: string): string {
+  return `${partitionFolder({ table: 'referrals', snapshotDate, runId })}/${partFileName(0, 'ids.tsv')}`;
+}
+
+/** The referral keys of referrals_latest, beside its NDJSON copy. */
+export function latestReferralIdsPath(): string {
+  return `${NDJSON_FOLDER}/${latestFolder('referrals')}/${partFileName(0, 'ids.tsv')}`;
+}
+
 /** A latest table's single file before the latest tables were Delta tables (read once, then removed). */
 export function legacyLatestFilePath(table: string, format: DataFormat): string {
   return `${latestFolder(table)}/${partFileName(0, format)}`;
