@@ -369,6 +369,34 @@ describe('Delta commits race', () => {
   }
 });
 
+describe('a commit whose answer was lost', () => {
+  it('is recognised as ours on the retry, never removed and added again in one version', async () => {
+    const file = await dataFile(folder, 'lost', manyRows(3));
+    await commitFiles({ target: folder, tableRoot: 'lost', spec: EDGE_TABLE, mode: 'overwrite', files: [file] });
+    // The store creates the commit, then the caller hears "already exists" (its retry met its own file).
+    const lossy: StorageTarget = Object.create(folder, {
+      createIfAbsent: {
+        value: async (path: string, body: Uint8Array, options?: object) => {
+          const result = await folder.createIfAbsent(path, body, options);
+          return path.endsWith('.json') && result.created ? { created: false } : result;
+        },
+      },
+    });
+    const next = await dataFile(folder, 'lost', manyRows(4));
+    const committed = await commitFiles({
+      target: lossy,
+      tableRoot: 'lost',
+      spec: EDGE_TABLE,
+      mode: 'overwrite',
+      files: [next],
+    });
+    expect(committed.version).toBe(1);
+    const replayed = replayDeltaLog(join(dir, 'lost'));
+    expect(replayed.version).toBe(1);
+    expect([...replayed.active.keys()]).toEqual([next.path]);
+  });
+});
+
 describe('Delta logs this writer refuses', () => {
   async function tableWith(name: string, commits: string[]): Promise<void> {
     const file = await dataFile(folder, name, manyRows(2));

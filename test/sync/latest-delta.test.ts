@@ -121,10 +121,14 @@ describe('a table log this writer cannot follow', () => {
     const error = await sync(broken, 'full').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DeltaLogError);
     expect((error as DeltaLogError).file).toBe(`referral_products_latest/_delta_log/${next}.json`);
-    // Only the run's lease and the token cache moved; no table, partition, manifest or pointer.
+    // Nothing was added or removed but the run's lease; no table, partition, manifest, pointer or
+    // watermark changed (the token cache lives outside this lake).
     const after = await filesUnder(broken);
     const changed = after.filter((f) => !before.includes(f)).concat(before.filter((f) => !after.includes(f)));
-    expect(changed.filter((f) => !f.startsWith('_state/'))).toEqual([]);
+    expect(changed.filter((f) => !/^_state\/sync\.lease/.test(f))).toEqual([]);
+    for (const file of ['_state/latest.json', '_state/watermark.json']) {
+      expect(await readFile(join(broken, file), 'utf8'), file).toBe(await readFile(join(work, 'lake', file), 'utf8'));
+    }
   });
 });
 

@@ -76,10 +76,12 @@ export async function writeCheckpoint(
     .setWriterVersion(parquet.WriterVersion.V1)
     .build();
   const bytes = parquet.writeParquet(parquet.Table.fromIPCStream(arrow.tableToIPC(table, 'stream')), properties);
-  // Another writer may have checkpointed the same version: either file is the same state.
-  await target.createIfAbsent(checkpointPath(tableRoot, state.version), bytes, {
+  // Another writer may have checkpointed the same version: either file is the same state, and
+  // _last_checkpoint is then that writer's to update.
+  const created = await target.createIfAbsent(checkpointPath(tableRoot, state.version), bytes, {
     contentType: 'application/octet-stream',
   });
+  if (!created.created) return rows.length;
   await writeWhole(
     target,
     lastCheckpointPath(tableRoot),

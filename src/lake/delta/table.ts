@@ -83,6 +83,12 @@ export async function commitFiles(request: CommitRequest): Promise<Committed> {
     } catch (error) {
       if (!(error instanceof DeltaConflictError)) throw error;
       lastConflict = error;
+      // A commit whose answer was lost can come back as a conflict with itself (the store retried
+      // the create): our data files, named once, already in the table mean the version is ours.
+      const landed = await readSnapshot(request.target, request.tableRoot);
+      if (request.files.length > 0 && request.files.every((f) => landed.files.has(encodeDataPath(f.path)))) {
+        return { version: landed.version, removed, snapshot: landed };
+      }
     }
   }
   throw lastConflict as DeltaConflictError;
@@ -185,7 +191,6 @@ function removeFor(file: AddAction, now: number): RemoveAction {
     path: file.path,
     deletionTimestamp: now,
     dataChange: true,
-    extendedFileMetadata: true,
     partitionValues: file.partitionValues,
     size: file.size,
   };

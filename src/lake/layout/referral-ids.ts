@@ -27,7 +27,7 @@ export class ReferralIdsWriter implements TableFileWriter {
 
   async write(row: Row): Promise<void> {
     const id = row.referral_id;
-    if (typeof id !== 'string' || id.includes('\t') || id.includes('\n')) {
+    if (typeof id !== 'string' || /[\t\n\r]/.test(id)) {
       throw new TypeError(`referral ids: cannot write the id ${JSON.stringify(id)} on a line of its own`);
     }
     const version = row._source_updated_date_time;
