@@ -286,6 +286,7 @@ async function recordVanished(
     runId: ctx.runId,
     vanishedAtMicros: ctx.started.getTime() * 1000,
     now: ctx.now,
+    retentionMs: options.retentionMs ?? DEFAULT_RETENTION_MS,
   });
   ctx.logger.info('referrals no longer in the book moved to referrals_vanished', {
     vanished: written.rows,

@@ -9,7 +9,9 @@
  * Incremental runs read only what changed and never vanish anything.
  */
 import { ShrinkRefusedError } from '../common/errors.js';
+import type { Snapshot } from '../lake/delta/log.js';
 import { commitFiles, newDataFileName } from '../lake/delta/table.js';
+import { removeExpiredFiles, removeExpiredLogFiles, type VacuumOptions } from '../lake/delta/vacuum.js';
 import { leadingStringValue, ndjsonRowParser, readNdjsonLines } from '../lake/formats/ndjson-reader.js';
 import { createParquetWriter } from '../lake/formats/parquet-writer.js';
 import type { StorageTarget } from '../lake/storage/storage.js';
@@ -65,7 +67,13 @@ export interface VanishedWritten {
  * latest tables are replaced (it reads the previous ones).
  */
 export async function appendVanished(
-  input: VanishInput & { readonly runId: string; readonly vanishedAtMicros: number; readonly now: () => Date },
+  input: VanishInput & {
+    readonly runId: string;
+    readonly vanishedAtMicros: number;
+    readonly now: () => Date;
+    /** How long earlier versions stay readable (LAKE_RETENTION_DAYS). */
+    readonly retentionMs: number;
+  },
 ): Promise<VanishedWritten> {
   const fileName = newDataFileName();
   const path = `${REFERRALS_VANISHED.name}/${fileName}`;
@@ -93,10 +101,25 @@ export async function appendVanished(
       mode: 'append',
       files: [{ path: fileName, size: bytes, statistics }],
       now: input.now,
+      retentionMs: input.retentionMs,
     });
+    await removeExpired(input.target, committed.snapshot, { retentionMs: input.retentionMs, now: input.now() });
     return { rows, version: committed.version };
   } catch (error) {
     await writer.abort();
     throw error;
+  }
+}
+
+/**
+ * The table's files past retention: data files of failed appends (never committed) and log files a
+ * checkpoint covers. Best effort: the rows are committed whatever this does.
+ */
+async function removeExpired(target: StorageTarget, snapshot: Snapshot, options: VacuumOptions): Promise<void> {
+  try {
+    await removeExpiredFiles(target, snapshot, options);
+    await removeExpiredLogFiles(target, snapshot.tableRoot, options);
+  } catch {
+    // The next full run that vanishes something tries again.
   }
 }

@@ -5,7 +5,7 @@
  * code 7 from the CLI) unless allowed; a referral that comes back is in latest again. Judged by the
  * tests' own Delta replay and DuckDB.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -114,6 +114,17 @@ describe('vanished referrals', () => {
     expect(manifest.counts.vanished).toBe(0);
     expect(await latestIds()).toContain(back.id);
     expect(await latestIds()).toEqual(book());
+  });
+
+  it('deletes what referrals_vanished no longer needs when it appends: a failed append’s old file', async () => {
+    const orphan = join(lake, 'referrals_vanished', 'part-00000-left-by-a-failed-append-c000.snappy.parquet');
+    await writeFile(orphan, 'not committed');
+    const tenDaysAgo = new Date(Date.now() - 10 * 86_400_000);
+    await utimes(orphan, tenDaysAgo, tenDaysAgo);
+    sandbox.mutate(0, 0, 2);
+    const manifest = await sync('full');
+    expect(manifest.counts.vanished).toBe(2);
+    await expect(readdir(join(lake, 'referrals_vanished'))).resolves.not.toContain(orphan.split('/').at(-1));
   });
 
   it('refuses a full run that would vanish too much: nothing published, its files kept', async () => {
