@@ -255,8 +255,8 @@ export function daysInMonth(year: number, month: number): number {
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
-/** `YYYY-MM-DD` of a day count since 1970-01-01 (Howard Hinnant's civil_from_days). */
-function civilFromDays(days: number): string {
+/** `YYYY-MM-DD` of a day count since 1970-01-01 (Howard Hinnant's civil_from_days): epochDays' inverse. */
+export function civilFromDays(days: number): string {
   const z = days + 719_468;
   const era = Math.floor(z / 146_097);
   const dayOfEra = z - era * 146_097;

@@ -18,7 +18,7 @@ import { InconsistentRunError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import type { Snapshot } from '../lake/delta/log.js';
 import { commitFiles, newDataFileName } from '../lake/delta/table.js';
-import { removeExpiredFiles, removeExpiredLogFiles } from '../lake/delta/vacuum.js';
+import { removeExpired } from '../lake/delta/vacuum.js';
 import { readNdjsonRows } from '../lake/formats/ndjson-reader.js';
 import { createNdjsonWriter } from '../lake/formats/ndjson-writer.js';
 import type { FileStatistics } from '../lake/formats/parquet/file-statistics.js';
@@ -116,7 +116,7 @@ async function commitTable(input: LatestInput, table: StagedTable): Promise<numb
     });
   }
   if (committed.version === 0) await removeLegacyFiles(input, table.spec.name);
-  await removeExpired(input, committed.snapshot);
+  await removeExpiredQuietly(input, committed.snapshot);
   return committed.version;
 }
 
@@ -124,14 +124,10 @@ async function commitTable(input: LatestInput, table: StagedTable): Promise<numb
  * Files of versions past retention go, data and log files a checkpoint covers; a failure costs
  * space, not the run (the next run retries).
  */
-async function removeExpired(input: LatestInput, snapshot: Snapshot): Promise<void> {
+async function removeExpiredQuietly(input: LatestInput, snapshot: Snapshot): Promise<void> {
   const tableRoot = snapshot.tableRoot;
   try {
-    const retention = { retentionMs: input.retentionMs, now: input.now() };
-    const deleted = [
-      ...(await removeExpiredFiles(input.target, snapshot, retention)),
-      ...(await removeExpiredLogFiles(input.target, tableRoot, retention)),
-    ];
+    const deleted = await removeExpired(input.target, snapshot, { retentionMs: input.retentionMs, now: input.now() });
     if (deleted.length > 0)
       input.logger?.info('deleted files no version within retention reads', {
         table: tableRoot,

@@ -9,9 +9,8 @@
  * Incremental runs read only what changed and never vanish anything.
  */
 import { ShrinkRefusedError } from '../common/errors.js';
-import type { Snapshot } from '../lake/delta/log.js';
 import { commitFiles, newDataFileName } from '../lake/delta/table.js';
-import { removeExpiredFiles, removeExpiredLogFiles, type VacuumOptions } from '../lake/delta/vacuum.js';
+import { removeExpired } from '../lake/delta/vacuum.js';
 import { leadingStringValue, ndjsonRowParser, readNdjsonLines } from '../lake/formats/ndjson-reader.js';
 import { createParquetWriter } from '../lake/formats/parquet-writer.js';
 import type { StorageTarget } from '../lake/storage/storage.js';
@@ -103,23 +102,14 @@ export async function appendVanished(
       now: input.now,
       retentionMs: input.retentionMs,
     });
-    await removeExpired(input.target, committed.snapshot, { retentionMs: input.retentionMs, now: input.now() });
+    // Its failed appends' old files and covered log files; the rows are committed whatever this
+    // does, and the next append tries again.
+    await removeExpired(input.target, committed.snapshot, { retentionMs: input.retentionMs, now: input.now() }).catch(
+      () => undefined,
+    );
     return { rows, version: committed.version };
   } catch (error) {
     await writer.abort();
     throw error;
-  }
-}
-
-/**
- * The table's files past retention: data files of failed appends (never committed) and log files a
- * checkpoint covers. Best effort: the rows are committed whatever this does.
- */
-async function removeExpired(target: StorageTarget, snapshot: Snapshot, options: VacuumOptions): Promise<void> {
-  try {
-    await removeExpiredFiles(target, snapshot, options);
-    await removeExpiredLogFiles(target, snapshot.tableRoot, options);
-  } catch {
-    // The next full run that vanishes something tries again.
   }
 }

@@ -23,11 +23,9 @@ import {
   WRITER_VERSION,
 } from './actions.js';
 import { checkpointVersion, readCheckpoint } from './checkpoint.js';
-import { commitPath, logFolder } from './log-paths.js';
+import { commitPath, commitVersion, logFolder } from './log-paths.js';
 
 export { commitPath, LOG_FOLDER, logFolder } from './log-paths.js';
-
-const COMMIT_FILE = /^(\d{20})\.json$/;
 
 export interface Snapshot {
   /** The table's folder in the lake. */
@@ -133,8 +131,8 @@ async function listLog(
   const folder = `${logFolder(tableRoot)}/`;
   for await (const item of target.list(folder)) {
     const name = item.path.slice(folder.length);
-    const match = COMMIT_FILE.exec(name);
-    if (match) commits.push(Number(match[1]));
+    const commit = commitVersion(name);
+    if (commit !== undefined) commits.push(commit);
     const checkpoint = checkpointVersion(name);
     if (checkpoint !== undefined) checkpoints.push(checkpoint);
   }

@@ -72,8 +72,8 @@ export function newDataFileName(): string {
 
 export async function commitFiles(request: CommitRequest): Promise<Committed> {
   let lastConflict: DeltaConflictError | undefined;
+  let snapshot = await readSnapshot(request.target, request.tableRoot);
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const snapshot = await readSnapshot(request.target, request.tableRoot);
     const version = snapshot.version + 1;
     const { actions, removed } = actionsFor(request, snapshot);
     try {
@@ -83,11 +83,12 @@ export async function commitFiles(request: CommitRequest): Promise<Committed> {
     } catch (error) {
       if (!(error instanceof DeltaConflictError)) throw error;
       lastConflict = error;
-      // A commit whose answer was lost can come back as a conflict with itself (the store retried
-      // the create): our data files, named once, already in the table mean the version is ours.
-      const landed = await readSnapshot(request.target, request.tableRoot);
-      if (request.files.length > 0 && request.files.every((f) => landed.files.has(encodeDataPath(f.path)))) {
-        return { version: landed.version, removed, snapshot: landed };
+      // The next attempt starts from the table as it is now. A commit whose answer was lost can
+      // come back as a conflict with itself (the store retried the create): our data files, named
+      // once, already in the table mean the version is ours.
+      snapshot = await readSnapshot(request.target, request.tableRoot);
+      if (request.files.length > 0 && request.files.every((f) => snapshot.files.has(encodeDataPath(f.path)))) {
+        return { version: snapshot.version, removed, snapshot };
       }
     }
   }

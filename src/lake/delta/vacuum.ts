@@ -11,11 +11,23 @@ import type { StorageTarget } from '../storage/storage.js';
 import { decodeDataPath } from './actions.js';
 import { checkpointVersion } from './checkpoint.js';
 import type { Snapshot } from './log.js';
-import { logFolder } from './log-paths.js';
+import { commitVersion, logFolder } from './log-paths.js';
 
 export interface VacuumOptions {
   readonly retentionMs: number;
   readonly now: Date;
+}
+
+/** Both: a table's expired data files, then its log files past retention; returns their paths. */
+export async function removeExpired(
+  target: StorageTarget,
+  snapshot: Snapshot,
+  options: VacuumOptions,
+): Promise<string[]> {
+  return [
+    ...(await removeExpiredFiles(target, snapshot, options)),
+    ...(await removeExpiredLogFiles(target, snapshot.tableRoot, options)),
+  ];
 }
 
 /** Deletes the expired files of a table; returns their paths in the lake. */
@@ -58,8 +70,7 @@ export async function removeExpiredLogFiles(
   for await (const item of target.list(folder)) {
     const name = item.path.slice(folder.length);
     const checkpoint = checkpointVersion(name);
-    const commit = /^(\d{20})\.json$/.exec(name);
-    const version = checkpoint ?? (commit ? Number(commit[1]) : undefined);
+    const version = checkpoint ?? commitVersion(name);
     if (version === undefined) continue;
     files.push({
       path: item.path,

@@ -4,6 +4,7 @@
  * from the PLAIN bytes the chunks carry; a column whose bounds some row group lacks (strings too
  * long for statistics) has none.
  */
+import { civilFromDays } from '../../../common/time.js';
 import type { Cell, ColumnType, TableSpec } from '../../../schema/table.js';
 import type { RowGroupMeta } from './metadata.js';
 
@@ -19,8 +20,6 @@ export interface FileStatistics {
   readonly columns: ReadonlyMap<string, ColumnStatistics>;
 }
 
-const EPOCH_DAY_MS = 86_400_000;
-
 function decode(type: ColumnType, bytes: Uint8Array): Cell {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   switch (type) {
@@ -30,7 +29,7 @@ function decode(type: ColumnType, bytes: Uint8Array): Cell {
     case 'double':
       return buffer.readDoubleLE(0);
     case 'date':
-      return new Date(buffer.readInt32LE(0) * EPOCH_DAY_MS).toISOString().slice(0, 10);
+      return civilFromDays(buffer.readInt32LE(0));
     case 'boolean':
       return buffer[0] !== 0;
     case 'string':
