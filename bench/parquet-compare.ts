@@ -41,6 +41,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Data, DataType, Field } from 'apache-arrow';
 import { generateReferrals } from '../sandbox/generator.js';
+import { epochDays } from '../src/common/time.js';
 import { cellReader } from '../src/lake/formats/cell-reader.js';
 import { LocalDirectoryTarget } from '../src/lake/storage/local-directory-target.js';
 import { normalizeReferral } from '../src/normalize/normalize.js';
@@ -355,22 +356,6 @@ class Float64Buffers implements ColumnBuffers {
   }
 }
 
-/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
-
-function digits(text: string, from: number, to: number): number {
-  let value = 0;
-  for (let i = from; i < to; i++) value = value * 10 + text.charCodeAt(i) - 48;
-  return value;
-}
-
 class DateBuffers implements ColumnBuffers {
   private readonly values: Int32Array;
   private readonly validity: Validity;
@@ -383,8 +368,8 @@ class DateBuffers implements ColumnBuffers {
       this.validity.nulls++;
       return;
     }
-    const text = cell as string; // YYYY-MM-DD, checked by the cell reader
-    this.values[index] = daysFromCivil(digits(text, 0, 4), digits(text, 5, 7), digits(text, 8, 10));
+    // YYYY-MM-DD, checked by the cell reader: the days our own writer stores (fixed-columns.ts).
+    this.values[index] = epochDays(cell as string) ?? 0;
     this.validity.valid(index);
   }
   data(arrow: Arrow, type: DataType): Data {

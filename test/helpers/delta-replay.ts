@@ -46,6 +46,32 @@ export function logVersions(tableDir: string): number[] {
     .sort((a, b) => a - b);
 }
 
+type LoggedFile = Omit<ReplayedFile, 'stats'> & { stats?: string };
+
+/** One commit file's actions, a JSON object a line. */
+function commitActions(tableDir: string, version: number): Record<string, unknown>[] {
+  const text = readFileSync(join(tableDir, '_delta_log', `${String(version).padStart(20, '0')}.json`), 'utf8');
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** An add as the replay keeps it: the path URI-decoded, the stats parsed. */
+function addFile(active: Map<string, ReplayedFile>, add: LoggedFile): void {
+  const path = decodeURIComponent(add.path);
+  active.set(path, { ...add, path, stats: add.stats ? JSON.parse(add.stats) : undefined });
+}
+
+/** Reconciliation of the file actions, by path: an add enters the table, a remove leaves it. */
+function applyFileActions(active: Map<string, ReplayedFile>, actions: readonly Record<string, unknown>[]): void {
+  for (const action of actions) {
+    if (action.add) addFile(active, action.add as LoggedFile);
+    const remove = action.remove as { path: string } | undefined;
+    if (remove) active.delete(decodeURIComponent(remove.path));
+  }
+}
+
 export function replayDeltaLog(tableDir: string, asOf?: number): Replayed {
   const versions = logVersions(tableDir);
   const last = asOf ?? versions.at(-1);
@@ -56,23 +82,13 @@ export function replayDeltaLog(tableDir: string, asOf?: number): Replayed {
   const commits: Record<string, unknown>[][] = [];
   for (let v = 0; v <= last; v++) {
     if (versions[v] !== v) throw new Error(`${tableDir}: version ${v} missing`);
-    const text = readFileSync(join(tableDir, '_delta_log', `${String(v).padStart(20, '0')}.json`), 'utf8');
-    const actions = text
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const actions = commitActions(tableDir, v);
     commits.push(actions);
     for (const action of actions) {
       if (action.protocol) protocol = action.protocol as Replayed['protocol'];
       if (action.metaData) metadata = action.metaData as Replayed['metadata'];
-      const add = action.add as (Omit<ReplayedFile, 'stats'> & { stats?: string }) | undefined;
-      if (add) {
-        const path = decodeURIComponent(add.path);
-        active.set(path, { ...add, path, stats: add.stats ? JSON.parse(add.stats) : undefined });
-      }
-      const remove = action.remove as { path: string } | undefined;
-      if (remove) active.delete(decodeURIComponent(remove.path));
     }
+    applyFileActions(active, actions);
   }
   if (!protocol || !metadata) throw new Error(`${tableDir}: no protocol or metaData by version ${last}`);
   const schema = (JSON.parse(metadata.schemaString) as { fields: Replayed['schema'] }).fields.map(
@@ -99,10 +115,9 @@ export async function replayDeltaTable(
   duck: { query(sql: string): Promise<Record<string, unknown>[]> },
   asOf?: number,
 ): Promise<Pick<Replayed, 'version' | 'active'> & { checkpoint?: number; metadataId?: string }> {
-  const names = readdirSync(join(tableDir, '_delta_log'));
-  const commits = names.filter((n) => /^\d{20}\.json$/.test(n)).map((n) => Number.parseInt(n.slice(0, 20), 10));
+  const commits = logVersions(tableDir);
   const last = asOf ?? Math.max(...commits);
-  const checkpoint = names
+  const checkpoint = readdirSync(join(tableDir, '_delta_log'))
     .filter((n) => /^\d{20}\.checkpoint\.parquet$/.test(n))
     .map((n) => Number.parseInt(n.slice(0, 20), 10))
     .filter((v) => v <= last)
@@ -117,13 +132,8 @@ export async function replayDeltaTable(
       `SELECT to_json("add")::VARCHAR AS a, to_json(metaData)::VARCHAR AS m FROM read_parquet('${file.replaceAll("'", "''")}')`,
     );
     for (const row of rows) {
-      const add = JSON.parse(String(row.a)) as (Omit<ReplayedFile, 'stats'> & { stats?: string }) | null;
-      if (add)
-        active.set(decodeURIComponent(add.path), {
-          ...add,
-          path: decodeURIComponent(add.path),
-          stats: add.stats ? JSON.parse(add.stats) : undefined,
-        });
+      const add = JSON.parse(String(row.a)) as LoggedFile | null;
+      if (add) addFile(active, add);
       const metadata = JSON.parse(String(row.m)) as { id: string } | null;
       if (metadata) metadataId = metadata.id;
     }
@@ -131,20 +141,12 @@ export async function replayDeltaTable(
   }
   for (let v = from; v <= last; v++) {
     if (!commits.includes(v)) throw new Error(`${tableDir}: version ${v} missing`);
-    const text = readFileSync(join(tableDir, '_delta_log', `${String(v).padStart(20, '0')}.json`), 'utf8');
-    for (const line of text.split('\n').filter((l) => l.trim() !== '')) {
-      const action = JSON.parse(line) as Record<string, { path?: string; id?: string; stats?: string }>;
-      if (action.metaData) metadataId = action.metaData.id;
-      if (action.add?.path) {
-        const path = decodeURIComponent(action.add.path);
-        active.set(path, {
-          ...(action.add as unknown as ReplayedFile),
-          path,
-          stats: action.add.stats ? JSON.parse(action.add.stats) : undefined,
-        });
-      }
-      if (action.remove?.path) active.delete(decodeURIComponent(action.remove.path));
+    const actions = commitActions(tableDir, v);
+    for (const action of actions) {
+      const metadata = action.metaData as { id: string } | undefined;
+      if (metadata) metadataId = metadata.id;
     }
+    applyFileActions(active, actions);
   }
   return { version: last, active, checkpoint, metadataId };
 }
