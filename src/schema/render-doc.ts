@@ -16,6 +16,7 @@ import {
   EXPIRY_RISK_DAYS,
   HISTORY_TABLES,
   QUARANTINE_COLUMNS,
+  REFERRAL_VERSIONS,
   REFERRALS_VANISHED,
   resolveColumnField,
   SCHEMA_VERSION,
@@ -110,6 +111,8 @@ function overview(tables: readonly TableSpec[]): string {
 
 function grain(table: TableSpec): string {
   if (table.name === REFERRALS_VANISHED.name) return 'one row per referral each time it vanished';
+  if (table.name === REFERRAL_VERSIONS.name)
+    return 'one row per version of a referral, key (`referral_id`, `_source_updated_date_time`)';
   return table.arrayPath === undefined
     ? 'one row per referral'
     : `one row per item of \`${table.arrayPath}\`, key (\`referral_id\`, \`ordinal\`)`;

@@ -73,6 +73,8 @@ export const ORIGIN = {
   extra: '[extra]',
   /** Added by the sync to the tables that keep a referral's history (not from the API). */
   history: '[history]',
+  /** A Delta partition column: in the table's log, not in its data files. */
+  partition: '[partition]',
 } as const;
 
 export type Origin = (typeof ORIGIN)[keyof typeof ORIGIN];
@@ -335,8 +337,43 @@ export const REFERRALS_VANISHED: TableSpec = {
   ],
 };
 
-/** The tables the sync derives from the latest tables (not one row set per referral). */
-export const HISTORY_TABLES: readonly TableSpec[] = [REFERRALS_VANISHED];
+/**
+ * Every version of every referral the sync has seen: a Delta table at the lake root, appended by
+ * every run with the versions no earlier run recorded (src/sync/versions.ts). The analytics views
+ * `referral_status_history` read it.
+ */
+export const REFERRAL_VERSIONS: TableSpec = {
+  name: 'referral_versions',
+  doc:
+    'Every distinct version of every referral the sync has seen: one row per referral_id and ' +
+    "_source_updated_date_time (the referral's updatedDateTime), never twice, with the run that saw it first. " +
+    'Versions that came and went between two runs are not in it: the API keeps only the current one.',
+  columns: [
+    ...REFERRALS.columns,
+    col('_first_seen_run_id', 'string', ORIGIN.history, 'Id of the sync run that first saw this version.', false),
+    col('_first_seen_at', 'timestamp', ORIGIN.history, 'Start of that run (UTC).', false),
+  ],
+};
+
+/** The tables the sync derives from the runs and the latest tables (not one row set per referral). */
+export const HISTORY_TABLES: readonly TableSpec[] = [REFERRAL_VERSIONS, REFERRALS_VANISHED];
+
+/**
+ * The run tables (`referrals/`, …) are Delta tables partitioned by the run's snapshot date: a column
+ * of the table that its data files do not hold (Delta keeps it in each file's partitionValues).
+ */
+export const SNAPSHOT_DATE_COLUMN: ColumnSpec = col(
+  'snapshot_date',
+  'date',
+  ORIGIN.partition,
+  'UTC day the run started: the partition column of the run tables.',
+  false,
+);
+
+/** A run table as its Delta log declares it: its columns, then the partition column. */
+export function runTableSchema(spec: TableSpec): TableSpec {
+  return { ...spec, columns: [...spec.columns, SNAPSHOT_DATE_COLUMN] };
+}
 
 /**
  * How each `[derived]` column is computed, by table and column. A derived column may read the
