@@ -215,7 +215,7 @@ function printSummary(out: Out, m: RunManifest): void {
 /**
  * The container grouped so that the layout shows, not every file: the `referrals` table and
  * `referrals_latest/` down to their files, the child tables and their latest twins one line each,
- * then the quarantine, `raw/`, `_runs/` and `_state/`.
+ * then the history tables, the NDJSON copies, the quarantine, `raw/`, `_runs/` and `_state/`.
  */
 function printTree(out: Out, files: readonly StoredObject[]): void {
   const byTop = new Map<string, StoredObject[]>();
@@ -241,15 +241,19 @@ function printTree(out: Out, files: readonly StoredObject[]): void {
   };
 
   const main = take(['referrals']);
-  line('referrals/', main, 'one partition per snapshot day and run');
-  for (const [date, inDate] of groupBy(main, (f) => f.path.split('/')[1] ?? '')) {
-    rows.push([`  ${date}/`]);
-    for (const [run, inRun] of groupBy(inDate, (f) => f.path.split('/')[2] ?? '')) {
+  line('referrals/', main, 'Delta table: one append per run, partitioned by snapshot_date');
+  for (const [folder, inFolder] of groupBy(main, (f) => f.path.split('/')[1] ?? '')) {
+    if (folder === '_delta_log') {
+      line('  _delta_log/', inFolder, 'the log: which files are the table, version by version');
+      continue;
+    }
+    rows.push([`  ${folder}/`]);
+    for (const [run, inRun] of groupBy(inFolder, (f) => f.path.split('/')[2] ?? '')) {
       rows.push([`    ${run}/`]);
       fileLines(inRun, '      ');
     }
   }
-  line('referral_*/snapshot_date=…/run_id=…/', take(children), `${children.length} child tables, same layout`);
+  line('referral_*/', take(children), `${children.length} child tables, Delta tables likewise`);
   line(
     'quarantine/snapshot_date=…/run_id=…/',
     take(['quarantine']),
@@ -266,7 +270,16 @@ function printTree(out: Out, files: readonly StoredObject[]): void {
     take(children.map((t) => `${t}_latest`)),
     `the ${children.length} child tables, Delta tables likewise`,
   );
-  line('ndjson/<table>_latest/', take(['ndjson']), 'NDJSON copies of the latest tables, for line readers');
+  line('referral_versions/', take(['referral_versions']), 'Delta table: every version of every referral seen');
+  line('referrals_vanished/', take(['referrals_vanished']), 'Delta table: referrals that left the book');
+  const ndjson = take(['ndjson']);
+  const latestCopy = (f: StoredObject) => (f.path.split('/')[1] ?? '').endsWith('_latest');
+  line(
+    'ndjson/<table>/snapshot_date=…/run_id=…/',
+    ndjson.filter((f) => !latestCopy(f)),
+    "NDJSON copies of each run's rows (and the referral keys), for line readers",
+  );
+  line('ndjson/<table>_latest/', ndjson.filter(latestCopy), 'NDJSON copies of the latest tables');
   line('_runs/', take(['_runs']), 'one manifest per run (the summary above), written last');
   const state = take(['_state']);
   line('_state/', state, state.map((f) => f.path.slice('_state/'.length)).join(', '));

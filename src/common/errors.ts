@@ -130,11 +130,10 @@ export class InconsistentRunError extends ReferralsLakeError {
 }
 
 /**
- * A table's `_delta_log` cannot be followed: bad JSON, a missing version, a protocol this writer does
- * not implement, or a table that is not the one declared. `file` names the log file. Nothing is
- * written to such a table.
+ * A state file of the lake (a run's publish journal, a table's log or keys file) is not what this
+ * version wrote or expects. `file` names it; the run stops before it writes anything.
  */
-export class DeltaLogError extends ReferralsLakeError {
+export class LakeStateError extends ReferralsLakeError {
   readonly code = 'lake_invalid';
 
   constructor(
@@ -145,6 +144,13 @@ export class DeltaLogError extends ReferralsLakeError {
     super(`${file}: ${message}`, options);
   }
 }
+
+/**
+ * A table's `_delta_log` cannot be followed: bad JSON, a missing version, a protocol this writer does
+ * not implement, or a table that is not the one declared. `file` names the log file. Nothing is
+ * written to such a table.
+ */
+export class DeltaLogError extends LakeStateError {}
 
 /** Another writer committed the version this one was about to commit; nothing was overwritten. */
 export class DeltaConflictError extends ReferralsLakeError {

@@ -40,12 +40,13 @@ function header(tables: readonly TableSpec[]): string {
     '',
     `Schema version **${SCHEMA_VERSION}** (fingerprint \`${schemaFingerprint()}\`). The version goes up with any`,
     'column change (added, removed, renamed, reordered, new type, nullability or source) and any table change of',
-    'the normalized tables; doc wording alone does not change it. Each run writes every normalized table as Parquet',
-    'and as NDJSON with the same columns, one folder per table; its `<table>_latest` twin is a Delta table (NDJSON',
-    `copy under \`ndjson/\`). ${tables
+    'the normalized tables; doc wording alone does not change it. Every table is a Delta table. Each run appends',
+    'its rows to every normalized table (partitioned by `snapshot_date`, the UTC day the run started: a column',
+    "of the table kept in the Delta log, not in the data files) and overwrites each one's `<table>_latest` twin",
+    `with the current state; NDJSON copies with the same columns are under \`ndjson/\`. ${tables
       .filter((t) => HISTORY_TABLES.includes(t))
       .map((t) => `\`${t.name}\``)
-      .join(', ')}: Delta tables the sync derives from the latest tables.`,
+      .join(', ')}: tables the sync derives from the runs.`,
   ].join('\n');
 }
 

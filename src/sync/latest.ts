@@ -9,34 +9,31 @@
  *   run's rows (less superseded versions).
  *
  * Both stream (rows read back from NDJSON, written to the new files as they come); memory holds only
- * the ids this run changed. Every data file gets a unique name and is committed to its table's log
- * with the overwrite that removes the previous ones, so a reader sees the old version or the new,
- * and the old files stay readable by time travel. The tables are committed one after another at the
- * end, then `_state/latest.json` names the run and the version of each table it committed.
+ * the ids this run changed. Every data file gets a unique name; publish.ts commits it to its table's
+ * log with the overwrite that removes the previous ones, so a reader sees the old version or the
+ * new, and the old files stay readable by time travel.
  */
 import { InconsistentRunError } from '../common/errors.js';
-import type { Logger } from '../common/log.js';
-import type { Snapshot } from '../lake/delta/log.js';
-import { commitFiles, newDataFileName } from '../lake/delta/table.js';
-import { removeExpired } from '../lake/delta/vacuum.js';
+import { newDataFile, newDataFileName } from '../lake/delta/table.js';
 import { readNdjsonRows } from '../lake/formats/ndjson-reader.js';
 import { createNdjsonWriter } from '../lake/formats/ndjson-writer.js';
 import type { FileStatistics } from '../lake/formats/parquet/file-statistics.js';
 import { createParquetWriter, lakeTableWriterOptions, type ParquetFileWriter } from '../lake/formats/parquet-writer.js';
 import type { TableFileWriter } from '../lake/formats/table-writer.js';
 import {
-  LATEST_POINTER_PATH,
   latestDataFilePath,
   latestFolder,
   latestNdjsonPath,
   latestReferralIdsPath,
   legacyLatestFilePath,
+  stagedPath,
 } from '../lake/layout/paths.js';
 import { ReferralIdsWriter, readReferralIds } from '../lake/layout/referral-ids.js';
-import { type StorageTarget, writeWhole } from '../lake/storage/storage.js';
+import type { StorageTarget } from '../lake/storage/storage.js';
 import type { Row } from '../schema/table.js';
 import { getTable, type LakeTableSpec, TABLES } from '../schema/tables.js';
 import type { SyncMode } from './plan.js';
+import type { PublishCopy, TableCommit } from './publish.js';
 import type { FileRecord } from './run-files.js';
 import { compareVersions, rowVersion, type Version } from './version.js';
 
@@ -52,20 +49,22 @@ export interface LatestInput {
   readonly superseded: ReadonlyMap<string, Version>;
   /** Incremental runs: every referral id this run wrote (their previous latest rows are replaced). */
   readonly changedIds?: ReadonlySet<string>;
-  readonly logger?: Logger;
-  /** How long earlier versions stay readable; files only older versions need are then deleted. */
-  readonly retentionMs: number;
-  readonly now: () => Date;
 }
 
-/** A table's new files, written but not yet committed to its log. */
+/** A file published by copy: where it is written now, and its record at the path readers use. */
+interface CopiedLater {
+  readonly from: string;
+  readonly record: FileRecord;
+}
+
+/** A table's new files, written but not yet committed to its log nor copied to their paths. */
 interface StagedTable {
   readonly spec: LakeTableSpec;
   readonly parquet: FileRecord;
   readonly statistics: FileStatistics;
-  readonly ndjson: FileRecord;
+  readonly ndjson: CopiedLater;
   /** referrals_latest only: its referral keys (referral-ids.ts). */
-  readonly ids?: FileRecord;
+  readonly ids?: CopiedLater;
 }
 
 interface OpenTable {
@@ -76,80 +75,50 @@ interface OpenTable {
   readonly ids?: TableFileWriter;
 }
 
-/** Writes every latest table's files, commits each table, then the pointer; returns the files. */
-export async function buildLatest(input: LatestInput): Promise<FileRecord[]> {
+/** What the latest tables' publish needs: their commits, the NDJSON and keys copies, the files. */
+export interface StagedLatest {
+  readonly commits: TableCommit[];
+  readonly copies: PublishCopy[];
+  /** The latest tables' files from before they were Delta tables (deleted once the commits are in). */
+  readonly deletes: string[];
+  /** The files as the manifest lists them: each at the path readers take it from. */
+  readonly records: FileRecord[];
+}
+
+/**
+ * Writes every latest table's files, none of them where a reader looks yet: the Parquet file under
+ * a new name in the Delta folder (in no version until the commit), the NDJSON copy and keys file
+ * staged (or, for a full run's plain copy, the run's own files). publish.ts commits and copies.
+ */
+export async function stageLatest(input: LatestInput): Promise<StagedLatest> {
   const staged =
     input.mode === 'full' && input.superseded.size === 0 ? await copyRunFiles(input) : await rebuildTables(input);
-  const versions: Record<string, number> = {};
-  for (const table of staged) versions[latestFolder(table.spec.name)] = await commitTable(input, table);
-  const records = staged.flatMap((t) => (t.ids ? [t.parquet, t.ndjson, t.ids] : [t.parquet, t.ndjson]));
-  await writeWhole(
-    input.target,
-    LATEST_POINTER_PATH,
-    Buffer.from(`${JSON.stringify({ runId: input.runId, versions, files: records }, null, 2)}\n`),
-    { contentType: 'application/json' },
+  const commits = staged.map(
+    (table): TableCommit => ({
+      table: latestFolder(table.spec.name),
+      mode: 'overwrite',
+      files: [
+        newDataFile(table.spec, {
+          path: table.parquet.path.slice(latestFolder(table.spec.name).length + 1),
+          size: table.parquet.bytes,
+          statistics: table.statistics,
+        }),
+      ],
+    }),
   );
-  return records;
-}
-
-async function commitTable(input: LatestInput, table: StagedTable): Promise<number> {
-  const tableRoot = latestFolder(table.spec.name);
-  const committed = await commitFiles({
-    target: input.target,
-    tableRoot,
-    spec: table.spec,
-    mode: 'overwrite',
-    now: input.now,
-    retentionMs: input.retentionMs,
-    files: [
-      {
-        path: table.parquet.path.slice(tableRoot.length + 1),
-        size: table.parquet.bytes,
-        statistics: table.statistics,
-      },
-    ],
-  });
-  if (committed.checkpointError) {
-    input.logger?.warn('could not write a Delta checkpoint; the next run tries again', {
-      table: tableRoot,
-      error: committed.checkpointError,
-    });
-  }
-  if (committed.version === 0) await removeLegacyFiles(input, table.spec.name);
-  await removeExpiredQuietly(input, committed.snapshot);
-  return committed.version;
-}
-
-/**
- * Files of versions past retention go, data and log files a checkpoint covers; a failure costs
- * space, not the run (the next run retries).
- */
-async function removeExpiredQuietly(input: LatestInput, snapshot: Snapshot): Promise<void> {
-  const tableRoot = snapshot.tableRoot;
-  try {
-    const deleted = await removeExpired(input.target, snapshot, { retentionMs: input.retentionMs, now: input.now() });
-    if (deleted.length > 0)
-      input.logger?.info('deleted files no version within retention reads', {
-        table: tableRoot,
-        files: deleted.length,
-      });
-  } catch (error) {
-    input.logger?.warn('could not delete expired files', { table: tableRoot, error });
-  }
-}
-
-/**
- * Before the latest tables were Delta tables, each was `part-00000.parquet` and `.ndjson` in its
- * folder. Once the table's first version is committed they are neither in its log nor read any more:
- * left there, a Delta engine's VACUUM would delete them anyway and an old `*.parquet` glob would
- * still count them.
- */
-async function removeLegacyFiles(input: LatestInput, table: string): Promise<void> {
-  for (const format of ['parquet', 'ndjson'] as const) {
-    const path = legacyLatestFilePath(table, format);
-    if (await input.target.delete(path))
-      input.logger?.info('removed a latest file from before the Delta tables', { path });
-  }
+  const published = staged.flatMap((t) => (t.ids ? [t.ndjson, t.ids] : [t.ndjson]));
+  return {
+    commits,
+    copies: published.map((file) => ({ from: file.from, to: file.record.path, bytes: file.record.bytes })),
+    deletes: TABLES.flatMap((spec) => [
+      legacyLatestFilePath(spec.name, 'parquet'),
+      legacyLatestFilePath(spec.name, 'ndjson'),
+    ]),
+    records: staged.flatMap((t) => [
+      t.parquet,
+      ...published.filter((p) => p.record.table === t.parquet.table).map((p) => p.record),
+    ]),
+  };
 }
 
 /**
@@ -190,9 +159,10 @@ export async function* previousLatestKeys(target: StorageTarget): AsyncGenerator
 }
 
 /**
- * Copies each table file of the run to its latest name, side by side, inside the store (no bytes
- * through this process where the store copies by itself): the Parquet file to a new name in the
- * Delta folder, with the statistics the run's writer kept; the NDJSON file over the line readers' copy.
+ * A full run's files already are the latest tables: each Parquet file is copied to a new name in
+ * the Delta folder, inside the store (no bytes through this process where the store copies by
+ * itself), with the statistics the run's writer kept; the NDJSON and keys files are published by
+ * copy from the run's own (which never change).
  */
 async function copyRunFiles(input: LatestInput): Promise<StagedTable[]> {
   return Promise.all(
@@ -211,10 +181,13 @@ async function copyRunFiles(input: LatestInput): Promise<StagedTable[]> {
         latestDataFilePath(spec.name, newDataFileName()),
         table,
       );
-      const ndjson = await copyChecked(input.target, source('ndjson'), latestNdjsonPath(spec.name), table);
+      const later = (file: FileRecord, path: string): CopiedLater => ({
+        from: file.path,
+        record: { ...file, path, table },
+      });
+      const ndjson = later(source('ndjson'), latestNdjsonPath(spec.name));
       if (spec.name !== 'referrals') return { spec, parquet, statistics, ndjson };
-      const ids = await copyChecked(input.target, source('ids.tsv'), latestReferralIdsPath(), table);
-      return { spec, parquet, statistics, ndjson, ids };
+      return { spec, parquet, statistics, ndjson, ids: later(source('ids.tsv'), latestReferralIdsPath()) };
     }),
   );
 }
@@ -236,7 +209,7 @@ async function rebuildTables(input: LatestInput): Promise<StagedTable[]> {
   const open: OpenTable[] = [];
   try {
     for (const spec of TABLES) {
-      const table = await openLatestTable(input.target, spec);
+      const table = await openLatestTable(input, spec);
       open.push(table);
       await fillTable(input, table);
     }
@@ -249,13 +222,18 @@ async function rebuildTables(input: LatestInput): Promise<StagedTable[]> {
         format: 'parquet',
         ...(await table.parquet.close()),
       };
-      const ndjsonPath = latestNdjsonPath(table.spec.name);
-      const ndjson: FileRecord = { path: ndjsonPath, table: folder, format: 'ndjson', ...(await table.ndjson.close()) };
+      const later = async (
+        writer: TableFileWriter,
+        path: string,
+        format: FileRecord['format'],
+      ): Promise<CopiedLater> => ({
+        from: stagedPath(input.runId, path),
+        record: { path, table: folder, format, ...(await writer.close()) },
+      });
+      const ndjson = await later(table.ndjson, latestNdjsonPath(table.spec.name), 'ndjson');
       const statistics = table.parquet.statistics;
       if (!statistics) throw new Error(`no statistics for ${table.parquetPath}`);
-      const ids: FileRecord | undefined = table.ids
-        ? { path: latestReferralIdsPath(), table: folder, format: 'ids.tsv', ...(await table.ids.close()) }
-        : undefined;
+      const ids = table.ids ? await later(table.ids, latestReferralIdsPath(), 'ids.tsv') : undefined;
       staged.push({ spec: table.spec, parquet, statistics, ndjson, ids });
     }
     return staged;
@@ -265,12 +243,15 @@ async function rebuildTables(input: LatestInput): Promise<StagedTable[]> {
   }
 }
 
-async function openLatestTable(target: StorageTarget, spec: LakeTableSpec): Promise<OpenTable> {
+async function openLatestTable(input: LatestInput, spec: LakeTableSpec): Promise<OpenTable> {
+  const { target, runId } = input;
   const parquetPath = latestDataFilePath(spec.name, newDataFileName());
   const parquet = createParquetWriter(spec, await target.openWrite(parquetPath), lakeTableWriterOptions(spec.name));
-  const ndjson = createNdjsonWriter(spec, await target.openWrite(latestNdjsonPath(spec.name)));
+  const ndjson = createNdjsonWriter(spec, await target.openWrite(stagedPath(runId, latestNdjsonPath(spec.name))));
   const ids =
-    spec.name === 'referrals' ? new ReferralIdsWriter(await target.openWrite(latestReferralIdsPath())) : undefined;
+    spec.name === 'referrals'
+      ? new ReferralIdsWriter(await target.openWrite(stagedPath(runId, latestReferralIdsPath())))
+      : undefined;
   return { spec, parquetPath, parquet, ndjson, ids };
 }
 

@@ -20,6 +20,8 @@ export interface RunCounts {
   changed?: number;
   /** Full runs: referrals of the previous latest table this run did not find (now in referrals_vanished). */
   vanished?: number;
+  /** Versions of referrals no earlier run had recorded (appended to referral_versions). */
+  newVersions?: number;
   rows: Record<string, number>;
 }
 
@@ -53,6 +55,8 @@ export interface RunManifest {
   readonly files: readonly FileRecord[];
   /** Files of the latest tables this run published. */
   readonly latest: readonly FileRecord[];
+  /** The Delta version this run committed to each table it published, by table folder. */
+  readonly tables?: Readonly<Record<string, number>>;
   readonly watermark: string | undefined;
   /** Seconds per phase: plan, extract (fetch + normalize + write), commitFiles, latest. */
   readonly timings?: Readonly<Record<string, number>>;

@@ -1,6 +1,7 @@
 /**
- * The files one run writes into its partition: for every table a Parquet and an NDJSON file, the raw
- * archive of the untouched API objects, and the quarantine list. Referrals go in as they arrive;
+ * The files one run writes: for every table a Parquet file in its partition of the run table (a
+ * Delta table: the run's publish adds it) and an NDJSON copy under `ndjson/`, the raw archive of the
+ * untouched API objects, and the quarantine list. Referrals go in as they arrive;
  * nothing is visible until close() commits each file, and abort() leaves nothing behind.
  */
 
@@ -9,7 +10,7 @@ import type { FileStatistics } from '../lake/formats/parquet/file-statistics.js'
 import { createParquetWriter, lakeTableWriterOptions, type ParquetFileWriter } from '../lake/formats/parquet-writer.js';
 import { RawNdjsonGzipWriter } from '../lake/formats/raw-ndjson-writer.js';
 import type { FileSummary, FileWriter, TableFileWriter } from '../lake/formats/table-writer.js';
-import { dataFilePath, rawArchivePath, runReferralIdsPath } from '../lake/layout/paths.js';
+import { dataFilePath, quarantinePath, rawArchivePath, runReferralIdsPath } from '../lake/layout/paths.js';
 import { ReferralIdsWriter } from '../lake/layout/referral-ids.js';
 import type { StorageTarget } from '../lake/storage/storage.js';
 import { type Lineage, normalizeReferral } from '../normalize/normalize.js';
@@ -139,13 +140,13 @@ export class RunFiles {
     const rawPath = rawArchivePath(snapshotDate, lineage.runId);
     this.raw = new RawNdjsonGzipWriter(await target.openWrite(rawPath));
     this.open.push({ path: rawPath, table: 'raw', format: 'ndjson.gz', writer: this.raw });
-    const quarantinePath = dataFilePath(ref(QUARANTINE_TABLE), 'ndjson');
+    const quarantineFile = quarantinePath(snapshotDate, lineage.runId);
     const quarantineSpec: TableSpec = {
       name: QUARANTINE_TABLE,
       doc: 'Values not kept as sent.',
       columns: QUARANTINE_COLUMNS,
     };
-    this.quarantine = createNdjsonWriter(quarantineSpec, await target.openWrite(quarantinePath));
-    this.open.push({ path: quarantinePath, table: QUARANTINE_TABLE, format: 'ndjson', writer: this.quarantine });
+    this.quarantine = createNdjsonWriter(quarantineSpec, await target.openWrite(quarantineFile));
+    this.open.push({ path: quarantineFile, table: QUARANTINE_TABLE, format: 'ndjson', writer: this.quarantine });
   }
 }

@@ -1,8 +1,10 @@
 /**
  * One sync run, the product's main job, shared by the timer function and the CLI:
- * lease → plan → extract (pages, concurrently) → normalize + write (streaming) → latest → manifest
- * (the commit point) → watermark → release. A run that fails or is killed at any point before its
- * manifest leaves no manifest, so readers that follow manifests never see it.
+ * lease → complete a killed run's publish → plan → extract (pages, concurrently) → normalize + write
+ * (streaming) → stage the history and latest tables → publish (every table commit, then the
+ * pointer, the manifest and the watermark: publish.ts) → release. A run that fails or is killed
+ * before its publish starts leaves files no table's log names and no manifest, so no reader sees
+ * them; one killed during its publish is completed by the next run.
  */
 
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
@@ -11,21 +13,25 @@ import { type Logger, silentLogger } from '../common/log.js';
 import { processTuningInEffect } from '../common/process-tuning.js';
 import { canonicalTimestamp } from '../common/time.js';
 import { readSnapshot } from '../lake/delta/log.js';
+import { newDataFile } from '../lake/delta/table.js';
+import { DELTA_TABLES } from '../lake/layout/lake-tables.js';
 import { RunLease } from '../lake/layout/lease.js';
-import { latestFolder, newRunId, partitionFolder, snapshotDateOf } from '../lake/layout/paths.js';
+import { newRunId, partitionFolder, snapshotDateOf, tableRelativePath } from '../lake/layout/paths.js';
 import type { StorageTarget } from '../lake/storage/storage.js';
 import { referralIdOf } from '../normalize/normalize.js';
-import { REFERRALS_VANISHED, SCHEMA_VERSION, schemaFingerprint, TABLES } from '../schema/tables.js';
+import { runTableSchema, SCHEMA_VERSION, SNAPSHOT_DATE_COLUMN, schemaFingerprint, TABLES } from '../schema/tables.js';
 import type { PartnerCenterClient } from '../source/client.js';
 import { extractPages } from './extract.js';
-import { buildLatest, countChanged, previousLatestNdjson } from './latest.js';
-import { clientSummary, type RunCounts, type RunManifest, writeManifest } from './manifest.js';
+import { countChanged, previousLatestNdjson, stageLatest } from './latest.js';
+import { clientSummary, type RunCounts, type RunManifest } from './manifest.js';
 import { type ExtractPlan, planFull, planIncremental, type SyncMode } from './plan.js';
+import { type PublishCopy, type PublishOptions, publish, rollForward, type TableCommit } from './publish.js';
 import { type FileRecord, RunFiles } from './run-files.js';
 import { SeenIds } from './seen-ids.js';
-import { appendVanished, checkShrink, countVanished } from './vanished.js';
+import { checkShrink, countVanished, stageVanished, type VanishedStaged } from './vanished.js';
 import { referralVersion, type Version } from './version.js';
-import { readWatermark, writeWatermark } from './watermark.js';
+import { stageVersions } from './versions.js';
+import { readWatermark } from './watermark.js';
 
 const DEFAULT_RANGES_PER_WORKER = 2;
 
@@ -115,7 +121,10 @@ async function runWithIds(
   const { target, client } = deps;
   const timings = new Timings();
   if (ctx.lease) await sweepTemporaryFiles(target, ctx.lease, ctx.logger);
-  if (!options.dryRun) await checkTableLogs(target);
+  if (!options.dryRun) {
+    await rollForward(target, publishOptions(options, ctx));
+    await checkTableLogs(target);
+  }
   const previous = await readWatermark(target);
   const plan = await makePlan(deps, options, previous?.watermark.updatedDateTime, ctx.logger);
   timings.lap('plan');
@@ -195,7 +204,7 @@ async function runWithIds(
     return summarize(deps, options, ctx, plan, counts, [], [], previous?.watermark.updatedDateTime, 'nothing_to_do');
   }
   let written: FileRecord[];
-  let latest: FileRecord[];
+  let staged: Staged;
   try {
     // A run that lost its lease publishes nothing: not its files, not the latest tables.
     signal?.throwIfAborted();
@@ -204,24 +213,20 @@ async function runWithIds(
     counts.rows = { ...files.rowCounts };
     counts.quarantined = files.quarantined;
     signal?.throwIfAborted();
-    if (plan.mode === 'full') {
-      const runFolder = partitionFolder({ table: 'referrals', snapshotDate, runId: ctx.runId });
-      counts.vanished = await recordVanished(target, seen, options, ctx, runFolder);
-      timings.lap('vanished');
-    }
-    latest = await buildLatest({
-      target,
-      runId: ctx.runId,
-      mode: plan.mode,
-      runFiles: written,
-      runStatistics: (table) => files?.parquetStatistics(table),
+    staged = await stageEverything({
+      deps,
+      options,
+      ctx,
+      plan,
+      seen,
+      files,
+      written,
       superseded,
-      logger: ctx.logger,
-      retentionMs: options.retentionMs ?? DEFAULT_RETENTION_MS,
-      now: ctx.now,
-      changedIds: runVersions ? new Set(runVersions.keys()) : undefined,
+      runVersions,
+      timings,
     });
-    timings.lap('latest');
+    counts.vanished = staged.vanished;
+    counts.newVersions = staged.newVersions;
   } catch (error) {
     // A refused shrink keeps the run's files for inspection; it publishes nothing else.
     if (error instanceof ShrinkRefusedError)
@@ -231,24 +236,118 @@ async function runWithIds(
   }
   const newestUpdated = newestText === undefined ? '' : (canonicalTimestamp(newestText) ?? '');
   const watermark = nextWatermark(plan.mode, newestUpdated, ctx.started, previous?.watermark.updatedDateTime);
-  const manifest = {
-    ...summarize(deps, options, ctx, plan, counts, written, latest, watermark, 'succeeded'),
-    timings: timings.seconds,
-  };
   signal?.throwIfAborted();
-  await writeManifest(target, manifest);
-  if (
-    watermark &&
-    !(await writeWatermark(
-      target,
-      { updatedDateTime: watermark, runId: ctx.runId, writtenAt: ctx.now().toISOString() },
-      previous?.etag,
-    ))
-  ) {
-    ctx.logger.warn('the watermark changed during this run; left as the other run set it');
-  }
+  const manifest = await publish(
+    target,
+    {
+      runId: ctx.runId,
+      transaction: ctx.started.getTime(),
+      commits: staged.commits,
+      copies: staged.copies,
+      deletes: staged.deletes,
+      manifest: {
+        ...summarize(deps, options, ctx, plan, counts, written, staged.latestFiles, watermark, 'succeeded'),
+        timings: timings.seconds,
+      },
+      watermark: watermark
+        ? {
+            value: { updatedDateTime: watermark, runId: ctx.runId, writtenAt: ctx.now().toISOString() },
+            etag: previous?.etag,
+          }
+        : undefined,
+    },
+    { ...publishOptions(options, ctx), signal },
+  );
   ctx.logger.info('sync finished', { ...manifest.counts, durationSeconds: manifest.durationSeconds });
   return manifest;
+}
+
+function publishOptions(options: SyncOptions, ctx: RunContext): PublishOptions {
+  return { logger: ctx.logger, now: ctx.now, retentionMs: options.retentionMs ?? DEFAULT_RETENTION_MS };
+}
+
+/** Everything the run publishes, written under names no reader looks at yet. */
+interface Staged {
+  readonly commits: TableCommit[];
+  readonly copies: PublishCopy[];
+  readonly deletes: string[];
+  readonly latestFiles: FileRecord[];
+  readonly vanished?: number;
+  readonly newVersions: number;
+}
+
+interface StageInput {
+  readonly deps: SyncDependencies;
+  readonly options: SyncOptions;
+  readonly ctx: RunContext;
+  readonly plan: ExtractPlan;
+  readonly seen: SeenIds;
+  readonly files: RunFiles;
+  readonly written: readonly FileRecord[];
+  readonly superseded: ReadonlyMap<string, Version>;
+  readonly runVersions: ReadonlyMap<string, Version> | undefined;
+  readonly timings: Timings;
+}
+
+/**
+ * The run tables' appends (the files just closed), then the history tables' data (what vanished,
+ * the versions not yet recorded) and the latest tables' (which replace what vanished reads): one
+ * publish commits them all.
+ */
+async function stageEverything(input: StageInput): Promise<Staged> {
+  const { deps, options, ctx, plan, seen, files, written, superseded, timings } = input;
+  const { target } = deps;
+  const snapshotDate = snapshotDateOf(ctx.started);
+  const runCommits = TABLES.map((spec): TableCommit => {
+    const file = written.find((f) => f.table === spec.name && f.format === 'parquet');
+    if (!file) throw new Error(`the run wrote no Parquet file for ${spec.name}`);
+    const ref = { table: spec.name, snapshotDate, runId: ctx.runId };
+    const data = newDataFile(
+      runTableSchema(spec),
+      { path: tableRelativePath(ref, file.path), size: file.bytes, statistics: files.parquetStatistics(spec.name) },
+      { [SNAPSHOT_DATE_COLUMN.name]: snapshotDate },
+    );
+    return { table: spec.name, mode: 'append', files: [data] };
+  });
+  let vanished: VanishedStaged | undefined;
+  if (plan.mode === 'full') {
+    const runFolder = partitionFolder({ table: 'referrals', snapshotDate, runId: ctx.runId });
+    vanished = await stageVanishedChecked(target, seen, options, ctx, runFolder);
+    timings.lap('vanished');
+  }
+  const runFile = (format: FileRecord['format']) => {
+    const file = written.find((f) => f.table === 'referrals' && f.format === format);
+    if (!file) throw new Error(`the run wrote no ${format} file for referrals`);
+    return file.path;
+  };
+  const versions = await stageVersions({
+    target,
+    runId: ctx.runId,
+    firstSeenAtMicros: ctx.started.getTime() * 1000,
+    runReferrals: { ndjson: runFile('ndjson'), ids: runFile('ids.tsv') },
+    seen,
+    superseded,
+  });
+  timings.lap('versions');
+  const latest = await stageLatest({
+    target,
+    runId: ctx.runId,
+    mode: plan.mode,
+    runFiles: written,
+    runStatistics: (table) => files.parquetStatistics(table),
+    superseded,
+    changedIds: input.runVersions ? new Set(input.runVersions.keys()) : undefined,
+  });
+  timings.lap('latest');
+  const history = [versions.commit, vanished?.commit].filter((c): c is TableCommit => c !== undefined);
+  return {
+    commits: [...runCommits, ...history, ...latest.commits],
+    copies: [...(versions.copy ? [versions.copy] : []), ...latest.copies],
+    deletes: latest.deletes,
+    latestFiles: latest.records,
+    vanished: vanished?.rows,
+    newVersions: versions.rows,
+  };
 }
 
 /**
@@ -257,22 +356,21 @@ async function runWithIds(
  * anything, with the error naming the file.
  */
 async function checkTableLogs(target: StorageTarget): Promise<void> {
-  const tables = [...TABLES.map((t) => latestFolder(t.name)), REFERRALS_VANISHED.name];
-  await Promise.all(tables.map((table) => readSnapshot(target, table)));
+  await Promise.all(DELTA_TABLES.map((table) => readSnapshot(target, table.root)));
 }
 
 /**
  * After a full run: refuses it when it would vanish too much of the latest table (ShrinkRefusedError,
- * nothing published), else appends what vanished to referrals_vanished, before the latest tables
- * (whose previous rows it reads) are replaced. Returns how many vanished.
+ * nothing published), else stages what vanished for referrals_vanished, before the latest tables
+ * (whose previous rows it reads) are replaced.
  */
-async function recordVanished(
+async function stageVanishedChecked(
   target: StorageTarget,
   seen: SeenIds,
   options: SyncOptions,
   ctx: RunContext,
   runFolder: string,
-): Promise<number> {
+): Promise<VanishedStaged> {
   const input = {
     target,
     previousLatest: await previousLatestNdjson(target, 'referrals'),
@@ -280,20 +378,13 @@ async function recordVanished(
   };
   const count = await countVanished(input);
   checkShrink(count, options.maxVanishFraction ?? DEFAULT_MAX_VANISH_FRACTION, options.allowShrink ?? false, runFolder);
-  if (count.vanished === 0) return 0;
-  const written = await appendVanished({
-    ...input,
-    runId: ctx.runId,
-    vanishedAtMicros: ctx.started.getTime() * 1000,
-    now: ctx.now,
-    retentionMs: options.retentionMs ?? DEFAULT_RETENTION_MS,
-  });
-  ctx.logger.info('referrals no longer in the book moved to referrals_vanished', {
-    vanished: written.rows,
+  if (count.vanished === 0) return { rows: 0 };
+  const staged = await stageVanished({ ...input, runId: ctx.runId, vanishedAtMicros: ctx.started.getTime() * 1000 });
+  ctx.logger.info('referrals no longer in the book go to referrals_vanished', {
+    vanished: staged.rows,
     of: count.previous,
-    version: written.version,
   });
-  return written.rows;
+  return staged;
 }
 
 /**

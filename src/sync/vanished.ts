@@ -9,13 +9,13 @@
  * Incremental runs read only what changed and never vanish anything.
  */
 import { ShrinkRefusedError } from '../common/errors.js';
-import { commitFiles, newDataFileName } from '../lake/delta/table.js';
-import { removeExpired } from '../lake/delta/vacuum.js';
+import { newDataFile, newDataFileName } from '../lake/delta/table.js';
 import { leadingStringValue, ndjsonRowParser, readNdjsonLines } from '../lake/formats/ndjson-reader.js';
 import { createParquetWriter } from '../lake/formats/parquet-writer.js';
 import type { StorageTarget } from '../lake/storage/storage.js';
 import { getTable, REFERRALS_VANISHED } from '../schema/tables.js';
 import { previousLatestKeys } from './latest.js';
+import type { TableCommit } from './publish.js';
 
 export interface VanishCount {
   /** Referrals in the previous latest table. */
@@ -55,25 +55,19 @@ export function checkShrink(count: VanishCount, limit: number, allowShrink: bool
   }
 }
 
-export interface VanishedWritten {
+export interface VanishedStaged {
   readonly rows: number;
-  /** The referrals_vanished version committed; undefined when nothing vanished. */
-  readonly version?: number;
+  /** The append to referrals_vanished; undefined when nothing vanished. */
+  readonly commit?: TableCommit;
 }
 
 /**
- * Appends the vanished referrals' last rows to referrals_vanished in one commit. Called before the
- * latest tables are replaced (it reads the previous ones).
+ * Writes the vanished referrals' last rows as one data file of referrals_vanished, for the run's
+ * publish to append. Called before the latest tables are replaced (it reads the previous ones).
  */
-export async function appendVanished(
-  input: VanishInput & {
-    readonly runId: string;
-    readonly vanishedAtMicros: number;
-    readonly now: () => Date;
-    /** How long earlier versions stay readable (LAKE_RETENTION_DAYS). */
-    readonly retentionMs: number;
-  },
-): Promise<VanishedWritten> {
+export async function stageVanished(
+  input: VanishInput & { readonly runId: string; readonly vanishedAtMicros: number },
+): Promise<VanishedStaged> {
   const fileName = newDataFileName();
   const path = `${REFERRALS_VANISHED.name}/${fileName}`;
   const writer = createParquetWriter(REFERRALS_VANISHED, await input.target.openWrite(path));
@@ -91,23 +85,8 @@ export async function appendVanished(
       return { rows };
     }
     const { bytes } = await writer.close();
-    const statistics = writer.statistics;
-    if (!statistics) throw new Error(`no statistics for ${path}`);
-    const committed = await commitFiles({
-      target: input.target,
-      tableRoot: REFERRALS_VANISHED.name,
-      spec: REFERRALS_VANISHED,
-      mode: 'append',
-      files: [{ path: fileName, size: bytes, statistics }],
-      now: input.now,
-      retentionMs: input.retentionMs,
-    });
-    // Its failed appends' old files and covered log files; the rows are committed whatever this
-    // does, and the next append tries again.
-    await removeExpired(input.target, committed.snapshot, { retentionMs: input.retentionMs, now: input.now() }).catch(
-      () => undefined,
-    );
-    return { rows, version: committed.version };
+    const file = newDataFile(REFERRALS_VANISHED, { path: fileName, size: bytes, statistics: writer.statistics });
+    return { rows, commit: { table: REFERRALS_VANISHED.name, mode: 'append', files: [file] } };
   } catch (error) {
     await writer.abort();
     throw error;

@@ -78,13 +78,16 @@ describe('referrals-lake demo', () => {
   it('prints the blob tree grouped by folder, with the partition layout of the referrals table', () => {
     const tree = section(first.stdout, /^The lake: container referrals-lake, \d+ files/).join('\n');
     expect(tree).toMatch(
-      /^ {2}referrals\/\s+3 files.*\n {4}snapshot_date=\d{4}-\d{2}-\d{2}\/\n {6}run_id=\d{8}T\d{6}Z-[0-9a-f]{4}\/\n {8}part-00000\.parquet\s+[\d.]+ MB\n {8}part-00000\.ids\.tsv\s+[\d.]+ [kM]B\n {8}part-00000\.ndjson\s/m,
+      /^ {2}referrals\/\s+2 files.*\n {4}_delta_log\/\s+1 file.*\n {4}snapshot_date=\d{4}-\d{2}-\d{2}\/\n {6}run_id=\d{8}T\d{6}Z-[0-9a-f]{4}\/\n {8}part-00000\.parquet\s+[\d.]+ MB\n/m,
     );
     for (const folder of [
-      'referral_*/snapshot_date=…/run_id=…/',
+      'referral_*/',
       'raw/snapshot_date=…/run_id=…/',
       'referrals_latest/',
       'referral_*_latest/',
+      'referral_versions/',
+      'ndjson/<table>/snapshot_date=…/run_id=…/',
+      'ndjson/<table>_latest/',
       '_runs/',
       '_state/',
     ]) {

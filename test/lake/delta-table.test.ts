@@ -12,7 +12,7 @@ import { DeltaConflictError, DeltaLogError } from '../../src/common/errors.js';
 import { schemaString } from '../../src/lake/delta/actions.js';
 import { commit, commitPath, readSnapshot } from '../../src/lake/delta/log.js';
 import { deltaStats } from '../../src/lake/delta/stats.js';
-import { commitFiles, type NewDataFile, newDataFileName } from '../../src/lake/delta/table.js';
+import { commitFiles, type NewDataFile, newDataFile, newDataFileName } from '../../src/lake/delta/table.js';
 import { removeExpiredFiles, removeExpiredLogFiles } from '../../src/lake/delta/vacuum.js';
 import { createParquetWriter } from '../../src/lake/formats/parquet-writer.js';
 import { BlobStorageTarget } from '../../src/lake/storage/blob-storage-target.js';
@@ -48,8 +48,7 @@ async function dataFile(target: StorageTarget, tableRoot: string, rows: readonly
   });
   for (const row of rows) await writer.write(row);
   const { bytes } = await writer.close();
-  if (!writer.statistics) throw new Error('no statistics after close');
-  return { path, size: bytes, statistics: writer.statistics };
+  return newDataFile(EDGE_TABLE, { path, size: bytes, statistics: writer.statistics });
 }
 
 /** The ids DuckDB reads from the files a replayed version names. */

@@ -64,14 +64,14 @@ describe('a run written to Blob Storage', () => {
     const listed = (await listAll(target, '')).map((o) => o.path);
     expect(listed).toEqual([
       `_runs/${runId}.json`,
-      `edge_cases/snapshot_date=2026-11-24/run_id=${runId}/part-00000.ndjson`,
       `edge_cases/snapshot_date=2026-11-24/run_id=${runId}/part-00000.parquet`,
+      `ndjson/edge_cases/snapshot_date=2026-11-24/run_id=${runId}/part-00000.ndjson`,
       `raw/snapshot_date=2026-11-24/run_id=${runId}/part-00000.ndjson.gz`,
     ]);
     const manifest = await target.read(runManifestPath(runId));
     const files = JSON.parse(manifest?.body.toString() ?? '{}').files;
     expect(files.parquet.rows).toBe(rows.length);
-    const stored = await listAll(target, 'edge_cases/');
+    const stored = [...(await listAll(target, 'edge_cases/')), ...(await listAll(target, 'ndjson/edge_cases/'))];
     expect(stored.find((o) => o.path.endsWith('.parquet'))?.size).toBe(files.parquet.bytes);
     expect(stored.find((o) => o.path.endsWith('.ndjson'))?.size).toBe(files.ndjson.bytes);
   });

@@ -6,11 +6,15 @@ import {
   isSnapshotDate,
   newRunId,
   partitionFolder,
+  quarantinePath,
   rawArchivePath,
   runIdTime,
   runManifestPath,
+  runReferralIdsPath,
   snapshotDateOf,
+  stagedPath,
   statePath,
+  tableRelativePath,
 } from '../../src/lake/layout/paths.js';
 import {
   assertKey,
@@ -62,8 +66,25 @@ describe('partition paths', () => {
   it('are Hive-style folders under the table', () => {
     expect(partitionFolder(ref)).toBe(`referrals/snapshot_date=2026-11-24/run_id=${RUN}`);
     expect(dataFilePath(ref, 'parquet')).toBe(`referrals/snapshot_date=2026-11-24/run_id=${RUN}/part-00000.parquet`);
-    expect(dataFilePath(ref, 'ndjson', 12)).toBe(`referrals/snapshot_date=2026-11-24/run_id=${RUN}/part-00012.ndjson`);
+    expect(dataFilePath(ref, 'ndjson', 12)).toBe(
+      `ndjson/referrals/snapshot_date=2026-11-24/run_id=${RUN}/part-00012.ndjson`,
+    );
     expect(rawArchivePath('2026-11-24', RUN)).toBe(`raw/snapshot_date=2026-11-24/run_id=${RUN}/part-00000.ndjson.gz`);
+    expect(quarantinePath('2026-11-24', RUN)).toBe(
+      `quarantine/snapshot_date=2026-11-24/run_id=${RUN}/part-00000.ndjson`,
+    );
+    expect(runReferralIdsPath('2026-11-24', RUN)).toBe(
+      `ndjson/referrals/snapshot_date=2026-11-24/run_id=${RUN}/part-00000.ids.tsv`,
+    );
+    // The Delta log names a run table's file relative to the table; nothing outside it.
+    expect(tableRelativePath(ref, dataFilePath(ref, 'parquet'))).toBe(
+      `snapshot_date=2026-11-24/run_id=${RUN}/part-00000.parquet`,
+    );
+    expect(() => tableRelativePath(ref, dataFilePath(ref, 'ndjson'))).toThrow(LakePathError);
+    expect(stagedPath(RUN, 'ndjson/referrals_latest/part-00000.ndjson')).toBe(
+      `_staging/${RUN}/ndjson/referrals_latest/part-00000.ndjson`,
+    );
+    expect(() => stagedPath('../x', 'a')).toThrow(LakePathError);
     expect(runManifestPath(RUN)).toBe(`_runs/${RUN}.json`);
     expect(statePath('watermark.json')).toBe('_state/watermark.json');
     expect(statePath('msal-cache.json')).toBe('_state/msal-cache.json');

@@ -20,7 +20,7 @@ import { listAll } from '../../src/lake/storage/storage.js';
 import { normalizeReferral, referralIdOf } from '../../src/normalize/normalize.js';
 import type { Referral } from '../../src/schema/referral-resource.js';
 import { runSyncJob } from '../../src/sync/job.js';
-import { buildLatest } from '../../src/sync/latest.js';
+import { stageLatest } from '../../src/sync/latest.js';
 import type { RunManifest } from '../../src/sync/manifest.js';
 import { runSync } from '../../src/sync/run.js';
 import { RunFiles } from '../../src/sync/run-files.js';
@@ -201,7 +201,7 @@ describe('the same two copies met the other way round', () => {
   });
 });
 
-describe('buildLatest', () => {
+describe('stageLatest', () => {
   it('fails, publishing nothing, rather than write referrals_latest without a superseded referral', async () => {
     const dir = join(work, 'lost-winner');
     const target = new LocalDirectoryTarget({ root: dir });
@@ -215,15 +215,13 @@ describe('buildLatest', () => {
     await files.write({ id, updatedDateTime: '2026-01-01T00:00:00Z' });
     const written = await files.close();
     // A verdict no row agrees with: the winning version was never written.
-    const build = buildLatest({
+    const build = stageLatest({
       target,
       runId,
       mode: 'full',
       runFiles: written,
       runStatistics: (table) => files.parquetStatistics(table),
       superseded: new Map([[id, micros('2026-02-01T00:00:00Z')]]),
-      retentionMs: 7 * 86_400_000,
-      now: () => new Date(),
     });
     await expect(build).rejects.toBeInstanceOf(InconsistentRunError);
     await expect(build).rejects.toThrow(id);

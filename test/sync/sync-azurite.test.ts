@@ -129,7 +129,8 @@ describe('timer sync: sandbox → Azurite, read back by DuckDB', () => {
       const folder = `${lake}/${table.name}/snapshot_date=${manifest.snapshotDate}/run_id=${manifest.runId}`;
       const parquet = await duck.query(`SELECT * FROM read_parquet(${sqlString(`${folder}/part-00000.parquet`)})`);
       const columns = Object.fromEntries(table.columns.map((c) => [c.name, duckdbType(c)]));
-      const ndjson = await duck.query(`SELECT * FROM ${readNdjson(`${folder}/part-00000.ndjson`, columns)}`);
+      const ndjsonFile = `${lake}/ndjson/${table.name}/snapshot_date=${manifest.snapshotDate}/run_id=${manifest.runId}/part-00000.ndjson`;
+      const ndjson = await duck.query(`SELECT * FROM ${readNdjson(ndjsonFile, columns)}`);
       const want = sortById(expected.rows[table.name] as Row[]);
       expect(parquet.length, table.name).toBe(want.length);
       expect(sortById(parquet.map(withoutHiveColumns)), `${table.name} parquet`).toEqual(want);

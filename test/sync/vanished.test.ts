@@ -141,11 +141,12 @@ describe('vanished referrals', () => {
     expect((await readdir(join(lake, '_runs'))).length).toBe(runsBefore);
     // The refused run's files are there to inspect.
     const folder = /kept in (\S+)\./.exec((error as Error).message)?.[1] ?? '';
-    expect((await readdir(join(lake, folder))).sort()).toEqual([
-      'part-00000.ids.tsv',
-      'part-00000.ndjson',
-      'part-00000.parquet',
-    ]);
+    expect(await readdir(join(lake, folder))).toEqual(['part-00000.parquet']);
+    expect((await readdir(join(lake, 'ndjson', folder))).sort()).toEqual(['part-00000.ids.tsv', 'part-00000.ndjson']);
+    // …and the run table's log does not name them.
+    const runTable = [...replayDeltaLog(join(lake, 'referrals')).active.keys()];
+    expect(runTable.length).toBeGreaterThan(0);
+    expect(runTable.filter((path) => folder.endsWith(path.slice(0, path.lastIndexOf('/'))))).toEqual([]);
   });
 
   it('the CLI exits 7 on a refused shrink and publishes with --allow-shrink', async () => {

@@ -36,8 +36,19 @@ export interface NewDataFile {
   /** Relative to the table's folder (`part-…parquet`, or `snapshot_date=…/part-…parquet`). */
   readonly path: string;
   readonly size: number;
-  readonly statistics: FileStatistics;
+  /** Its `add.stats`: JSON text, as dataFileStats makes it from the writer's statistics. */
+  readonly stats: string;
   readonly partitionValues?: Readonly<Record<string, string | null>>;
+}
+
+/** A data file to commit, its statistics turned into Delta's `add.stats` text (JSON-safe, for a journal). */
+export function newDataFile(
+  spec: TableSpec,
+  file: { path: string; size: number; statistics: FileStatistics | undefined },
+  partitionValues?: Readonly<Record<string, string | null>>,
+): NewDataFile {
+  if (!file.statistics) throw new Error(`${file.path}: its writer kept no statistics`);
+  return { path: file.path, size: file.size, stats: deltaStats(spec, file.statistics), partitionValues };
 }
 
 export interface CommitRequest {
@@ -172,18 +183,18 @@ function actionsFor(request: CommitRequest, snapshot: Snapshot): { actions: Acti
       removed.push(decodeURIComponent(file.path));
     }
   }
-  for (const file of request.files) actions.push({ add: addFor(spec, file, now) });
+  for (const file of request.files) actions.push({ add: addFor(file, now) });
   return { actions, removed };
 }
 
-function addFor(spec: TableSpec, file: NewDataFile, now: number): AddAction {
+function addFor(file: NewDataFile, now: number): AddAction {
   return {
     path: encodeDataPath(file.path),
     partitionValues: file.partitionValues ?? {},
     size: file.size,
     modificationTime: now,
     dataChange: true,
-    stats: deltaStats(spec, file.statistics),
+    stats: file.stats,
   };
 }
 

@@ -4,11 +4,18 @@
  * name is `<prefix>/<key>`. Partition folders are Hive-style (`name=value`) because Synapse
  * serverless (`filepath()`), Spark/Fabric and DuckDB (`hive_partitioning`) all prune on them:
  *
- *   <table>/snapshot_date=2026-11-24/run_id=20261124T060000Z-ab12/part-00000.parquet (+ .ndjson)
+ *   <table>/_delta_log/, <table>/snapshot_date=2026-11-24/run_id=20261124T060000Z-ab12/part-00000.parquet
+ *                                    a run table: Delta, partitioned by snapshot_date, one append a run
+ *   <table>_latest/_delta_log/, <table>_latest/part-00000-<uuid>-c000.snappy.parquet
+ *                                    a latest table: Delta, one overwrite a run
+ *   referral_versions/, referrals_vanished/          Delta tables the sync derives (history)
+ *   ndjson/<table>/snapshot_date=…/run_id=…/part-00000.ndjson, ndjson/<table>_latest/part-00000.ndjson
+ *                                    NDJSON copies for line readers, outside every Delta folder
  *   raw/snapshot_date=2026-11-24/run_id=20261124T060000Z-ab12/part-00000.ndjson.gz
- *   <table>_latest/part-00000.parquet (+ .ndjson)       the current version of every referral
+ *   quarantine/snapshot_date=…/run_id=…/part-00000.ndjson
  *   _runs/20261124T060000Z-ab12.json
- *   _state/watermark.json, _state/latest.json
+ *   _state/watermark.json, _state/latest.json, _state/publish.json
+ *   _staging/<run id>/…              files a run publishes by copy once its commits are in
  *
  * Every input is validated, so no caller can build a key that escapes its folder.
  */
@@ -30,6 +37,8 @@ export const RAW_FOLDER = 'raw';
 export const NDJSON_FOLDER = 'ndjson';
 export const RUNS_FOLDER = '_runs';
 export const STATE_FOLDER = '_state';
+export const STAGING_FOLDER = '_staging';
+export const QUARANTINE_FOLDER = 'quarantine';
 
 const RUN_ID = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z-[0-9a-f]{4}$/;
 const TABLE = /^[a-z][a-z0-9_]{0,62}$/;
@@ -90,9 +99,25 @@ export function partitionFolder(ref: PartitionRef): string {
   return `${assertTableName(ref.table)}/${partitionSuffix(ref.snapshotDate, ref.runId)}`;
 }
 
-/** One data file of a table partition: `part-00000.parquet` or `part-00000.ndjson`. */
+/**
+ * One data file of a run table's partition: `<table>/…/part-00000.parquet` inside the Delta table,
+ * or its NDJSON copy `ndjson/<table>/…/part-00000.ndjson` outside it.
+ */
 export function dataFilePath(ref: PartitionRef, format: DataFormat, part = 0): string {
-  return `${partitionFolder(ref)}/${partFileName(part, format)}`;
+  const file = `${partitionFolder(ref)}/${partFileName(part, format)}`;
+  return format === 'ndjson' ? `${NDJSON_FOLDER}/${file}` : file;
+}
+
+/** A run table's data file as its Delta log names it: relative to the table's folder. */
+export function tableRelativePath(ref: PartitionRef, path: string): string {
+  const prefix = `${assertTableName(ref.table)}/`;
+  if (!path.startsWith(prefix)) throw new LakePathError('data file', path, `expected a file under ${prefix}`);
+  return path.slice(prefix.length);
+}
+
+/** The values that were not kept as sent, for one run (NDJSON; not a table). */
+export function quarantinePath(snapshotDate: string, runId: string): string {
+  return `${QUARANTINE_FOLDER}/${partitionSuffix(snapshotDate, runId)}/${partFileName(0, 'ndjson')}`;
 }
 
 /** The raw archive of untouched API objects for a run: gzip NDJSON, one referral a line. */
@@ -128,9 +153,20 @@ export function latestDataFilePath(table: string, fileName: string): string {
   return `${latestFolder(table)}/${fileName}`;
 }
 
-/** The referral keys of a run's referrals file, beside it (referral-ids.ts). */
+/** The referral keys of a run's referrals file, beside its NDJSON copy (referral-ids.ts). */
 export function runReferralIdsPath(snapshotDate: string, runId: string): string {
-  return `${partitionFolder({ table: 'referrals', snapshotDate, runId })}/${partFileName(0, 'ids.tsv')}`;
+  return `${NDJSON_FOLDER}/${partitionFolder({ table: 'referrals', snapshotDate, runId })}/${partFileName(0, 'ids.tsv')}`;
+}
+
+/** The keys (referral id, version) of every row of referral_versions: which versions it holds. */
+export const VERSION_KEYS_PATH = statePath('referral_versions.ids.tsv');
+
+/**
+ * Where a run writes a file it publishes by copy once its table commits are in (the NDJSON copies,
+ * the keys files): `_staging/<run id>/<the file's own path>`.
+ */
+export function stagedPath(runId: string, path: string): string {
+  return `${STAGING_FOLDER}/${assertRunId(runId)}/${path}`;
 }
 
 /** The referral keys of referrals_latest, beside its NDJSON copy. */
@@ -151,8 +187,11 @@ export function latestNdjsonPath(table: string): string {
   return `${NDJSON_FOLDER}/${latestFolder(table)}/${partFileName(0, 'ndjson')}`;
 }
 
-/** Names the run the latest tables come from; written after them. */
+/** Names the run the latest tables come from and each table's version; written after them. */
 export const LATEST_POINTER_PATH = statePath('latest.json');
+
+/** A run's publish, written before its first table commit and deleted after its last step. */
+export const PUBLISH_JOURNAL_PATH = statePath('publish.json');
 
 function partitionSuffix(snapshotDate: string, runId: string): string {
   return `snapshot_date=${assertSnapshotDate(snapshotDate)}/run_id=${assertRunId(runId)}`;
