@@ -1,19 +1,21 @@
 # Generated from src/schema/tables.ts by src/analytics/render.ts (schema version 1, fingerprint 14f807ed08af91b1): do not edit, run `npm run analytics:gen`.
 #
-# Read the lake from Spark: Synapse Spark, Microsoft Fabric notebooks, Databricks. The reading identity
-# needs read access to the table folders and _runs/ (ADLS Gen2 ACLs: docs/security.md). In Fabric, a OneLake shortcut to the container
-# works too: set LAKE to its path (e.g. "Files/referrals-lake").
+# Read the lake from Spark: Synapse Spark, Microsoft Fabric notebooks, Databricks. Every table is a
+# Delta table, opened through its log (format("delta")), never by a glob of its files. The reading
+# identity needs read access to the table folders and _runs/ (ADLS Gen2 ACLs: docs/security.md). In
+# Fabric, a OneLake shortcut to the container works too: set LAKE to its path (e.g. "Files/referrals-lake").
 #
-#   referrals = read_table(spark, "referrals")           # every committed snapshot (+ snapshot_date, run_id)
-#   latest = read_latest(spark, "referrals")             # current state (a Delta table), one version per referral
+#   referrals = read_table(spark, "referrals")           # every committed run (+ snapshot_date, _run_id)
+#   latest = read_latest(spark, "referrals")             # current state, one version per referral
 #   latest.groupBy("status", "substatus").count().show()
+#   read_latest(spark, "referrals", version=3)           # time travel: an earlier version (or timestamp="2026-11-24")
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
 
 # azd outputs: LAKE_STORAGE_ACCOUNT_NAME, LAKE_CONTAINER (+ "/<LAKE_PREFIX>" if one is set).
 LAKE = "abfss://referrals-lake@<account>.dfs.core.windows.net"
 
-# Column lists as declared in src/schema/tables.ts (docs/schema.md); Parquet holds exactly these.
+# Each table's columns as its Delta log declares them (src/schema/tables.ts, docs/schema.md). The run
+# tables end with their partition column snapshot_date, which the log holds and the data files do not.
 SCHEMAS = {
     "referrals": ", ".join([
         "referral_id STRING",
@@ -80,6 +82,7 @@ SCHEMAS = {
         "_extracted_at TIMESTAMP",
         "_source_updated_date_time TIMESTAMP",
         "_extra_json STRING",
+        "snapshot_date DATE",
     ]),
     "referral_products": ", ".join([
         "referral_id STRING",
@@ -89,6 +92,7 @@ SCHEMAS = {
         "_extracted_at TIMESTAMP",
         "_source_updated_date_time TIMESTAMP",
         "_extra_json STRING",
+        "snapshot_date DATE",
     ]),
     "referral_solutions": ", ".join([
         "referral_id STRING",
@@ -100,6 +104,7 @@ SCHEMAS = {
         "_extracted_at TIMESTAMP",
         "_source_updated_date_time TIMESTAMP",
         "_extra_json STRING",
+        "snapshot_date DATE",
     ]),
     "referral_services": ", ".join([
         "referral_id STRING",
@@ -109,6 +114,7 @@ SCHEMAS = {
         "_extracted_at TIMESTAMP",
         "_source_updated_date_time TIMESTAMP",
         "_extra_json STRING",
+        "snapshot_date DATE",
     ]),
     "referral_industries": ", ".join([
         "referral_id STRING",
@@ -118,6 +124,7 @@ SCHEMAS = {
         "_extracted_at TIMESTAMP",
         "_source_updated_date_time TIMESTAMP",
         "_extra_json STRING",
+        "snapshot_date DATE",
     ]),
     "referral_team_members": ", ".join([
         "referral_id STRING",
@@ -132,6 +139,7 @@ SCHEMAS = {
         "_extracted_at TIMESTAMP",
         "_source_updated_date_time TIMESTAMP",
         "_extra_json STRING",
+        "snapshot_date DATE",
     ]),
     "referral_customer_contacts": ", ".join([
         "referral_id STRING",
@@ -146,6 +154,7 @@ SCHEMAS = {
         "_extracted_at TIMESTAMP",
         "_source_updated_date_time TIMESTAMP",
         "_extra_json STRING",
+        "snapshot_date DATE",
     ]),
     "referral_customer_ids": ", ".join([
         "referral_id STRING",
@@ -156,6 +165,7 @@ SCHEMAS = {
         "_extracted_at TIMESTAMP",
         "_source_updated_date_time TIMESTAMP",
         "_extra_json STRING",
+        "snapshot_date DATE",
     ]),
     "referral_targets": ", ".join([
         "referral_id STRING",
@@ -166,6 +176,7 @@ SCHEMAS = {
         "_extracted_at TIMESTAMP",
         "_source_updated_date_time TIMESTAMP",
         "_extra_json STRING",
+        "snapshot_date DATE",
     ]),
     "referral_versions": ", ".join([
         "referral_id STRING",
@@ -305,38 +316,32 @@ SCHEMAS = {
     ]),
 }
 
-# Hive-style partition folders under each table: snapshot_date=…/run_id=…
-PARTITIONS = ", ".join([
-        "snapshot_date DATE",
-        "run_id STRING",
-])
 
+def read_delta(spark: SparkSession, folder: str, version: int | None = None, timestamp: str | None = None) -> DataFrame:
+    """The Delta table in a folder of the lake: its newest version, or the one at `version` or `timestamp` (time travel).
 
-def committed_runs(spark: SparkSession) -> DataFrame:
-    """Run ids that have a manifest (_runs/<run_id>.json, written last): their files are complete."""
-    runs = spark.read.option("multiLine", True).json(f"{LAKE}/_runs/*.json")
-    return runs.select(F.col("runId").alias("run_id")).distinct()
-
-
-def read_table(spark: SparkSession, table: str) -> DataFrame:
-    """Every committed snapshot of a table; partition discovery adds snapshot_date and run_id."""
-    root = f"{LAKE}/{table}"
-    frame = (
-        spark.read.schema(f"{SCHEMAS[table]}, {PARTITIONS}")
-        .option("basePath", root)
-        .parquet(f"{root}/snapshot_date=*/run_id=*/*.parquet")
-    )
-    return frame.join(committed_runs(spark), "run_id", "left_semi")
-
-
-def read_delta(spark: SparkSession, table: str) -> DataFrame:
-    """A table the sync keeps as a Delta table at the lake root: referral_versions, referrals_vanished."""
-    return spark.read.format("delta").load(f"{LAKE}/{table}")
-
-
-def read_latest(spark: SparkSession, table: str, version: int | None = None) -> DataFrame:
-    """The current state of a table: the Delta table <table>_latest, one commit per run (or an earlier version)."""
+    History tables: referral_versions, referrals_vanished. DESCRIBE HISTORY delta.`<path>` lists the versions.
+    """
+    if version is not None and timestamp is not None:
+        raise ValueError("time travel takes a version or a timestamp, not both")
     reader = spark.read.format("delta")
     if version is not None:
         reader = reader.option("versionAsOf", version)
-    return reader.load(f"{LAKE}/{table}_latest")
+    if timestamp is not None:
+        reader = reader.option("timestampAsOf", timestamp)
+    return reader.load(f"{LAKE}/{folder}")
+
+
+def read_table(spark: SparkSession, table: str, version: int | None = None, timestamp: str | None = None) -> DataFrame:
+    """Every committed run of a table, one append commit a run; snapshot_date is its partition column, _run_id the run."""
+    return read_delta(spark, table, version, timestamp)
+
+
+def read_latest(spark: SparkSession, table: str, version: int | None = None, timestamp: str | None = None) -> DataFrame:
+    """The current state of a table: the Delta table <table>_latest, one overwrite commit a run."""
+    return read_delta(spark, f"{table}_latest", version, timestamp)
+
+
+def read_runs(spark: SparkSession) -> DataFrame:
+    """One row per run that wrote its manifest (_runs/<run_id>.json): mode, times, counts. Join on runId = _run_id."""
+    return spark.read.option("multiLine", True).json(f"{LAKE}/_runs/*.json")
