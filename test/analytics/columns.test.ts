@@ -12,6 +12,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../sandbox/sandbox.js';
+import { duckdbHints } from '../../src/analytics/duckdb-hints.js';
 import { READER_TYPES, renderAnalytics, synapseType } from '../../src/analytics/render.js';
 import { silentLogger } from '../../src/common/log.js';
 import { latestFolder } from '../../src/lake/layout/paths.js';
@@ -264,6 +265,21 @@ describe('analytics columns against Parquet a real sync wrote (DuckDB)', () => {
       expect(latestFound).toEqual(declared);
     });
   }
+
+  it('the demo’s DuckDB hints run offline on the NDJSON copies and count every referral once', async () => {
+    const [latest] = await duck.query(
+      `SELECT count(*) AS n FROM ${deltaParquetSource(join(lake, 'referrals_latest'))}`,
+    );
+    const hints = duckdbHints(lake);
+    expect(hints.join('\n')).not.toMatch(/\.parquet|delta_scan/);
+    for (const sql of hints) {
+      const rows = await duck.query(sql);
+      expect(
+        rows.reduce((sum, r) => sum + Number(r['count_star()']), 0),
+        sql,
+      ).toBe(latest?.n);
+    }
+  });
 
   // The writers make the run tables Delta tables (issue 19); until a sync writes their logs, this says so as a skip.
   for (const table of TABLES) {
