@@ -345,3 +345,68 @@ def read_latest(spark: SparkSession, table: str, version: int | None = None, tim
 def read_runs(spark: SparkSession) -> DataFrame:
     """One row per run that wrote its manifest (_runs/<run_id>.json): mode, times, counts. Join on runId = _run_id."""
     return spark.read.option("multiLine", True).json(f"{LAKE}/_runs/*.json")
+
+
+# referral_status_history: each stretch of consecutive versions of a referral with the same (status, substatus), from referral_versions.
+# Versions that came and went between two runs are not in referral_versions (the API keeps only the current one), so neither are their stretches.
+# Columns: docs/analytics.md. The same SQL as the Synapse view dbo.referral_status_history.
+STATUS_HISTORY_SQL = """
+WITH known AS (
+    -- Every recorded version with a place in time; consecutive versions with the same pair share an island.
+    SELECT
+        referral_id, status, substatus, direction, type, created_date_time, respond_by, _source_updated_date_time,
+        ROW_NUMBER() OVER (PARTITION BY referral_id ORDER BY _source_updated_date_time)
+            - ROW_NUMBER() OVER (PARTITION BY referral_id, status, substatus ORDER BY _source_updated_date_time) AS island
+    FROM referrals_lake_referral_versions AS v
+    WHERE _source_updated_date_time IS NOT NULL
+),
+stretches AS (
+    -- One row per stretch: its last version, with the stretch's start and number of versions.
+    SELECT *
+    FROM (
+        SELECT
+            k.*,
+            MIN(_source_updated_date_time) OVER (PARTITION BY referral_id, status, substatus, island) AS valid_from,
+            COUNT(*) OVER (PARTITION BY referral_id, status, substatus, island) AS versions,
+            ROW_NUMBER() OVER (PARTITION BY referral_id, status, substatus, island ORDER BY _source_updated_date_time DESC) AS from_end
+        FROM known AS k
+    ) AS s
+    WHERE from_end = 1
+),
+timed AS (
+    -- The next stretch's start, when the referral next left New, and when it next left New other than by expiring.
+    SELECT
+        s.*,
+        LEAD(valid_from) OVER (PARTITION BY referral_id ORDER BY valid_from) AS valid_to,
+        MIN(CASE WHEN status = 'New' THEN NULL ELSE valid_from END) OVER (PARTITION BY referral_id ORDER BY valid_from ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS left_new_at,
+        MIN(CASE WHEN status = 'New' OR substatus = 'Expired' THEN NULL ELSE valid_from END) OVER (PARTITION BY referral_id ORDER BY valid_from ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS answered_at
+    FROM stretches AS s
+)
+SELECT
+    referral_id,
+    status,
+    substatus,
+    valid_from,
+    valid_to,
+    CASE WHEN valid_to IS NULL THEN TRUE ELSE FALSE END AS is_current,
+    CAST((unix_micros(COALESCE(valid_to, current_timestamp())) - unix_micros(valid_from)) AS DOUBLE) / 86400000000.0 AS days_in_stage,
+    CAST(versions AS BIGINT) AS versions,
+    direction,
+    type,
+    created_date_time,
+    respond_by,
+    CASE
+        WHEN status = 'New' AND respond_by IS NOT NULL THEN
+            CASE
+                WHEN left_new_at IS NOT NULL THEN CASE WHEN left_new_at <= respond_by AND answered_at = left_new_at THEN TRUE ELSE FALSE END
+                WHEN current_timestamp() > respond_by THEN FALSE
+            END
+    END AS responded_within_window
+FROM timed
+"""
+
+
+def referral_status_history(spark: SparkSession) -> DataFrame:
+    """One row per stretch of (status, substatus) per referral, from the Delta table referral_versions."""
+    read_delta(spark, "referral_versions").createOrReplaceTempView("referrals_lake_referral_versions")
+    return spark.sql(STATUS_HISTORY_SQL)
