@@ -1,8 +1,9 @@
 -- Generated from src/schema/tables.ts by src/analytics/render.ts (schema version 1, fingerprint 14f807ed08af91b1): do not edit, run `npm run analytics:gen`.
 --
--- runs: one row per committed sync run, read from its manifest (_runs/<run_id>.json, written
--- last). The snapshot views keep only partitions whose run is here, so a run that died half-way is
--- never read. Each manifest is read whole as one value (0x0b never occurs in it).
+-- runs: one row per sync run that wrote its manifest (_runs/<run_id>.json, written last): what
+-- kind of run, when, how long, how many referrals. Join it to a run table on run_id = _run_id. The
+-- table views need it for nothing: a run is in a Delta table once its commit is, never half.
+-- Each manifest is read whole as one value (0x0b never occurs in it).
 CREATE OR ALTER VIEW dbo.runs AS
 SELECT
     CAST(JSON_VALUE(m.doc, '$.runId') AS VARCHAR(24)) AS run_id,

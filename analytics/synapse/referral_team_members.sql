@@ -4,16 +4,15 @@
 -- referral_team_members_latest: the same columns, current state only (one version per referral).
 -- Columns and types: docs/schema.md.
 
--- Every committed snapshot; snapshot_date and run_id come from the partition folders.
+-- Every committed run: a Delta table, one append commit a run, partitioned by snapshot_date
+-- (a column of the log, not of the files); _run_id names the run. A run that never committed is not in
+-- the log, so it is never read. A filter on snapshot_date reads only those days' files.
 CREATE OR ALTER VIEW dbo.referral_team_members AS
-SELECT
-    r.*,
-    CAST(r.filepath(1) AS DATE) AS snapshot_date,
-    CAST(r.filepath(2) AS VARCHAR(24)) AS run_id
+SELECT r.*
 FROM OPENROWSET(
-    BULK 'referral_team_members/snapshot_date=*/run_id=*/*.parquet',
+    BULK 'referral_team_members/',
     DATA_SOURCE = 'referrals_lake',
-    FORMAT = 'PARQUET'
+    FORMAT = 'DELTA'
 ) WITH (
     referral_id VARCHAR(8000),                               -- Id of the referral the item belongs to (referrals.referral_id).
     ordinal BIGINT,                                          -- 0-based position of the item in its array.
@@ -26,9 +25,9 @@ FROM OPENROWSET(
     _run_id VARCHAR(8000),                                   -- Id of the sync run that extracted this row.
     _extracted_at DATETIME2(6),                              -- When the run extracted the data (UTC); derived values are relative to it.
     _source_updated_date_time DATETIME2(6),                  -- The referral's updatedDateTime: which version of the referral this row comes from.
-    _extra_json VARCHAR(MAX)                                 -- JSON object of the fields this schema does not declare (nested keys keep their path); null when none.
-) AS r
-WHERE r.filepath(2) IN (SELECT run_id FROM dbo.runs);
+    _extra_json VARCHAR(MAX),                                -- JSON object of the fields this schema does not declare (nested keys keep their path); null when none.
+    snapshot_date DATE                                       -- UTC day the run started: the partition column of the run tables.
+) AS r;
 GO
 
 -- The current state: a Delta table, overwritten by one commit every run. Its log names the files

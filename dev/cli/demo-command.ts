@@ -15,6 +15,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import type { Sandbox } from '../../sandbox/sandbox.js';
+import { DUCKDB_DELTA_NOTE, duckdbHints } from '../../src/analytics/duckdb-hints.js';
 import { CliExit } from '../../src/cli/exit.js';
 import { createLogger, type LogLevel } from '../../src/common/log.js';
 import { listAll, type StorageTarget, type StoredObject } from '../../src/lake/storage/storage.js';
@@ -375,11 +376,9 @@ function printHints(out: Out, copyDir: string, azuriteDir: string): void {
   const copy = shown(copyDir);
   out(`Look further: the lake is copied to ${copy}/ and stays there after the demo.`);
   printTable(out, [
-    [
-      'DuckDB CLI',
-      `duckdb -c "INSTALL delta; LOAD delta; SELECT status, substatus, count(*) FROM delta_scan('${copy}/referrals_latest') GROUP BY ALL"`,
-    ],
-    ['', `duckdb -c "SELECT snapshot_date, run_id, count(*) FROM '${copy}/referrals/*/*/*.parquet' GROUP BY ALL"`],
+    // The NDJSON copies: the Delta tables' own Parquet is read through their logs, never globbed.
+    ...duckdbHints(copy).map((sql, i) => [i === 0 ? 'DuckDB CLI' : '', `duckdb -c "${sql}"`]),
+    ['', `(NDJSON copies, offline; ${DUCKDB_DELTA_NOTE})`],
     [
       'Storage Explorer',
       "Azurite stops with the demo; to browse the lake, serve it again on the emulator's default port:",

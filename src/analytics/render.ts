@@ -3,11 +3,13 @@
  * from what the sync writes (test/analytics/columns.test.ts compares the committed files with this
  * rendering, and checks them against TABLES and against Parquet a real sync wrote):
  *
- * - analytics/synapse/*.sql: serverless SQL views, one file per table: its snapshots over OPENROWSET
- *   with wildcards (partition columns from filepath()), its latest state as the Delta table it is
- *   (FORMAT = 'DELTA': the log says which files, never a glob);
- * - analytics/powerbi/<table>_latest.pq: Power Query M reading a latest table with DeltaLake.Table;
- * - analytics/spark/read_lake.py: PySpark (Synapse Spark, Fabric, Databricks) readers.
+ * - analytics/synapse/*.sql: serverless SQL views, one file per table: its runs and its latest state,
+ *   each over the Delta table it is (FORMAT = 'DELTA' on the table's root: the log says which files
+ *   and gives the partition column, never a glob); the history tables likewise;
+ * - analytics/powerbi/*.pq: Power Query M reading each Delta table with DeltaLake.Table;
+ * - analytics/spark/read_lake.py: PySpark (Synapse Spark, Fabric, Databricks) readers;
+ * - referral_status_history in all three (status-history.ts), and its column table in
+ *   docs/analytics.md between the markers (the rest of that doc is written by hand).
  *
  * CLI (after `npm run build`): `node dist/src/analytics/render.js --write` writes them under the
  * working directory; `--check` exits 1 when any is stale. `npm run analytics:gen` does the first.
@@ -15,86 +17,42 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { latestFolder, partitionFolder, RUNS_FOLDER } from '../lake/layout/paths.js';
-import type { ColumnSpec, ColumnType, TableSpec } from '../schema/table.js';
-import { HISTORY_TABLES, SCHEMA_VERSION, schemaFingerprint, TABLES } from '../schema/tables.js';
+import { latestFolder, RUNS_FOLDER } from '../lake/layout/paths.js';
+import type { ColumnSpec, TableSpec } from '../schema/table.js';
+import { HISTORY_TABLES, runTableSchema, SNAPSHOT_DATE_COLUMN, TABLES } from '../schema/tables.js';
+import {
+  generatedHeader,
+  oneLine,
+  powerQueryOpen,
+  powerQueryPreamble,
+  powerQueryTypes,
+  READER_TYPES,
+  SYNAPSE_DATA_SOURCE,
+  SYNAPSE_DATABASE,
+  synapseDeltaRowset,
+} from './readers.js';
+import {
+  powerQueryStatusHistory,
+  STATUS_HISTORY_VIEW,
+  sparkStatusHistory,
+  statusHistoryDocList,
+  synapseStatusHistory,
+} from './status-history.js';
 
-/**
- * Each declared type as every reader spells it: the one mapping the files and their test share.
- * `duckdb` is how DuckDB reads our Parquet (TIMESTAMP(isAdjustedToUTC) → WITH TIME ZONE): no
- * analytics file uses it, the tests and the Parquet benchmark do (see duckdbType).
- */
-export const READER_TYPES: Readonly<
-  Record<ColumnType, { synapse: string; powerQuery: string; spark: string; duckdb: string }>
-> = {
-  string: { synapse: 'VARCHAR(8000)', powerQuery: 'type text', spark: 'STRING', duckdb: 'VARCHAR' },
-  int64: { synapse: 'BIGINT', powerQuery: 'Int64.Type', spark: 'BIGINT', duckdb: 'BIGINT' },
-  double: { synapse: 'FLOAT', powerQuery: 'type number', spark: 'DOUBLE', duckdb: 'DOUBLE' },
-  boolean: { synapse: 'BIT', powerQuery: 'type logical', spark: 'BOOLEAN', duckdb: 'BOOLEAN' },
-  // UTC instants with microseconds. Power Query gets them as datetime holding UTC (see the query).
-  timestamp: {
-    synapse: 'DATETIME2(6)',
-    powerQuery: 'type datetime',
-    spark: 'TIMESTAMP',
-    duckdb: 'TIMESTAMP WITH TIME ZONE',
-  },
-  date: { synapse: 'DATE', powerQuery: 'type date', spark: 'DATE', duckdb: 'DATE' },
-};
-
-/** Free text that can pass VARCHAR(8000)'s 8,000 UTF-8 bytes. */
-export const LONG_TEXT_COLUMNS: ReadonlySet<string> = new Set(['details_notes', 'invite_context_notes', '_extra_json']);
-
-export function synapseType(column: ColumnSpec): string {
-  return column.type === 'string' && LONG_TEXT_COLUMNS.has(column.name)
-    ? 'VARCHAR(MAX)'
-    : READER_TYPES[column.type].synapse;
-}
-
-/**
- * The DuckDB type a column reads as from our Parquet, as `DESCRIBE` names it; also what to declare
- * for it when DuckDB reads our NDJSON (`read_json(…, columns = {…})`).
- */
-export function duckdbType(column: ColumnSpec): string {
-  return READER_TYPES[column.type].duckdb;
-}
-
-export const SYNAPSE_DATA_SOURCE = 'referrals_lake';
-export const SYNAPSE_DATABASE = 'referrals_lake';
-
-/**
- * The partition folders under a table, in order, from the layout itself: `[{name, index}]` where
- * `index` is the filepath() argument (1-based position of the folder's wildcard in the BULK path).
- */
-export function partitionColumns(): { name: string; type: ColumnType }[] {
-  const sample = partitionFolder({ table: 't', snapshotDate: '2026-01-02', runId: '20260102T030405Z-abcd' });
-  return sample
-    .split('/')
-    .slice(1)
-    .map((segment) => {
-      const name = segment.split('=')[0] ?? '';
-      return { name, type: name === 'snapshot_date' ? 'date' : 'string' };
-    });
-}
-
-/** `referrals/snapshot_date=*\/run_id=*\/*.parquet`: every snapshot file of a table. */
-export function snapshotGlob(table: string): string {
-  const folders = partitionColumns().map((p) => `${p.name}=*`);
-  return [table, ...folders, '*.parquet'].join('/');
-}
-
-/** A latest table's folder for OPENROWSET: the Delta table's root, with the trailing slash Synapse expects. */
-export function latestTableBulk(table: string): string {
-  return `${latestFolder(table)}/`;
-}
-
-const GENERATED = (comment: string) =>
-  `${comment} Generated from src/schema/tables.ts by src/analytics/render.ts (schema version ${SCHEMA_VERSION}, fingerprint ${schemaFingerprint()}): do not edit, run \`npm run analytics:gen\`.`;
+export {
+  duckdbType,
+  LONG_TEXT_COLUMNS,
+  READER_TYPES,
+  SYNAPSE_DATA_SOURCE,
+  SYNAPSE_DATABASE,
+  synapseType,
+} from './readers.js';
 
 // ---------------------------------------------------------------------------------------------
 // Synapse serverless SQL
 
 function synapseSetup(): string {
-  return `${GENERATED('--')}
+  return `${generatedHeader('--')}
 --
 -- Run once in the Synapse serverless SQL pool ("Built-in"), connected to master, then run
 -- 01-runs.sql and every table file in the new database (any order). Replace <account> with the
@@ -120,11 +78,12 @@ function synapseRuns(): string {
     type.startsWith('DATETIME2')
       ? `    CONVERT(${type}, JSON_VALUE(m.doc, '$.${path}'), 127) AS ${name}`
       : `    CAST(JSON_VALUE(m.doc, '$.${path}') AS ${type}) AS ${name}`;
-  return `${GENERATED('--')}
+  return `${generatedHeader('--')}
 --
--- runs: one row per committed sync run, read from its manifest (${RUNS_FOLDER}/<run_id>.json, written
--- last). The snapshot views keep only partitions whose run is here, so a run that died half-way is
--- never read. Each manifest is read whole as one value (0x0b never occurs in it).
+-- runs: one row per sync run that wrote its manifest (${RUNS_FOLDER}/<run_id>.json, written last): what
+-- kind of run, when, how long, how many referrals. Join it to a run table on run_id = _run_id. The
+-- table views need it for nothing: a run is in a Delta table once its commit is, never half.
+-- Each manifest is read whole as one value (0x0b never occurs in it).
 CREATE OR ALTER VIEW dbo.runs AS
 SELECT
 ${[
@@ -152,104 +111,54 @@ GO
 `;
 }
 
-function withClause(table: TableSpec): string {
-  const width = Math.max(...table.columns.map((c) => c.name.length));
-  return table.columns
-    .map((c, i) => {
-      const comma = i < table.columns.length - 1 ? ',' : '';
-      return `    ${`${c.name} ${synapseType(c)}${comma}`.padEnd(width + 16)} -- ${oneLine(c.doc)}`.trimEnd();
-    })
-    .join('\n');
-}
-
 function synapseTable(table: TableSpec): string {
-  const partitions = partitionColumns()
-    .map((p, i) => `    CAST(r.filepath(${i + 1}) AS ${p.type === 'date' ? 'DATE' : 'VARCHAR(24)'}) AS ${p.name}`)
-    .join(',\n');
-  const runIndex = partitionColumns().findIndex((p) => p.name === 'run_id') + 1;
-  return `${GENERATED('--')}
+  return `${generatedHeader('--')}
 --
 -- ${table.name}: ${oneLine(table.doc)}
--- ${table.name}_latest: the same columns, current state only (one version per referral).
+-- ${latestFolder(table.name)}: the same columns, current state only (one version per referral).
 -- Columns and types: docs/schema.md.
 
--- Every committed snapshot; snapshot_date and run_id come from the partition folders.
-CREATE OR ALTER VIEW dbo.${table.name} AS
-SELECT
-    r.*,
-${partitions}
-FROM OPENROWSET(
-    BULK '${snapshotGlob(table.name)}',
-    DATA_SOURCE = '${SYNAPSE_DATA_SOURCE}',
-    FORMAT = 'PARQUET'
-) WITH (
-${withClause(table)}
-) AS r
-WHERE r.filepath(${runIndex}) IN (SELECT run_id FROM dbo.runs);
-GO
-
+-- Every committed run: a Delta table, one append commit a run, partitioned by ${SNAPSHOT_DATE_COLUMN.name}
+-- (a column of the log, not of the files); _run_id names the run. A run that never committed is not in
+-- the log, so it is never read. A filter on ${SNAPSHOT_DATE_COLUMN.name} reads only those days' files.
+${deltaView(table.name, table.name, runTableSchema(table).columns)}
 -- The current state: a Delta table, overwritten by one commit every run. Its log names the files
 -- of the current version; older files stay for time travel, so never read its folder by a glob.
-${deltaView(latestFolder(table.name), latestTableBulk(table.name), table)}`;
+${deltaView(latestFolder(table.name), latestFolder(table.name), table.columns)}`;
 }
 
 /** A view over a Delta table's folder: its log says which files are the current version. */
-function deltaView(view: string, folder: string, table: TableSpec): string {
+function deltaView(view: string, folder: string, columns: readonly ColumnSpec[]): string {
   return `CREATE OR ALTER VIEW dbo.${view} AS
 SELECT r.*
-FROM OPENROWSET(
-    BULK '${folder}',
-    DATA_SOURCE = '${SYNAPSE_DATA_SOURCE}',
-    FORMAT = 'DELTA'
-) WITH (
-${withClause(table)}
-) AS r;
+FROM ${synapseDeltaRowset(folder, columns)} AS r;
 GO
 `;
 }
 
-/** A table the sync keeps as a Delta table at the lake root (referrals_vanished): one view over its log. */
+/** A table the sync keeps as a Delta table at the lake root (referral_versions, …): one view over its log. */
 function synapseDeltaTable(table: TableSpec): string {
-  return `${GENERATED('--')}
+  return `${generatedHeader('--')}
 --
 -- ${table.name}: ${oneLine(table.doc)}
 -- Columns and types: docs/schema.md.
 
 -- A Delta table, appended by the sync: its log names the files (never read its folder by a glob).
-${deltaView(table.name, `${table.name}/`, table)}`;
+${deltaView(table.name, table.name, table.columns)}`;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Power Query M
 
-function powerQuery(table: TableSpec, folder: string = latestFolder(table.name)): string {
-  const names = table.columns.map((c) => `"${c.name}"`);
-  const timestamps = table.columns.filter((c) => c.type === 'timestamp');
+/** A query over one Delta table of the lake: `folder` holds it, `table` declares its columns. */
+function powerQuery(table: TableSpec, folder: string, note: string): string {
   const others = table.columns.filter((c) => c.type !== 'timestamp');
-  const list = (items: readonly string[]) => `{\n${items.map((s) => `            ${s}`).join(',\n')}\n        }`;
-  return `${GENERATED('//')}
-//
-// ${folder}: ${oneLine(table.doc)}${folder === latestFolder(table.name) ? ' Current state, one version per referral.' : ''}
-// A Delta table: DeltaLake.Table follows its log to the current version's files.
-// Power BI Desktop: Get data > Blank query > Advanced editor, paste, then sign in to
-// "Azure Data Lake Storage Gen2" with an organisational account that may read the table folders
-// (ADLS Gen2 ACLs: docs/security.md). Set LakeUrl to the azd output LAKE_DFS_URL + the container (+ /LAKE_PREFIX).
-let
-    LakeUrl = "https://<account>.dfs.core.windows.net/referrals-lake",
-    Folder = AzureStorage.DataLake(LakeUrl & "/${folder}", [HierarchicalNavigation = true]),
-    Combined = DeltaLake.Table(Folder),
-    Columns = Table.SelectColumns(
-        Combined,
-        ${list(names)}
-    ),
-    // Timestamps are UTC instants: kept as datetime holding UTC whether the reader yields datetime or datetimezone.
-    Utc = Table.TransformColumns(
-        Columns,
-        ${list(timestamps.map((c) => `{"${c.name}", each if _ is datetimezone then DateTimeZone.RemoveZone(DateTimeZone.ToUtc(_)) else _, type datetime}`))}
-    ),
+  return `${powerQueryPreamble(`${folder}: ${oneLine(table.doc)}${note}
+// A Delta table: DeltaLake.Table follows its log to the current version's files.`)}
+${powerQueryOpen(folder, table.columns)}
     Typed = Table.TransformColumnTypes(
         Utc,
-        ${list(others.map((c) => `{"${c.name}", ${READER_TYPES[c.type].powerQuery}}`))}
+        ${powerQueryTypes(others)}
     )
 in
     Typed
@@ -259,75 +168,70 @@ in
 // ---------------------------------------------------------------------------------------------
 // Spark
 
-function sparkSchema(columns: readonly { name: string; type: ColumnType }[]): string {
+function sparkSchema(columns: readonly { name: string; type: keyof typeof READER_TYPES }[]): string {
   return columns.map((c) => `        "${c.name} ${READER_TYPES[c.type].spark}"`).join(',\n');
 }
 
 function spark(tables: readonly TableSpec[]): string {
-  const partitions = partitionColumns();
   const schemas = tables.map((t) => `    "${t.name}": ", ".join([\n${sparkSchema(t.columns)},\n    ]),`).join('\n');
-  return `${GENERATED('#')}
+  const partition = SNAPSHOT_DATE_COLUMN.name;
+  return `${generatedHeader('#')}
 #
-# Read the lake from Spark: Synapse Spark, Microsoft Fabric notebooks, Databricks. The reading identity
-# needs read access to the table folders and _runs/ (ADLS Gen2 ACLs: docs/security.md). In Fabric, a OneLake shortcut to the container
-# works too: set LAKE to its path (e.g. "Files/referrals-lake").
+# Read the lake from Spark: Synapse Spark, Microsoft Fabric notebooks, Databricks. Every table is a
+# Delta table, opened through its log (format("delta")), never by a glob of its files. The reading
+# identity needs read access to the table folders and _runs/ (ADLS Gen2 ACLs: docs/security.md). In
+# Fabric, a OneLake shortcut to the container works too: set LAKE to its path (e.g. "Files/referrals-lake").
 #
-#   referrals = read_table(spark, "referrals")           # every committed snapshot (+ snapshot_date, run_id)
-#   latest = read_latest(spark, "referrals")             # current state (a Delta table), one version per referral
+#   referrals = read_table(spark, "referrals")           # every committed run (+ ${partition}, _run_id)
+#   latest = read_latest(spark, "referrals")             # current state, one version per referral
 #   latest.groupBy("status", "substatus").count().show()
+#   read_latest(spark, "referrals", version=3)           # time travel: an earlier version (or timestamp="2026-11-24")
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
 
 # azd outputs: LAKE_STORAGE_ACCOUNT_NAME, LAKE_CONTAINER (+ "/<LAKE_PREFIX>" if one is set).
 LAKE = "abfss://referrals-lake@<account>.dfs.core.windows.net"
 
-# Column lists as declared in src/schema/tables.ts (docs/schema.md); Parquet holds exactly these.
+# Each table's columns as its Delta log declares them (src/schema/tables.ts, docs/schema.md). The run
+# tables end with their partition column ${partition}, which the log holds and the data files do not.
 SCHEMAS = {
 ${schemas}
 }
 
-# Hive-style partition folders under each table: ${partitions.map((p) => `${p.name}=…`).join('/')}
-PARTITIONS = ", ".join([
-${sparkSchema(partitions)},
-])
 
+def read_delta(spark: SparkSession, folder: str, version: int | None = None, timestamp: str | None = None) -> DataFrame:
+    """The Delta table in a folder of the lake: its newest version, or the one at \`version\` or \`timestamp\` (time travel).
 
-def committed_runs(spark: SparkSession) -> DataFrame:
-    """Run ids that have a manifest (${RUNS_FOLDER}/<run_id>.json, written last): their files are complete."""
-    runs = spark.read.option("multiLine", True).json(f"{LAKE}/${RUNS_FOLDER}/*.json")
-    return runs.select(F.col("runId").alias("run_id")).distinct()
-
-
-def read_table(spark: SparkSession, table: str) -> DataFrame:
-    """Every committed snapshot of a table; partition discovery adds ${partitions.map((p) => p.name).join(' and ')}."""
-    root = f"{LAKE}/{table}"
-    frame = (
-        spark.read.schema(f"{SCHEMAS[table]}, {PARTITIONS}")
-        .option("basePath", root)
-        .parquet(f"{root}/${partitions.map((p) => `${p.name}=*`).join('/')}/*.parquet")
-    )
-    return frame.join(committed_runs(spark), "run_id", "left_semi")
-
-
-def read_delta(spark: SparkSession, table: str) -> DataFrame:
-    """A table the sync keeps as a Delta table at the lake root: ${HISTORY_TABLES.map((t) => t.name).join(', ')}."""
-    return spark.read.format("delta").load(f"{LAKE}/{table}")
-
-
-def read_latest(spark: SparkSession, table: str, version: int | None = None) -> DataFrame:
-    """The current state of a table: the Delta table ${latestFolder('<table>')}, one commit per run (or an earlier version)."""
+    History tables: ${HISTORY_TABLES.map((t) => t.name).join(', ')}. DESCRIBE HISTORY delta.\`<path>\` lists the versions.
+    """
+    if version is not None and timestamp is not None:
+        raise ValueError("time travel takes a version or a timestamp, not both")
     reader = spark.read.format("delta")
     if version is not None:
         reader = reader.option("versionAsOf", version)
-    return reader.load(f"{LAKE}/{table}_latest")
-`;
+    if timestamp is not None:
+        reader = reader.option("timestampAsOf", timestamp)
+    return reader.load(f"{LAKE}/{folder}")
+
+
+def read_table(spark: SparkSession, table: str, version: int | None = None, timestamp: str | None = None) -> DataFrame:
+    """Every committed run of a table, one append commit a run; ${partition} is its partition column, _run_id the run."""
+    return read_delta(spark, table, version, timestamp)
+
+
+def read_latest(spark: SparkSession, table: str, version: int | None = None, timestamp: str | None = None) -> DataFrame:
+    """The current state of a table: the Delta table ${latestFolder('<table>')}, one overwrite commit a run."""
+    return read_delta(spark, f"{table}_latest", version, timestamp)
+
+
+def read_runs(spark: SparkSession) -> DataFrame:
+    """One row per run that wrote its manifest (${RUNS_FOLDER}/<run_id>.json): mode, times, counts. Join on runId = _run_id."""
+    return spark.read.option("multiLine", True).json(f"{LAKE}/${RUNS_FOLDER}/*.json")
+
+
+${sparkStatusHistory('read_delta')}`;
 }
 
 // ---------------------------------------------------------------------------------------------
-
-function oneLine(text: string): string {
-  return text.replaceAll('\n', ' ');
-}
 
 /** Every analytics file: repository-relative path → content. Deterministic. */
 export function renderAnalytics(tables: readonly TableSpec[] = TABLES): Map<string, string> {
@@ -335,18 +239,48 @@ export function renderAnalytics(tables: readonly TableSpec[] = TABLES): Map<stri
   files.set('analytics/synapse/00-setup.sql', synapseSetup());
   files.set('analytics/synapse/01-runs.sql', synapseRuns());
   for (const table of tables) files.set(`analytics/synapse/${table.name}.sql`, synapseTable(table));
-  for (const table of tables) files.set(`analytics/powerbi/${latestFolder(table.name)}.pq`, powerQuery(table));
+  for (const table of tables) {
+    files.set(
+      `analytics/powerbi/${table.name}.pq`,
+      powerQuery(
+        runTableSchema(table),
+        table.name,
+        ' Every committed run, partitioned by snapshot_date.\n// To load fewer runs, filter on snapshot_date (Table.SelectRows) right after Combined.',
+      ),
+    );
+    files.set(
+      `analytics/powerbi/${latestFolder(table.name)}.pq`,
+      powerQuery(table, latestFolder(table.name), ' Current state, one version per referral.'),
+    );
+  }
   for (const table of HISTORY_TABLES) {
     files.set(`analytics/synapse/${table.name}.sql`, synapseDeltaTable(table));
-    files.set(`analytics/powerbi/${table.name}.pq`, powerQuery(table, table.name));
+    files.set(`analytics/powerbi/${table.name}.pq`, powerQuery(table, table.name, ''));
   }
-  files.set('analytics/spark/read_lake.py', spark([...tables, ...HISTORY_TABLES]));
+  files.set(`analytics/synapse/${STATUS_HISTORY_VIEW}.sql`, synapseStatusHistory());
+  files.set(`analytics/powerbi/${STATUS_HISTORY_VIEW}.pq`, powerQueryStatusHistory());
+  files.set('analytics/spark/read_lake.py', spark([...tables.map(runTableSchema), ...HISTORY_TABLES]));
   return files;
+}
+
+export const ANALYTICS_DOC_PATH = 'docs/analytics.md';
+const DOC_BEGIN = `<!-- ${STATUS_HISTORY_VIEW} columns: generated by src/analytics/render.ts, do not edit; run \`npm run analytics:gen\` -->`;
+const DOC_END = `<!-- end of ${STATUS_HISTORY_VIEW} columns -->`;
+
+/** docs/analytics.md with its generated block (between the markers) rendered anew; throws when a marker is missing. */
+export function renderAnalyticsDoc(doc: string): string {
+  const begin = doc.indexOf(DOC_BEGIN);
+  const end = doc.indexOf(DOC_END);
+  if (begin < 0 || end < begin)
+    throw new Error(`${ANALYTICS_DOC_PATH}: the markers ${DOC_BEGIN} … ${DOC_END} are missing`);
+  return `${doc.slice(0, begin + DOC_BEGIN.length)}\n${statusHistoryDocList()}\n${doc.slice(end)}`;
 }
 
 async function main(args: readonly string[]): Promise<number> {
   const [flag] = args;
   const files = renderAnalytics();
+  const doc = await readFile(resolve(process.cwd(), ANALYTICS_DOC_PATH), 'utf8');
+  files.set(ANALYTICS_DOC_PATH, renderAnalyticsDoc(doc));
   let stale = 0;
   for (const [path, content] of files) {
     const full = resolve(process.cwd(), path);
@@ -358,7 +292,8 @@ async function main(args: readonly string[]): Promise<number> {
       stale++;
     }
   }
-  if (flag === '--write') process.stdout.write(`wrote ${files.size} files under analytics/\n`);
+  if (flag === '--write')
+    process.stdout.write(`wrote ${files.size - 1} files under analytics/ and ${ANALYTICS_DOC_PATH}'s block\n`);
   return stale === 0 ? 0 : 1;
 }
 
