@@ -31,7 +31,7 @@ export const TARGETS: readonly Target[] = [
     figure: 'delta_stage_ratio_100000',
     op: '<=',
     limit: 0.1,
-    what: 'Vanish check and latest Delta tables, share of a 100k full sync',
+    what: 'Vanish check, versions, latest tables and the publish: share of a 100k full sync',
   },
   {
     figure: 'cli_sync_peak_rss_mb_250000',

@@ -58,8 +58,28 @@ export interface RunManifest {
   /** The Delta version this run committed to each table it published, by table folder. */
   readonly tables?: Readonly<Record<string, number>>;
   readonly watermark: string | undefined;
-  /** Seconds per phase: plan, extract (fetch + normalize + write), commitFiles, latest. */
+  /**
+   * Seconds per phase: plan, extract (fetch + normalize + write), commitFiles, vanished, versions,
+   * latest (staging), publish (the table commits and copies).
+   */
   readonly timings?: Readonly<Record<string, number>>;
+}
+
+/** The manifest as of `finished`: its end, duration and rate, and any phases timed since it was made. */
+export function finishedAt(
+  manifest: RunManifest,
+  finished: Date,
+  phases: Readonly<Record<string, number>> = {},
+): RunManifest {
+  const durationSeconds = (finished.getTime() - Date.parse(manifest.startedAt)) / 1000;
+  const referrals = manifest.counts.referrals;
+  return {
+    ...manifest,
+    finishedAt: finished.toISOString(),
+    durationSeconds,
+    referralsPerSecond: durationSeconds > 0 ? Math.round(referrals / durationSeconds) : referrals,
+    timings: { ...manifest.timings, ...phases },
+  };
 }
 
 export function clientSummary(stats: ClientStats): RunManifest['client'] {

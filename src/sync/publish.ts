@@ -21,7 +21,7 @@ import { removeExpired } from '../lake/delta/vacuum.js';
 import { deltaTableAt } from '../lake/layout/lake-tables.js';
 import { LATEST_POINTER_PATH, PUBLISH_JOURNAL_PATH, STAGING_FOLDER } from '../lake/layout/paths.js';
 import { listAll, type StorageTarget, writeWhole } from '../lake/storage/storage.js';
-import { type RunManifest, writeManifest } from './manifest.js';
+import { finishedAt, type RunManifest, writeManifest } from './manifest.js';
 import { type Watermark, writeWatermark } from './watermark.js';
 
 /** The Delta transaction application id of the sync's commits. */
@@ -69,10 +69,11 @@ export async function publish(
   options: PublishOptions,
 ): Promise<RunManifest> {
   options.signal?.throwIfAborted();
+  const started = performance.now();
   await writeWhole(target, PUBLISH_JOURNAL_PATH, Buffer.from(`${JSON.stringify(journal)}\n`), {
     contentType: 'application/json',
   });
-  return complete(target, journal, options);
+  return complete(target, journal, options, started);
 }
 
 /**
@@ -95,7 +96,13 @@ export async function rollForward(target: StorageTarget, options: PublishOptions
   return runId;
 }
 
-async function complete(target: StorageTarget, journal: PublishJournal, options: PublishOptions): Promise<RunManifest> {
+/** `publishStarted` (performance.now()) when this run is the journal's: its manifest then times the publish. */
+async function complete(
+  target: StorageTarget,
+  journal: PublishJournal,
+  options: PublishOptions,
+  publishStarted?: number,
+): Promise<RunManifest> {
   const versions: Record<string, number> = {};
   const snapshots: Snapshot[] = [];
   for (const request of journal.commits) {
@@ -113,7 +120,13 @@ async function complete(target: StorageTarget, journal: PublishJournal, options:
   for (const path of journal.deletes) {
     if (await target.delete(path)) options.logger?.info('removed a latest file from before the Delta tables', { path });
   }
-  const manifest: RunManifest = { ...journal.manifest, tables: versions };
+  // A completed run's manifest keeps its own end; the run's own publish is timed into it.
+  const manifest: RunManifest =
+    publishStarted === undefined
+      ? { ...journal.manifest, tables: versions }
+      : finishedAt({ ...journal.manifest, tables: versions }, options.now(), {
+          publish: Math.round(performance.now() - publishStarted) / 1000,
+        });
   const pointer = { runId: journal.runId, versions, files: manifest.latest };
   await writeWhole(target, LATEST_POINTER_PATH, Buffer.from(`${JSON.stringify(pointer, null, 2)}\n`), {
     contentType: 'application/json',

@@ -23,7 +23,7 @@ import { runTableSchema, SCHEMA_VERSION, SNAPSHOT_DATE_COLUMN, schemaFingerprint
 import type { PartnerCenterClient } from '../source/client.js';
 import { extractPages } from './extract.js';
 import { countChanged, previousLatestNdjson, stageLatest } from './latest.js';
-import { clientSummary, type RunCounts, type RunManifest } from './manifest.js';
+import { clientSummary, finishedAt, type RunCounts, type RunManifest } from './manifest.js';
 import { type ExtractPlan, planFull, planIncremental, type SyncMode } from './plan.js';
 import { type PublishCopy, type PublishOptions, publish, rollForward, type TableCommit } from './publish.js';
 import { type FileRecord, RunFiles } from './run-files.js';
@@ -512,9 +512,7 @@ function summarize(
   watermark: string | undefined,
   status: RunManifest['status'],
 ): RunManifest {
-  const finished = ctx.now();
-  const durationSeconds = (finished.getTime() - ctx.started.getTime()) / 1000;
-  return {
+  const manifest: RunManifest = {
     runId: ctx.runId,
     status,
     mode: plan.mode,
@@ -522,9 +520,9 @@ function summarize(
     schemaFingerprint: schemaFingerprint(),
     snapshotDate: snapshotDateOf(ctx.started),
     startedAt: ctx.started.toISOString(),
-    finishedAt: finished.toISOString(),
-    durationSeconds,
-    referralsPerSecond: durationSeconds > 0 ? Math.round(counts.referrals / durationSeconds) : counts.referrals,
+    finishedAt: ctx.started.toISOString(),
+    durationSeconds: 0,
+    referralsPerSecond: 0,
     source: {
       apiBaseUrl: deps.apiBaseUrl,
       query: plan.description,
@@ -538,4 +536,5 @@ function summarize(
     latest,
     watermark,
   };
+  return finishedAt(manifest, ctx.now());
 }
