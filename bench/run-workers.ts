@@ -62,3 +62,9 @@ export async function runSyncWorker(
 
 export const mb = (bytes: number): number => Math.round(bytes / 2 ** 20);
 export const round2 = (value: number): number => Number(value.toFixed(2));
+
+/** The value at quantile q of the sorted values (q = 0.5: the median of an odd count). */
+export function quantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+}

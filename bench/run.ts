@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PROCESS_TUNING } from '../src/common/process-tuning.js';
 import { clientStreamingScenario } from './scenarios/client-streaming.js';
+import { deltaLogReadScenario } from './scenarios/delta-log-read.js';
 import { deltaStageScenario } from './scenarios/delta-stage.js';
 import { fullSyncScenario } from './scenarios/full-sync.js';
 import { httpLiveListScenario } from './scenarios/http-live-list.js';
@@ -35,6 +36,7 @@ const SCENARIOS: readonly Scenario[] = [
   clientStreamingScenario,
   fullSyncScenario,
   deltaStageScenario,
+  deltaLogReadScenario,
   parquetAnchorScenario,
   syncMemoryScenario,
   syncMemoryCliScenario,

@@ -34,6 +34,12 @@ export const TARGETS: readonly Target[] = [
     what: 'Vanish check, versions, latest tables and the publish: share of a 100k full sync',
   },
   {
+    figure: 'delta_log_read_seconds_1000',
+    op: '<=',
+    limit: 1,
+    what: 'A 1,000-commit Delta log read by the tests’ replay (s)',
+  },
+  {
     figure: 'cli_sync_peak_rss_mb_250000',
     op: '<=',
     limit: 300,

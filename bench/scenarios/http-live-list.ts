@@ -3,6 +3,7 @@
  * and whether memory stays flat while one answer streams tens of thousands of rows as NDJSON.
  */
 import type { Scenario } from '../run.js';
+import { quantile } from '../run-workers.js';
 import { type SandboxProcess, spawnSandbox } from '../sandbox-process.js';
 import { runWorker } from '../worker-process.js';
 
@@ -15,11 +16,6 @@ interface StreamResult {
   rows: number;
   seconds: number;
   peakRssBytes: number;
-}
-
-function quantile(values: readonly number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 }
 
 const round2 = (n: number) => Number(n.toFixed(2));
