@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateReferrals } from '../../sandbox/generator.js';
 import { CHECKPOINT_INTERVAL, checkpointVersion } from '../../src/lake/delta/checkpoint.js';
-import { commitFiles, type NewDataFile, newDataFileName } from '../../src/lake/delta/table.js';
+import { commitFiles, type NewDataFile, newDataFile, newDataFileName } from '../../src/lake/delta/table.js';
 import { createParquetWriter } from '../../src/lake/formats/parquet-writer.js';
 import { LocalDirectoryTarget } from '../../src/lake/storage/local-directory-target.js';
 import { normalizeReferrals } from '../../src/normalize/normalize.js';
@@ -178,8 +178,8 @@ async function poolFile(
   const writer = createParquetWriter(REFERRALS_VANISHED, await target.openWrite(path));
   for (const row of rows) await writer.write(row);
   const { bytes } = await writer.close();
-  if (!writer.statistics) throw new Error(`no statistics for ${path}`);
-  return { local: join(work, path), rows: rows.length, file: { size: bytes, statistics: writer.statistics } };
+  const { path: _, ...file } = newDataFile(REFERRALS_VANISHED, { path, size: bytes, statistics: writer.statistics });
+  return { local: join(work, path), rows: rows.length, file };
 }
 
 /** A fast read that is wrong must not count: every read names what the commits left, nothing else. */
