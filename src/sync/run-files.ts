@@ -17,6 +17,7 @@ import { type Lineage, normalizeReferral } from '../normalize/normalize.js';
 import type { QuarantineEntry } from '../normalize/quarantine.js';
 import type { Row, TableSpec } from '../schema/table.js';
 import { QUARANTINE_COLUMNS, TABLES, type TableName } from '../schema/tables.js';
+import type { VersionsRecorder, VersionsStaged } from './versions.js';
 
 export const QUARANTINE_TABLE = 'quarantine';
 
@@ -39,6 +40,8 @@ export interface RunFilesOptions {
   readonly lineage: Lineage;
   /** Formats per table; both by default. */
   readonly formats?: readonly ('parquet' | 'ndjson')[];
+  /** Takes each referrals row for referral_versions; the run files own it from here (abort aborts it). */
+  readonly versions?: VersionsRecorder;
 }
 
 export class RunFiles {
@@ -68,6 +71,8 @@ export class RunFiles {
     await this.raw.write(referral);
     const { rows, quarantine } = normalizeReferral(referral, this.options.lineage);
     for (const table of TABLES) await this.writeRows(table.name, rows[table.name]);
+    const versions = this.options.versions;
+    if (versions) for (const row of rows.referrals) await versions.offer(row);
     for (const entry of quarantine) await this.writeQuarantine(entry);
   }
 
@@ -89,7 +94,12 @@ export class RunFiles {
   }
 
   async abort(): Promise<void> {
-    await Promise.allSettled(this.open.map((file) => file.writer.abort()));
+    await Promise.allSettled([...this.open.map((file) => file.writer.abort()), this.options.versions?.abort()]);
+  }
+
+  /** The versions no earlier run recorded, ready for the publish (VersionsRecorder.stage). */
+  async stageVersions(): Promise<VersionsStaged> {
+    return this.options.versions ? this.options.versions.stage() : { rows: 0 };
   }
 
   /** A table's Parquet file statistics, once close() has committed it (for its Delta add action). */

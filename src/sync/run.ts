@@ -30,7 +30,7 @@ import { type FileRecord, RunFiles } from './run-files.js';
 import { SeenIds } from './seen-ids.js';
 import { checkShrink, countVanished, stageVanished, type VanishedStaged } from './vanished.js';
 import { referralVersion, type Version } from './version.js';
-import { stageVersions } from './versions.js';
+import { VersionsRecorder } from './versions.js';
 import { readWatermark } from './watermark.js';
 
 const DEFAULT_RANGES_PER_WORKER = 2;
@@ -148,7 +148,15 @@ async function runWithIds(
   let newestText: string | undefined;
   const signal = anySignal([options.signal, ctx.lease?.signal]);
   try {
-    files = options.dryRun ? undefined : await RunFiles.open({ target, snapshotDate, lineage });
+    if (!options.dryRun) {
+      const versions = await VersionsRecorder.open({
+        target,
+        runId: ctx.runId,
+        firstSeenAtMicros: lineage.extractedAtMicros,
+      });
+      timings.lap('versionKeys');
+      files = await RunFiles.open({ target, snapshotDate, lineage, versions });
+    }
     let pages = 0;
     for await (const page of extractPages(client, plan, { concurrency: options.concurrency, signal })) {
       for (const referral of page.referrals) {
@@ -315,19 +323,7 @@ async function stageEverything(input: StageInput): Promise<Staged> {
     vanished = await stageVanishedChecked(target, seen, options, ctx, runFolder);
     timings.lap('vanished');
   }
-  const runFile = (format: FileRecord['format']) => {
-    const file = written.find((f) => f.table === 'referrals' && f.format === format);
-    if (!file) throw new Error(`the run wrote no ${format} file for referrals`);
-    return file.path;
-  };
-  const versions = await stageVersions({
-    target,
-    runId: ctx.runId,
-    firstSeenAtMicros: ctx.started.getTime() * 1000,
-    runReferrals: { ndjson: runFile('ndjson'), ids: runFile('ids.tsv') },
-    seen,
-    superseded,
-  });
+  const versions = await files.stageVersions();
   timings.lap('versions');
   const latest = await stageLatest({
     target,

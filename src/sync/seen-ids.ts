@@ -56,9 +56,6 @@ export class SeenIds {
   private readonly shards: Shard[];
   private readonly others = new Map<string, number>();
   private readonly records: RecordFile;
-  /** One bit per record: marked ids (markIfKept), ~125 KB per million; other ids in a Set. */
-  private marks = new Uint8Array(0);
-  private readonly otherMarks = new Set<string>();
 
   constructor(options: SeenIdsOptions = {}) {
     this.records = new RecordFile(options.directory ?? tmpdir());
@@ -97,41 +94,6 @@ export class SeenIds {
     return (this.shards[hash >>> SLOT_BITS] as Shard).has(key, hash);
   }
 
-  /**
-   * Marks the id when the set kept it at exactly this version, and says whether it did: how a
-   * table's keys (referral_versions) tell the run which of its versions are already recorded.
-   */
-  markIfKept(id: string, version: Version): boolean {
-    const rank = versionRank(version);
-    if (!GUID.test(id)) {
-      const kept = this.others.get(id);
-      if (kept === undefined || compareVersions(kept, rank) !== 0) return false;
-      this.otherMarks.add(id);
-      return true;
-    }
-    const record = this.recordOf(id);
-    if (record < 0 || compareVersions(this.records.versionOf(record), rank) !== 0) return false;
-    if (this.marks.length * 8 <= record) {
-      const grown = new Uint8Array(Math.max(this.marks.length * 2, (this.records.count >>> 3) + 1));
-      grown.set(this.marks);
-      this.marks = grown;
-    }
-    this.marks[record >>> 3] = (this.marks[record >>> 3] as number) | (1 << (record & 7));
-    return true;
-  }
-
-  isMarked(id: string): boolean {
-    if (!GUID.test(id)) return this.otherMarks.has(id);
-    const record = this.recordOf(id);
-    return record >= 0 && ((this.marks[record >>> 3] ?? 0) & (1 << (record & 7))) !== 0;
-  }
-
-  private recordOf(id: string): number {
-    parseGuid(id, key);
-    const hash = mix(key) || 1;
-    return (this.shards[hash >>> SLOT_BITS] as Shard).recordFor(key, hash);
-  }
-
   /** Deletes the records' file (best effort, never throws). The set must not be used after. */
   close(): void {
     this.records.close();
@@ -165,12 +127,6 @@ class Shard {
 
   has(key: Uint32Array, hash: number): boolean {
     return this.find(key, hash) >= 0;
-  }
-
-  /** The key's record number, or −1. */
-  recordFor(key: Uint32Array, hash: number): number {
-    const slot = this.find(key, hash);
-    return slot < 0 ? -1 : (this.recordOf[slot] as number);
   }
 
   observe(key: Uint32Array, hash: number, rank: number): Observation {

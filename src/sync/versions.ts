@@ -4,38 +4,28 @@
  * versions of its referrals that no earlier run recorded.
  *
  * Which versions the table holds is in its keys file (`_state/referral_versions.ids.tsv`, one line
- * per row, referral-ids.ts), published with each append. Memory stays flat:
- * 1. one pass over the keys marks each referral of the run whose kept version is already recorded
- *    (a bit per id in SeenIds); a referral met at two versions during the pull (few) has both copies
- *    in the run's file, so its recorded versions are collected instead;
- * 2. one pass over the run's referrals file, beside its own keys file (same rows, same order), writes
- *    the rows not recorded, parsing only those; the new keys file is the old one plus theirs.
+ * per row, referral-ids.ts), published with each append. The recorder reads it once before the
+ * pull, copying it into the run's new keys file and keeping each referral's newest recorded version
+ * in a SeenIds (flat memory, ~9 MB a million); then the pull's referrals rows come in as they are
+ * written, and the ones at a version newer than recorded go straight to the new data file. The run's
+ * NDJSON is never read back: for a run that changes little, that pass cost more than everything
+ * else the Delta tables add (6.5 s of a 50 s run at 100k, against Azurite).
+ *
+ * A row older than the newest recorded version of its referral (updatedDateTime does not go back in
+ * Partner Center, so this is rare) is kept aside and checked against the whole keys file at the end.
  */
-import { InconsistentRunError, LakeStateError } from '../common/errors.js';
+import { LakeStateError } from '../common/errors.js';
 import { readSnapshot } from '../lake/delta/log.js';
 import { newDataFile, newDataFileName } from '../lake/delta/table.js';
-import { ndjsonRowParser, readNdjsonLines } from '../lake/formats/ndjson-reader.js';
-import { createParquetWriter } from '../lake/formats/parquet-writer.js';
+import { createParquetWriter, type ParquetFileWriter } from '../lake/formats/parquet-writer.js';
 import { stagedPath, VERSION_KEYS_PATH } from '../lake/layout/paths.js';
 import { ReferralIdsWriter, readReferralIds } from '../lake/layout/referral-ids.js';
 import type { StorageTarget } from '../lake/storage/storage.js';
-import { getTable, REFERRAL_VERSIONS } from '../schema/tables.js';
+import type { Row } from '../schema/table.js';
+import { REFERRAL_VERSIONS } from '../schema/tables.js';
 import type { PublishCopy, TableCommit } from './publish.js';
-import type { SeenIds } from './seen-ids.js';
-import type { Version } from './version.js';
-
-export interface VersionsInput {
-  readonly target: StorageTarget;
-  readonly runId: string;
-  /** The run's start, epoch microseconds: `_first_seen_at`. */
-  readonly firstSeenAtMicros: number;
-  /** The run's referrals NDJSON file and its keys file (run-files.ts). */
-  readonly runReferrals: { readonly ndjson: string; readonly ids: string };
-  /** The run's referrals and the version it kept of each. */
-  readonly seen: SeenIds;
-  /** Referrals met at two versions during the pull (both copies are in the run's file). */
-  readonly superseded: ReadonlyMap<string, Version>;
-}
+import { SeenIds } from './seen-ids.js';
+import { compareVersions, rowVersion, type Version } from './version.js';
 
 export interface VersionsStaged {
   readonly rows: number;
@@ -44,79 +34,112 @@ export interface VersionsStaged {
   readonly copy?: PublishCopy;
 }
 
-export async function stageVersions(input: VersionsInput): Promise<VersionsStaged> {
-  const { target, runId } = input;
-  await checkKeysFile(target);
-  const keysPath = stagedPath(runId, VERSION_KEYS_PATH);
-  const keys = new ReferralIdsWriter(await target.openWrite(keysPath));
-  const fileName = newDataFileName();
-  const writer = createParquetWriter(
-    REFERRAL_VERSIONS,
-    await target.openWrite(`${REFERRAL_VERSIONS.name}/${fileName}`),
-  );
-  try {
-    const recordedTwice = await carryKeysOver(input, keys);
-    const parse = ndjsonRowParser(getTable('referrals'), `${target.describe()} ${input.runReferrals.ndjson}`);
-    let rows = 0;
-    for await (const { key, line, lineNumber } of keyedLines(target, input.runReferrals)) {
-      const recorded = input.superseded.has(key.id)
-        ? (recordedTwice.get(key.id)?.has(key.version) ?? false)
-        : input.seen.isMarked(key.id);
-      if (recorded) continue;
-      const row = parse(line, lineNumber);
-      await writer.write({ ...row, _first_seen_run_id: runId, _first_seen_at: input.firstSeenAtMicros });
-      await keys.write(row);
-      rows++;
-    }
-    if (rows === 0) {
-      await Promise.all([writer.abort(), keys.abort()]);
-      return { rows };
-    }
-    const [{ bytes }, keysFile] = await Promise.all([writer.close(), keys.close()]);
-    const file = newDataFile(REFERRAL_VERSIONS, { path: fileName, size: bytes, statistics: writer.statistics });
-    return {
-      rows,
-      commit: { table: REFERRAL_VERSIONS.name, mode: 'append', files: [file] },
-      copy: { from: keysPath, to: VERSION_KEYS_PATH, bytes: keysFile.bytes },
-    };
-  } catch (error) {
-    await Promise.allSettled([writer.abort(), keys.abort()]);
-    throw error;
-  }
+export interface VersionsRecorderOptions {
+  readonly target: StorageTarget;
+  readonly runId: string;
+  /** The run's start, epoch microseconds: `_first_seen_at`. */
+  readonly firstSeenAtMicros: number;
 }
 
-/**
- * Copies the recorded keys into the new keys file, marking each run referral whose kept version
- * is among them; returns the recorded versions of the run's superseded referrals.
- */
-async function carryKeysOver(input: VersionsInput, keys: ReferralIdsWriter): Promise<Map<string, Set<Version>>> {
-  const recordedTwice = new Map<string, Set<Version>>();
-  for await (const { id, version } of readReferralIds(input.target, VERSION_KEYS_PATH)) {
-    await keys.write({ referral_id: id, _source_updated_date_time: version });
-    if (!input.superseded.has(id)) input.seen.markIfKept(id, version);
-    else recordedTwice.set(id, (recordedTwice.get(id) ?? new Set()).add(version));
-  }
-  return recordedTwice;
-}
+export class VersionsRecorder {
+  private readonly newest = new SeenIds();
+  /** Rows older than their referral's newest recorded version, checked at the end. */
+  private readonly older: Row[] = [];
+  private rows = 0;
 
-/** The run's referrals lines with their keys, read side by side from the two files. */
-async function* keyedLines(
-  target: StorageTarget,
-  files: VersionsInput['runReferrals'],
-): AsyncGenerator<{ key: { id: string; version: Version }; line: string; lineNumber: number }> {
-  const keys = readReferralIds(target, files.ids);
-  try {
-    for await (const { line, lineNumber } of readNdjsonLines(target, files.ndjson)) {
-      const next = await keys.next();
-      if (next.done || !line.includes(`"referral_id":${JSON.stringify(next.value.id)}`)) {
-        throw new InconsistentRunError(
-          `${files.ids} does not match ${files.ndjson} at line ${lineNumber}: the run's referrals and their keys differ`,
-        );
+  private constructor(
+    private readonly options: VersionsRecorderOptions,
+    private readonly keysPath: string,
+    private readonly keys: ReferralIdsWriter,
+    private readonly fileName: string,
+    private readonly writer: ParquetFileWriter,
+  ) {}
+
+  /** Reads the recorded keys; call before the pull. */
+  static async open(options: VersionsRecorderOptions): Promise<VersionsRecorder> {
+    const { target, runId } = options;
+    await checkKeysFile(target);
+    const keysPath = stagedPath(runId, VERSION_KEYS_PATH);
+    const keys = new ReferralIdsWriter(await target.openWrite(keysPath));
+    const fileName = newDataFileName();
+    const writer = createParquetWriter(
+      REFERRAL_VERSIONS,
+      await target.openWrite(`${REFERRAL_VERSIONS.name}/${fileName}`),
+    );
+    const recorder = new VersionsRecorder(options, keysPath, keys, fileName, writer);
+    try {
+      for await (const key of readReferralIds(target, VERSION_KEYS_PATH)) {
+        await keys.write({ referral_id: key.id, _source_updated_date_time: key.version });
+        recorder.newest.observe(key.id, key.version);
       }
-      yield { key: next.value, line, lineNumber };
+    } catch (error) {
+      await recorder.abort();
+      throw error;
     }
-  } finally {
-    await keys.return(undefined);
+    return recorder;
+  }
+
+  /** A referrals row of the run: recorded when its version is new. */
+  async offer(row: Row): Promise<void> {
+    const id = row.referral_id;
+    if (typeof id !== 'string') return;
+    const seen = this.newest.observe(id, rowVersion(row));
+    if (seen === 'new' || seen === 'newer') await this.record(row);
+    else if (seen === 'older') this.older.push(row);
+  }
+
+  /** Closes the files; the commit and the keys copy for the run's publish, when anything is new. */
+  async stage(): Promise<VersionsStaged> {
+    try {
+      await this.recordUnrecordedOlder();
+      if (this.rows === 0) {
+        await this.abort();
+        return { rows: 0 };
+      }
+      const [{ bytes }, keysFile] = await Promise.all([this.writer.close(), this.keys.close()]);
+      const file = newDataFile(REFERRAL_VERSIONS, {
+        path: this.fileName,
+        size: bytes,
+        statistics: this.writer.statistics,
+      });
+      return {
+        rows: this.rows,
+        commit: { table: REFERRAL_VERSIONS.name, mode: 'append', files: [file] },
+        copy: { from: this.keysPath, to: VERSION_KEYS_PATH, bytes: keysFile.bytes },
+      };
+    } finally {
+      this.newest.close();
+    }
+  }
+
+  async abort(): Promise<void> {
+    this.newest.close();
+    await Promise.allSettled([this.writer.abort(), this.keys.abort()]);
+  }
+
+  private async record(row: Row): Promise<void> {
+    const { runId, firstSeenAtMicros } = this.options;
+    await this.writer.write({ ...row, _first_seen_run_id: runId, _first_seen_at: firstSeenAtMicros });
+    await this.keys.write(row);
+    this.rows++;
+  }
+
+  /** One more pass over the recorded keys, only when some row came older than its newest version. */
+  private async recordUnrecordedOlder(): Promise<void> {
+    if (this.older.length === 0) return;
+    const wanted = new Map<string, Version[]>();
+    for (const row of this.older)
+      wanted.set(String(row.referral_id), [...(wanted.get(String(row.referral_id)) ?? []), rowVersion(row)]);
+    const recorded = new Set<string>();
+    for await (const { id, version } of readReferralIds(this.options.target, VERSION_KEYS_PATH)) {
+      if (wanted.get(id)?.some((v) => compareVersions(v, version) === 0)) recorded.add(`${id}\t${version}`);
+    }
+    for (const row of this.older) {
+      const key = `${row.referral_id}\t${rowVersion(row)}`;
+      if (recorded.has(key)) continue;
+      recorded.add(key);
+      await this.record(row);
+    }
   }
 }
 

@@ -194,6 +194,32 @@ describe('Delta tables', () => {
     expect(replayed.metadata.schemaString).toBe(schemaString(wider));
     expect(replayed.metadata.id).toBe(replayDeltaLog(join(dir, 'first'), 0).metadata.id);
   });
+
+  it('refuses an append whose schema would leave earlier files unreadable; an overwrite may change it', async () => {
+    const before = replayDeltaLog(join(dir, 'first')).version;
+    const [first, ...rest] = EDGE_TABLE.columns;
+    const retyped: TableSpec = { ...EDGE_TABLE, columns: [{ ...(first as ColumnSpec), type: 'double' }, ...rest] };
+    const dropped: TableSpec = { ...EDGE_TABLE, columns: rest };
+    const required: TableSpec = {
+      ...EDGE_TABLE,
+      columns: [...EDGE_TABLE.columns, { name: 'must', type: 'int64', nullable: false, source: 'x', doc: 'x' }],
+    };
+    for (const spec of [retyped, dropped, required]) {
+      const append = commitFiles({ target: folder, tableRoot: 'first', spec, mode: 'append', files: [] });
+      await expect(append).rejects.toBeInstanceOf(DeltaLogError);
+      await expect(append).rejects.toThrow(/earlier files would no longer read/);
+    }
+    expect(replayDeltaLog(join(dir, 'first')).version).toBe(before);
+    const overwritten = await commitFiles({
+      target: folder,
+      tableRoot: 'first',
+      spec: dropped,
+      mode: 'overwrite',
+      files: [],
+    });
+    expect(replayDeltaLog(join(dir, 'first')).metadata.schemaString).toBe(schemaString(dropped));
+    expect(overwritten.version).toBe(before + 1);
+  });
 });
 
 describe('Delta log replay', () => {

@@ -155,7 +155,8 @@ describe.runIf(existsSync('/proc/self/fd'))('a sync run and its dedupe file', ()
           logger: silentLogger,
           onProgress: () => {
             pagesSeen++;
-            expect(openDedupeFiles()).toHaveLength(1); // the run holds it while it pulls
+            // The run holds two while it pulls: its dedupe, and the versions referral_versions recorded.
+            expect(openDedupeFiles()).toHaveLength(2);
           },
         },
       );

@@ -15,6 +15,7 @@ import type { StorageTarget } from '../storage/storage.js';
 import {
   type Action,
   type AddAction,
+  deltaType,
   encodeDataPath,
   metadataAction,
   PROTOCOL,
@@ -167,6 +168,7 @@ function actionsFor(request: CommitRequest, snapshot: Snapshot): { actions: Acti
     }
     // A changed declaration (a new column) updates the schema in the same version as the data.
     if (metadata.schemaString !== schemaString(spec)) {
+      if (mode === 'append') checkAppendable(metadata.schemaString, spec, where);
       actions.push({
         metaData: metadataAction({ id: metadata.id, spec, partitionColumns, createdTime: metadata.createdTime ?? now }),
       });
@@ -185,6 +187,34 @@ function actionsFor(request: CommitRequest, snapshot: Snapshot): { actions: Acti
   }
   for (const file of request.files) actions.push({ add: addFor(file, now) });
   return { actions, removed };
+}
+
+/**
+ * An append keeps every earlier file, which must still read under the new schema: columns may be
+ * added (nullable: the old files have none), never dropped, retyped or made required. An overwrite
+ * replaces every file, so any change goes.
+ */
+function checkAppendable(logged: string, spec: TableSpec, where: string): void {
+  const before = (JSON.parse(logged) as { fields: { name: string; type: unknown; nullable: boolean }[] }).fields;
+  const after = new Map(spec.columns.map((c) => [c.name, c]));
+  const problems = before.flatMap((field) => {
+    const column = after.get(field.name);
+    if (!column) return [`drops ${field.name}`];
+    if (deltaType(column) !== field.type)
+      return [`retypes ${field.name} from ${JSON.stringify(field.type)} to ${deltaType(column)}`];
+    if (field.nullable && !column.nullable) return [`makes ${field.name} required`];
+    return [];
+  });
+  const known = new Set(before.map((f) => f.name));
+  for (const column of spec.columns) {
+    if (!known.has(column.name) && !column.nullable) problems.push(`adds ${column.name} as required`);
+  }
+  if (problems.length === 0) return;
+  throw new DeltaLogError(
+    `the declared schema of ${spec.name} ${problems.join(', ')}: the table's earlier files would no longer read. ` +
+      'Move the table folder away (it stays readable there) to start the table anew',
+    where,
+  );
 }
 
 function addFor(file: NewDataFile, now: number): AddAction {
