@@ -49,6 +49,8 @@ export interface LatestInput {
   readonly superseded: ReadonlyMap<string, Version>;
   /** Incremental runs: every referral id this run wrote (their previous latest rows are replaced). */
   readonly changedIds?: ReadonlySet<string>;
+  /** Table folders with no Delta log yet: their first commit takes over from the files before it. */
+  readonly newTables?: ReadonlySet<string>;
 }
 
 /** A file published by copy: where it is written now, and its record at the path readers use. */
@@ -110,7 +112,7 @@ export async function stageLatest(input: LatestInput): Promise<StagedLatest> {
   return {
     commits,
     copies: published.map((file) => ({ from: file.from, to: file.record.path, bytes: file.record.bytes })),
-    deletes: TABLES.flatMap((spec) => [
+    deletes: TABLES.filter((spec) => input.newTables?.has(latestFolder(spec.name))).flatMap((spec) => [
       legacyLatestFilePath(spec.name, 'parquet'),
       legacyLatestFilePath(spec.name, 'ndjson'),
     ]),

@@ -21,6 +21,7 @@ import { removeExpired } from '../lake/delta/vacuum.js';
 import { deltaTableAt } from '../lake/layout/lake-tables.js';
 import { LATEST_POINTER_PATH, PUBLISH_JOURNAL_PATH, STAGING_FOLDER } from '../lake/layout/paths.js';
 import { listAll, type StorageTarget, writeWhole } from '../lake/storage/storage.js';
+import { adoptEarlierPartitions } from './adopt.js';
 import { finishedAt, type RunManifest, writeManifest } from './manifest.js';
 import { type Watermark, writeWatermark } from './watermark.js';
 
@@ -70,9 +71,15 @@ export async function publish(
 ): Promise<RunManifest> {
   options.signal?.throwIfAborted();
   const started = performance.now();
-  await writeWhole(target, PUBLISH_JOURNAL_PATH, Buffer.from(`${JSON.stringify(journal)}\n`), {
-    contentType: 'application/json',
-  });
+  const body = Buffer.from(`${JSON.stringify(journal)}\n`);
+  const written = await target.createIfAbsent(PUBLISH_JOURNAL_PATH, body, { contentType: 'application/json' });
+  if (!written.created) {
+    // The run completed any journal before it started: one now is another run's (this one lost its lease).
+    throw new LakeStateError(
+      'another run is publishing (its journal appeared during this run); this run publishes nothing',
+      `${target.describe()} ${PUBLISH_JOURNAL_PATH}`,
+    );
+  }
   return complete(target, journal, options, started);
 }
 
@@ -92,7 +99,7 @@ export async function rollForward(target: StorageTarget, options: PublishOptions
     await complete(target, journal, options);
     runId = journal.runId;
   }
-  await deleteStaging(target, options.logger);
+  await deleteStaging(target, `${STAGING_FOLDER}/`, options.logger);
   return runId;
 }
 
@@ -103,21 +110,21 @@ async function complete(
   options: PublishOptions,
   publishStarted?: number,
 ): Promise<RunManifest> {
+  const step = () => options.signal?.throwIfAborted();
   const versions: Record<string, number> = {};
   const snapshots: Snapshot[] = [];
   for (const request of journal.commits) {
-    options.signal?.throwIfAborted();
+    step();
     const { version, snapshot } = await commitOnce(target, journal, request, options);
     versions[request.table] = version;
     snapshots.push(snapshot);
   }
   for (const copy of journal.copies) {
-    options.signal?.throwIfAborted();
-    const { bytes } = await target.copy(copy.from, copy.to);
-    if (bytes !== copy.bytes)
-      throw new Error(`${copy.to}: copied ${bytes} bytes of ${copy.from}, written as ${copy.bytes}`);
+    step();
+    await copyOnce(target, copy);
   }
   for (const path of journal.deletes) {
+    step();
     if (await target.delete(path)) options.logger?.info('removed a latest file from before the Delta tables', { path });
   }
   // A completed run's manifest keeps its own end; the run's own publish is timed into it.
@@ -128,16 +135,20 @@ async function complete(
           publish: Math.round(performance.now() - publishStarted) / 1000,
         });
   const pointer = { runId: journal.runId, versions, files: manifest.latest };
+  step();
   await writeWhole(target, LATEST_POINTER_PATH, Buffer.from(`${JSON.stringify(pointer, null, 2)}\n`), {
     contentType: 'application/json',
   });
   await writeManifest(target, manifest);
+  step();
   if (journal.watermark && !(await writeWatermark(target, journal.watermark.value, journal.watermark.etag))) {
-    options.logger?.warn('the watermark changed during this run; left as the other run set it');
+    // When completing a stopped run, that run may have moved the watermark itself before it stopped.
+    if (publishStarted !== undefined)
+      options.logger?.warn('the watermark changed during this run; left as the other run set it');
   }
-  await target.delete(PUBLISH_JOURNAL_PATH);
+  await deleteJournal(target, journal.runId);
   for (const snapshot of snapshots) await removeExpiredQuietly(target, snapshot, options);
-  await deleteStaging(target, options.logger);
+  await deleteStaging(target, `${STAGING_FOLDER}/${journal.runId}/`, options.logger);
   return manifest;
 }
 
@@ -150,14 +161,21 @@ async function commitOnce(
 ): Promise<{ version: number; snapshot: Snapshot }> {
   const table = deltaTableAt(request.table);
   const snapshot = await readSnapshot(target, table.root);
-  const done = snapshot.transactions.get(SYNC_APP_ID);
-  if (done && done.version >= journal.transaction) return { version: snapshot.version, snapshot };
+  // Equal, not "at least": runs on two hosts start in either order of their clocks. A stopped run was
+  // the last to commit before the run completing it, so its txn is the newest in each table it reached.
+  if (snapshot.transactions.get(SYNC_APP_ID)?.version === journal.transaction) {
+    return { version: snapshot.version, snapshot };
+  }
+  const earlier =
+    table.kind === 'run' && snapshot.version < 0
+      ? await adoptEarlierPartitions(target, table.root, request.files, options.logger)
+      : [];
   const committed = await commitFiles({
     target,
     tableRoot: table.root,
     spec: table.schema,
     mode: request.mode,
-    files: request.files,
+    files: [...earlier, ...request.files],
     partitionColumns: table.partitionColumns,
     transaction: { appId: SYNC_APP_ID, version: journal.transaction },
     now: options.now,
@@ -170,6 +188,34 @@ async function commitOnce(
     });
   }
   return committed;
+}
+
+/**
+ * A copy, done again when a stopped publish is completed. Its source is staged until the journal
+ * goes, or is the run's own file; a missing source whose destination already has the size it should
+ * was copied before the stop. Otherwise what line readers take is lost, and the run says so.
+ */
+async function copyOnce(target: StorageTarget, copy: PublishCopy): Promise<void> {
+  if (!(await target.exists(copy.from))) {
+    const there = await target.read(copy.to);
+    if (there?.body.length === copy.bytes) return;
+    throw new LakeStateError(
+      `is gone before it was copied to ${copy.to}: delete ${PUBLISH_JOURNAL_PATH} and run a full sync, which writes every latest table anew`,
+      `${target.describe()} ${copy.from}`,
+    );
+  }
+  const { bytes } = await target.copy(copy.from, copy.to);
+  if (bytes !== copy.bytes) {
+    throw new Error(`${copy.to}: copied ${bytes} bytes of ${copy.from}, written as ${copy.bytes}`);
+  }
+}
+
+/** The journal goes once its publish is complete: only the run's own (a lost lease may have let another in). */
+async function deleteJournal(target: StorageTarget, runId: string): Promise<void> {
+  const file = await target.read(PUBLISH_JOURNAL_PATH);
+  if (file && (JSON.parse(file.body.toString('utf8')) as { runId?: unknown }).runId === runId) {
+    await target.delete(PUBLISH_JOURNAL_PATH);
+  }
 }
 
 /**
@@ -190,10 +236,10 @@ async function removeExpiredQuietly(target: StorageTarget, snapshot: Snapshot, o
   }
 }
 
-/** Staged files are published by copy; what is left under `_staging/` no journal names any more. */
-async function deleteStaging(target: StorageTarget, logger: Logger | undefined): Promise<void> {
+/** Staged files are published by copy; what is left under `prefix` no journal names any more. */
+async function deleteStaging(target: StorageTarget, prefix: string, logger: Logger | undefined): Promise<void> {
   try {
-    for (const file of await listAll(target, `${STAGING_FOLDER}/`)) await target.delete(file.path);
+    for (const file of await listAll(target, prefix)) await target.delete(file.path);
   } catch (error) {
     logger?.warn('could not delete staged files', { error });
   }

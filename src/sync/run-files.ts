@@ -97,6 +97,11 @@ export class RunFiles {
     await Promise.allSettled([...this.open.map((file) => file.writer.abort()), this.options.versions?.abort()]);
   }
 
+  /** Lets go of referral_versions' staged files and memory, keeping the run's own files (a refused shrink). */
+  async abortVersions(): Promise<void> {
+    await this.options.versions?.abort();
+  }
+
   /** The versions no earlier run recorded, ready for the publish (VersionsRecorder.stage). */
   async stageVersions(): Promise<VersionsStaged> {
     return this.options.versions ? this.options.versions.stage() : { rows: 0 };

@@ -121,9 +121,11 @@ async function runWithIds(
   const { target, client } = deps;
   const timings = new Timings();
   if (ctx.lease) await sweepTemporaryFiles(target, ctx.lease, ctx.logger);
+  // Tables whose log does not exist yet (their first commit takes over what was there before).
+  let newTables = new Set<string>();
   if (!options.dryRun) {
-    await rollForward(target, publishOptions(options, ctx));
-    await checkTableLogs(target);
+    newTables = await checkTableLogs(target);
+    await rollForward(target, { ...publishOptions(options, ctx), signal: ctx.lease?.signal });
   }
   const previous = await readWatermark(target);
   const plan = await makePlan(deps, options, previous?.watermark.updatedDateTime, ctx.logger);
@@ -232,14 +234,16 @@ async function runWithIds(
       superseded,
       runVersions,
       timings,
+      newTables,
     });
     counts.vanished = staged.vanished;
     counts.newVersions = staged.newVersions;
   } catch (error) {
     // A refused shrink keeps the run's files for inspection; it publishes nothing else.
-    if (error instanceof ShrinkRefusedError)
+    if (error instanceof ShrinkRefusedError) {
       ctx.logger.error('full run refused: it would empty too much of the lake', { error });
-    else await files.abort();
+      await files.abortVersions();
+    } else await files.abort();
     throw error;
   }
   const newestUpdated = newestText === undefined ? '' : (canonicalTimestamp(newestText) ?? '');
@@ -295,6 +299,7 @@ interface StageInput {
   readonly superseded: ReadonlyMap<string, Version>;
   readonly runVersions: ReadonlyMap<string, Version> | undefined;
   readonly timings: Timings;
+  readonly newTables: ReadonlySet<string>;
 }
 
 /**
@@ -333,6 +338,7 @@ async function stageEverything(input: StageInput): Promise<Staged> {
     runStatistics: (table) => files.parquetStatistics(table),
     superseded,
     changedIds: input.runVersions ? new Set(input.runVersions.keys()) : undefined,
+    newTables: input.newTables,
   });
   timings.lap('latest');
   const history = [versions.commit, vanished?.commit].filter((c): c is TableCommit => c !== undefined);
@@ -349,10 +355,12 @@ async function stageEverything(input: StageInput): Promise<Staged> {
 /**
  * Every Delta table the run will commit to must have a log this writer can follow: a corrupt or
  * foreign log (bad JSON, a missing version, a newer protocol) stops the run before it writes
- * anything, with the error naming the file.
+ * anything (even a stopped run's publish), with the error naming the file. Returns the tables that
+ * have no log yet.
  */
-async function checkTableLogs(target: StorageTarget): Promise<void> {
-  await Promise.all(DELTA_TABLES.map((table) => readSnapshot(target, table.root)));
+async function checkTableLogs(target: StorageTarget): Promise<Set<string>> {
+  const snapshots = await Promise.all(DELTA_TABLES.map((table) => readSnapshot(target, table.root)));
+  return new Set(snapshots.filter((s) => s.version < 0).map((s) => s.tableRoot));
 }
 
 /**

@@ -11,7 +11,7 @@
 import { ShrinkRefusedError } from '../common/errors.js';
 import { newDataFile, newDataFileName } from '../lake/delta/table.js';
 import { leadingStringValue, ndjsonRowParser, readNdjsonLines } from '../lake/formats/ndjson-reader.js';
-import { createParquetWriter } from '../lake/formats/parquet-writer.js';
+import { createParquetWriter, lakeTableWriterOptions } from '../lake/formats/parquet-writer.js';
 import type { StorageTarget } from '../lake/storage/storage.js';
 import { getTable, REFERRALS_VANISHED } from '../schema/tables.js';
 import { previousLatestKeys } from './latest.js';
@@ -70,7 +70,11 @@ export async function stageVanished(
 ): Promise<VanishedStaged> {
   const fileName = newDataFileName();
   const path = `${REFERRALS_VANISHED.name}/${fileName}`;
-  const writer = createParquetWriter(REFERRALS_VANISHED, await input.target.openWrite(path));
+  const writer = createParquetWriter(
+    REFERRALS_VANISHED,
+    await input.target.openWrite(path),
+    lakeTableWriterOptions('referrals'),
+  );
   const parse = ndjsonRowParser(getTable('referrals'), `${input.target.describe()} ${input.previousLatest}`);
   let rows = 0;
   try {

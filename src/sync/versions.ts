@@ -17,12 +17,14 @@
 import { LakeStateError } from '../common/errors.js';
 import { readSnapshot } from '../lake/delta/log.js';
 import { newDataFile, newDataFileName } from '../lake/delta/table.js';
-import { createParquetWriter, type ParquetFileWriter } from '../lake/formats/parquet-writer.js';
+import { readNdjsonRows } from '../lake/formats/ndjson-reader.js';
+import { createParquetWriter, lakeTableWriterOptions, type ParquetFileWriter } from '../lake/formats/parquet-writer.js';
 import { stagedPath, VERSION_KEYS_PATH } from '../lake/layout/paths.js';
 import { ReferralIdsWriter, readReferralIds } from '../lake/layout/referral-ids.js';
 import type { StorageTarget } from '../lake/storage/storage.js';
-import type { Row } from '../schema/table.js';
-import { REFERRAL_VERSIONS } from '../schema/tables.js';
+import type { Cell, Row } from '../schema/table.js';
+import { getTable, REFERRAL_VERSIONS } from '../schema/tables.js';
+import { previousLatestNdjson } from './latest.js';
 import type { PublishCopy, TableCommit } from './publish.js';
 import { SeenIds } from './seen-ids.js';
 import { compareVersions, rowVersion, type Version } from './version.js';
@@ -55,23 +57,32 @@ export class VersionsRecorder {
     private readonly writer: ParquetFileWriter,
   ) {}
 
-  /** Reads the recorded keys; call before the pull. */
+  /**
+   * Reads the recorded keys, checking them against the table; call before the pull. A lake that has
+   * latest tables but no versions yet (written before referral_versions) starts the table from
+   * referrals_latest: those versions were seen, by the runs their rows name.
+   */
   static async open(options: VersionsRecorderOptions): Promise<VersionsRecorder> {
     const { target, runId } = options;
-    await checkKeysFile(target);
+    const tableRows = await rowsInTable(target);
     const keysPath = stagedPath(runId, VERSION_KEYS_PATH);
     const keys = new ReferralIdsWriter(await target.openWrite(keysPath));
     const fileName = newDataFileName();
     const writer = createParquetWriter(
       REFERRAL_VERSIONS,
       await target.openWrite(`${REFERRAL_VERSIONS.name}/${fileName}`),
+      lakeTableWriterOptions('referrals'),
     );
     const recorder = new VersionsRecorder(options, keysPath, keys, fileName, writer);
     try {
+      let recorded = 0;
       for await (const key of readReferralIds(target, VERSION_KEYS_PATH)) {
         await keys.write({ referral_id: key.id, _source_updated_date_time: key.version });
         recorder.newest.observe(key.id, key.version);
+        recorded++;
       }
+      checkKeysMatch(target, recorded, tableRows);
+      if (tableRows === 0) await recorder.seedFromLatest();
     } catch (error) {
       await recorder.abort();
       throw error;
@@ -117,11 +128,26 @@ export class VersionsRecorder {
     await Promise.allSettled([this.writer.abort(), this.keys.abort()]);
   }
 
-  private async record(row: Row): Promise<void> {
-    const { runId, firstSeenAtMicros } = this.options;
-    await this.writer.write({ ...row, _first_seen_run_id: runId, _first_seen_at: firstSeenAtMicros });
+  private async record(
+    row: Row,
+    firstSeen: { runId: Cell; atMicros: Cell } = {
+      runId: this.options.runId,
+      atMicros: this.options.firstSeenAtMicros,
+    },
+  ): Promise<void> {
+    await this.writer.write({ ...row, _first_seen_run_id: firstSeen.runId, _first_seen_at: firstSeen.atMicros });
     await this.keys.write(row);
     this.rows++;
+  }
+
+  /** Every row of the previous referrals_latest, first seen by the run that extracted it. */
+  private async seedFromLatest(): Promise<void> {
+    const previous = await previousLatestNdjson(this.options.target, 'referrals');
+    for await (const row of readNdjsonRows(this.options.target, previous, getTable('referrals'))) {
+      if (typeof row.referral_id !== 'string') continue;
+      if (this.newest.observe(row.referral_id, rowVersion(row)) !== 'new') continue;
+      await this.record(row, { runId: row._run_id ?? this.options.runId, atMicros: row._extracted_at ?? null });
+    }
   }
 
   /** One more pass over the recorded keys, only when some row came older than its newest version. */
@@ -143,14 +169,29 @@ export class VersionsRecorder {
   }
 }
 
-/** A table with rows but no keys file would get every version again: refused, naming the file. */
-async function checkKeysFile(target: StorageTarget): Promise<void> {
-  if (await target.exists(VERSION_KEYS_PATH)) return;
+/** The rows referral_versions holds now, by its files' statistics (every file this writer adds has them). */
+async function rowsInTable(target: StorageTarget): Promise<number> {
   const snapshot = await readSnapshot(target, REFERRAL_VERSIONS.name);
-  if (snapshot.files.size === 0) return;
+  let rows = 0;
+  for (const file of snapshot.files.values()) {
+    const stats = file.stats === undefined ? undefined : (JSON.parse(file.stats) as { numRecords?: unknown });
+    if (typeof stats?.numRecords !== 'number') return Number.NaN;
+    rows += stats.numRecords;
+  }
+  return rows;
+}
+
+/**
+ * The keys must name exactly the table's rows: fewer (a lost or older file) would record versions
+ * again, more (a newer file, or the table moved away) would never record the ones missing. Both are
+ * refused, naming the file. A table whose files carry no row counts is not checked.
+ */
+function checkKeysMatch(target: StorageTarget, keys: number, tableRows: number): void {
+  if (Number.isNaN(tableRows) || keys === tableRows) return;
   throw new LakeStateError(
-    `is missing while ${REFERRAL_VERSIONS.name} holds ${snapshot.files.size} data file(s): this run would record ` +
-      'every version again. Restore the file, or move the table folder away to start the history anew',
+    `names ${keys} version(s) where ${REFERRAL_VERSIONS.name} holds ${tableRows} row(s): the keys file and the ` +
+      'table disagree, and this run would record versions twice or never. Restore the keys file that goes with ' +
+      'the table, or move both the table folder and the keys file away to start the history anew',
     `${target.describe()} ${VERSION_KEYS_PATH}`,
   );
 }

@@ -5,7 +5,7 @@
  * run, nothing committed twice. Judged by the tests' own Delta replay and DuckDB, never by the
  * writer's reader.
  */
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,10 +38,10 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-function sync(mode: 'full' | 'incremental', target?: StorageTarget): Promise<RunManifest> {
+function sync(mode: 'full' | 'incremental', target?: StorageTarget, lakeDir = lake): Promise<RunManifest> {
   const env = {
     ...sandbox.env,
-    LAKE_LOCAL_DIR: lake,
+    LAKE_LOCAL_DIR: lakeDir,
     PARTNER_CENTER_TOKEN_CACHE: join(work, 'cache.json'),
     SYNC_CONCURRENCY: '2',
   };
@@ -216,5 +216,47 @@ describe('run tables, referral_versions and one publish', () => {
         .map((r) => r.id)
         .sort(),
     );
+  });
+});
+
+describe('a lake written before the run tables were Delta tables', () => {
+  it('takes its committed partitions into each run table, moves their NDJSON out, and leaves failed runs alone', async () => {
+    const old = join(work, 'old-lake');
+    const first = await sync('full', undefined, old);
+    const partition = `snapshot_date=${first.snapshotDate}/run_id=${first.runId}`;
+    // As it was: no run table logs, the NDJSON and keys files inside each partition.
+    for (const table of TABLES) {
+      await rm(join(old, table.name, '_delta_log'), { recursive: true });
+      const copies = join(old, 'ndjson', table.name, partition);
+      for (const name of await readdir(copies))
+        await rename(join(copies, name), join(old, table.name, partition, name));
+    }
+    // A run that failed before its manifest: its partition was never visible.
+    const failed = 'snapshot_date=2026-01-01/run_id=20260101T000000Z-dead';
+    await mkdir(join(old, 'referrals', failed), { recursive: true });
+    await copyFile(
+      join(old, 'referrals', partition, 'part-00000.parquet'),
+      join(old, 'referrals', failed, 'part-00000.parquet'),
+    );
+
+    const second = await sync('full', undefined, old);
+    for (const table of TABLES) {
+      const replayed = replayDeltaLog(join(old, table.name));
+      expect(replayed.version, table.name).toBe(0);
+      const adopted = replayed.active.get(`${partition}/part-00000.parquet`);
+      expect(adopted?.partitionValues, table.name).toEqual({ snapshot_date: first.snapshotDate });
+      expect(replayed.active.size, table.name).toBe(2);
+      expect((await readdir(join(old, table.name, partition))).sort()).toEqual(['part-00000.parquet']);
+      expect((await readdir(join(old, 'ndjson', table.name, partition))).length).toBeGreaterThan(0);
+    }
+    const runs = await duck.query(
+      `SELECT _run_id AS run, count(*)::INTEGER AS n FROM ${deltaParquetSource(join(old, 'referrals'))} GROUP BY 1 ORDER BY 1`,
+    );
+    expect(runs).toEqual([
+      { run: first.runId, n: first.counts.referrals },
+      { run: second.runId, n: second.counts.referrals },
+    ]);
+    expect([...replayDeltaLog(join(old, 'referrals')).active.keys()].some((p) => p.startsWith(failed))).toBe(false);
+    expect(await readdir(join(old, 'referrals', failed))).toEqual(['part-00000.parquet']);
   });
 });

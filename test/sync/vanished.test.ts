@@ -5,7 +5,7 @@
  * code 7 from the CLI) unless allowed; a referral that comes back is in latest again. Judged by the
  * tests' own Delta replay and DuckDB.
  */
-import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -116,15 +116,27 @@ describe('vanished referrals', () => {
     expect(await latestIds()).toEqual(book());
   });
 
-  it('deletes what referrals_vanished no longer needs when it appends: a failed append’s old file', async () => {
-    const orphan = join(lake, 'referrals_vanished', 'part-00000-left-by-a-failed-append-c000.snappy.parquet');
-    await writeFile(orphan, 'not committed');
-    const tenDaysAgo = new Date(Date.now() - 10 * 86_400_000);
-    await utimes(orphan, tenDaysAgo, tenDaysAgo);
+  it('deletes what referrals_vanished no longer needs when it appends: a failed append’s old file, not what predates the table', async () => {
+    // The table as if created 20 days ago (its first commit's metaData says when).
+    const first = join(lake, 'referrals_vanished', '_delta_log', '00000000000000000000.json');
+    const created = Date.now() - 20 * 86_400_000;
+    const log = await readFile(first, 'utf8');
+    await writeFile(first, log.replace(/"createdTime":\d+/, `"createdTime":${created}`));
+    const folder = join(lake, 'referrals_vanished');
+    const aged = async (name: string, daysAgo: number) => {
+      await writeFile(join(folder, name), 'not committed');
+      const then = new Date(Date.now() - daysAgo * 86_400_000);
+      await utimes(join(folder, name), then, then);
+    };
+    await aged('part-00000-left-by-a-failed-append-c000.snappy.parquet', 10);
+    await aged('there-before-the-table.parquet', 30);
     sandbox.mutate(0, 0, 2);
     const manifest = await sync('full');
     expect(manifest.counts.vanished).toBe(2);
-    await expect(readdir(join(lake, 'referrals_vanished'))).resolves.not.toContain(orphan.split('/').at(-1));
+    const left = await readdir(folder);
+    expect(left).not.toContain('part-00000-left-by-a-failed-append-c000.snappy.parquet');
+    expect(left).toContain('there-before-the-table.parquet');
+    await rm(join(folder, 'there-before-the-table.parquet'));
   });
 
   it('refuses a full run that would vanish too much: nothing published, its files kept', async () => {

@@ -37,8 +37,8 @@ export interface NewDataFile {
   /** Relative to the table's folder (`part-…parquet`, or `snapshot_date=…/part-…parquet`). */
   readonly path: string;
   readonly size: number;
-  /** Its `add.stats`: JSON text, as dataFileStats makes it from the writer's statistics. */
-  readonly stats: string;
+  /** Its `add.stats`: JSON text, as newDataFile makes it from the writer's statistics (optional in the protocol). */
+  readonly stats?: string;
   readonly partitionValues?: Readonly<Record<string, string | null>>;
 }
 
@@ -224,7 +224,7 @@ function addFor(file: NewDataFile, now: number): AddAction {
     size: file.size,
     modificationTime: now,
     dataChange: true,
-    stats: file.stats,
+    ...(file.stats === undefined ? {} : { stats: file.stats }),
   };
 }
 

@@ -4,7 +4,9 @@
  * version and either
  * - was removed by a version whose removal is older than the retention (every version that held it
  *   was committed before then, so time travel within retention never reaches it), or
- * - is named by no version at all (a run killed before its commit) and is older than the retention.
+ * - is named by no version at all (a run killed before its commit), is older than the retention,
+ *   and was written after the table was created: files that were in the folder before it became a
+ *   Delta table are not the table's to delete.
  * Files and folders whose names start with `_` or `.` (the log, temp files) are never touched.
  */
 import type { StorageTarget } from '../storage/storage.js';
@@ -37,6 +39,8 @@ export async function removeExpiredFiles(
   { retentionMs, now }: VacuumOptions,
 ): Promise<string[]> {
   const cutoff = now.getTime() - retentionMs;
+  const created = snapshot.metadata?.createdTime;
+  if (created === undefined) return [];
   const root = `${snapshot.tableRoot}/`;
   const active = new Set([...snapshot.files.keys()].map(decodeDataPath));
   const removedAt = new Map<string, number>();
@@ -47,7 +51,8 @@ export async function removeExpiredFiles(
     if (relative.split('/').some((segment) => segment.startsWith('_') || segment.startsWith('.'))) continue;
     if (active.has(relative)) continue;
     const removed = removedAt.get(relative);
-    const expired = removed !== undefined ? removed < cutoff : item.lastModified.getTime() < cutoff;
+    const written = item.lastModified.getTime();
+    const expired = removed !== undefined ? removed < cutoff : written < cutoff && written >= created;
     if (expired && (await target.delete(item.path))) deleted.push(item.path);
   }
   return deleted;
