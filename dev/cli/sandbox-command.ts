@@ -28,8 +28,9 @@ interface SandboxFlags {
 
 /** `1000,2000,4000`: waits between webhook delivery attempts, in ms. */
 function delayList(value: string): number[] {
-  const delays = value.split(',').map((part) => Number(part.trim()));
-  if (delays.length === 0 || delays.some((d) => !Number.isInteger(d) || d < 0)) {
+  const parts = value.split(',').map((part) => part.trim());
+  const delays = parts.map(Number);
+  if (parts.some((part) => part === '') || delays.some((d) => !Number.isInteger(d) || d < 0)) {
     throw new InvalidArgumentError('expected whole numbers of ms ≥ 0, comma-separated');
   }
   return delays;
