@@ -30,6 +30,9 @@ param partnerCenterClientSecret string = ''
 
 param partnerCenterApiBaseUrl string = 'https://api.partner.microsoft.com'
 param partnerCenterAuthorityHost string = 'https://login.microsoftonline.com'
+param partnerCenterWebhooksBaseUrl string = 'https://api.partnercenter.microsoft.com'
+@description('Hosts the signing certificate URL of a Partner Center webhook event may name: PARTNER_CENTER_WEBHOOKS_CERT_HOSTS.')
+param partnerCenterWebhooksCertHosts string = '3psostorageacct.blob.core.windows.net'
 param partnerCenterScope string = 'https://api.partner.microsoft.com/user_impersonation'
 param partnerCenterRequestTimeoutSeconds string = '60'
 param partnerCenterMaxAttempts string = '8'
@@ -153,6 +156,8 @@ module vault 'modules/key-vault.bicep' = {
 // instead), PARTNER_CENTER_CLIENT_CERTIFICATE_FILE and PARTNER_CENTER_CA_FILE (local files).
 var codeAppSettings = {
   PARTNER_CENTER_API_BASE_URL: partnerCenterApiBaseUrl
+  PARTNER_CENTER_WEBHOOKS_BASE_URL: partnerCenterWebhooksBaseUrl
+  PARTNER_CENTER_WEBHOOKS_CERT_HOSTS: partnerCenterWebhooksCertHosts
   PARTNER_CENTER_AUTHORITY_HOST: partnerCenterAuthorityHost
   PARTNER_CENTER_TENANT_ID: partnerCenterTenantId
   PARTNER_CENTER_CLIENT_ID: partnerCenterClientId

@@ -8,24 +8,29 @@
  *   POST /_sandbox/expire-tokens     every access token issued so far expires
  *   POST /_sandbox/device/approve    {"userCode": "…"} approves a pending device code
  *   POST /_sandbox/refresh-token     a new bootstrap refresh token for the seeded admin (a second "login")
+ *   GET  /_sandbox/webhooks/events   every webhook event (delivered, parked, dropped, pending) with its
+ *                                    attempts; ?settled=N&timeoutMs=M first waits until N have settled
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type FaultInjector, faultPlanSchema, parseFaultSpec } from './faults.js';
 import type { IdentityProvider } from './identity.js';
-import { sendError, sendJson } from './referrals-api.js';
+import { readJsonObject, sendError, sendJson } from './referrals-api.js';
 import type { Mutator, SandboxStats } from './sandbox.js';
 import type { ReferralStore } from './store.js';
+import type { WebhookDelivery } from './webhook-delivery.js';
 
 interface ControlContext {
   readonly identity: IdentityProvider;
   readonly faults: FaultInjector;
   readonly store: ReferralStore;
   readonly mutator: Mutator;
+  readonly deliveries: WebhookDelivery;
   readonly stats: () => SandboxStats;
 }
 
-const MAX_BODY_BYTES = 64 * 1024;
+/** The longest a control request waits for webhook deliveries. */
+const MAX_WAIT_MS = 120_000;
 
 export async function handleControl(
   req: IncomingMessage,
@@ -44,7 +49,7 @@ export async function handleControl(
         sendReferrals(res, ctx.store);
         return true;
       case 'POST /_sandbox/mutate': {
-        const body = await readJson(req);
+        const body = await readJsonObject(req);
         sendJson(
           res,
           200,
@@ -53,7 +58,7 @@ export async function handleControl(
         return true;
       }
       case 'PUT /_sandbox/faults': {
-        const body = await readJson(req);
+        const body = await readJsonObject(req);
         ctx.faults.replace(typeof body.spec === 'string' ? parseFaultSpec(body.spec) : faultPlanSchema.parse(body));
         sendJson(res, 200, ctx.faults.current);
         return true;
@@ -65,8 +70,11 @@ export async function handleControl(
       case 'POST /_sandbox/refresh-token':
         sendJson(res, 200, { refreshToken: ctx.identity.issueBootstrapRefreshToken(0) });
         return true;
+      case 'GET /_sandbox/webhooks/events':
+        sendJson(res, 200, await webhookEvents(url, ctx.deliveries));
+        return true;
       case 'POST /_sandbox/device/approve': {
-        const body = await readJson(req);
+        const body = await readJsonObject(req);
         const approved = typeof body.userCode === 'string' && ctx.identity.approveDeviceCode(body.userCode);
         sendJson(res, approved ? 200 : 404, { approved });
         return true;
@@ -87,20 +95,17 @@ function sendReferrals(res: ServerResponse, store: ReferralStore): void {
   res.end();
 }
 
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new Error(`body larger than ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8').trim();
-  if (text === '') return {};
-  const parsed: unknown = JSON.parse(text);
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-    throw new Error('body must be a JSON object');
-  return parsed as Record<string, unknown>;
+/** The delivery log, after waiting (when asked) until `settled` events are no longer pending. */
+async function webhookEvents(url: URL, deliveries: WebhookDelivery) {
+  const settled = url.searchParams.get('settled');
+  const reached =
+    settled === null
+      ? true
+      : await deliveries.waitForSettled(
+          nonNegative(Number(settled), 0),
+          Math.min(nonNegative(Number(url.searchParams.get('timeoutMs') ?? 10_000), 0), MAX_WAIT_MS),
+        );
+  return { reached, settled: deliveries.settledCount, events: deliveries.events() };
 }
 
 function nonNegative(value: unknown, fallback: number): number {

@@ -1,6 +1,7 @@
 /**
- * Faults the sandbox injects into the Referrals API, chosen per run and reproducible by seed: each
- * decision is a function of (seed, fault, API request number), so the same run meets the same faults.
+ * Faults the sandbox injects into the Referrals API and its webhook deliveries, chosen per run and
+ * reproducible by seed: each decision is a function of (seed, fault, API request number or webhook
+ * event number), so the same run meets the same faults.
  *
  * CLI form (comma-separated, each `name` or `name(key=value,…)`):
  *   429(rate=0.2,retryAfter=1,max=5)   throttle: 429 + Retry-After seconds
@@ -11,6 +12,10 @@
  *   repeat-nextlink(page=5)             from the 5th page of a pass on, nextLink repeats the current link
  *   token-expiry(every=20)              every 20th API request, all access tokens issued so far expire
  *   mutate(updates=5,creates=1)         after each page, 5 referrals are updated and 1 created
+ *   webhook-delay(ms=500,jitter=100)    each webhook event waits before its first delivery attempt
+ *   webhook-duplicate(rate=0.2)         an event is delivered twice (or every=3: every third event)
+ *   webhook-reorder(hold=3,ms=1000)     events are held until 3 wait (or 1 s passed), then sent newest first
+ *   webhook-drop(rate=0.1)              an event is never sent (lost, as to Partner Center's offline queue)
  * `max=N` on any rate fault caps how many times it fires in the run.
  */
 import { z } from 'zod';
@@ -37,6 +42,15 @@ export const faultPlanSchema = z
     repeatNextLink: z.object({ page: z.number().int().min(1) }).optional(),
     tokenExpiry: z.object({ every: z.number().int().min(1) }).optional(),
     mutate: z.object({ updates: count.default(1), creates: count.default(0) }).optional(),
+    webhookDelay: z.object({ ms: z.number().min(0), jitter: z.number().min(0).default(0) }).optional(),
+    webhookDuplicate: z
+      .object({ rate: rate.optional(), every: z.number().int().min(1).optional(), max })
+      .refine((d) => d.rate !== undefined || d.every !== undefined, 'give rate or every')
+      .optional(),
+    webhookReorder: z
+      .object({ hold: z.number().int().min(2).default(3), ms: z.number().min(0).default(1000) })
+      .optional(),
+    webhookDrop: z.object({ rate, max }).optional(),
   })
   .strict();
 
@@ -53,6 +67,10 @@ const NAMES: Readonly<Record<string, keyof FaultPlan>> = {
   'repeat-nextlink': 'repeatNextLink',
   'token-expiry': 'tokenExpiry',
   mutate: 'mutate',
+  'webhook-delay': 'webhookDelay',
+  'webhook-duplicate': 'webhookDuplicate',
+  'webhook-reorder': 'webhookReorder',
+  'webhook-drop': 'webhookDrop',
 };
 
 /** Parses the CLI form described above; throws an Error naming the bad part. */
@@ -119,6 +137,11 @@ export interface FaultCounts {
   repeatNextLink: number;
   tokenExpiry: number;
   mutations: number;
+  webhookDelayed: number;
+  webhookDuplicated: number;
+  /** Events sent in another order than they were emitted. */
+  webhookReordered: number;
+  webhookDropped: number;
 }
 
 export class FaultInjector {
@@ -131,6 +154,10 @@ export class FaultInjector {
     repeatNextLink: 0,
     tokenExpiry: 0,
     mutations: 0,
+    webhookDelayed: 0,
+    webhookDuplicated: 0,
+    webhookReordered: 0,
+    webhookDropped: 0,
   };
 
   constructor(
@@ -165,20 +192,20 @@ export class FaultInjector {
   /** What goes wrong with API request n, if anything. Checked in a fixed order so runs repeat. */
   decide(n: number): FaultDecision {
     const { throttle, serverError, reset, malformed } = this.plan;
-    if (serverError && (this.burstLeft > 0 || this.fires('serverError', serverError, n))) {
+    if (serverError && (this.burstLeft > 0 || this.fires('serverError', serverError, n, this.counts.serverError))) {
       this.burstLeft = this.burstLeft > 0 ? this.burstLeft - 1 : serverError.burst - 1;
       this.counts.serverError++;
       return { kind: 'serverError', status: serverError.status };
     }
-    if (throttle && this.fires('throttle', throttle, n)) {
+    if (throttle && this.fires('throttle', throttle, n, this.counts.throttle)) {
       this.counts.throttle++;
       return { kind: 'throttle', retryAfterSeconds: throttle.retryAfter };
     }
-    if (reset && this.fires('reset', reset, n)) {
+    if (reset && this.fires('reset', reset, n, this.counts.reset)) {
       this.counts.reset++;
       return { kind: 'reset' };
     }
-    if (malformed && this.fires('malformed', malformed, n)) {
+    if (malformed && this.fires('malformed', malformed, n, this.counts.malformed)) {
       this.counts.malformed++;
       return { kind: 'malformed' };
     }
@@ -197,12 +224,40 @@ export class FaultInjector {
     return this.plan.mutate;
   }
 
-  private fires(
-    name: 'throttle' | 'serverError' | 'reset' | 'malformed',
-    fault: { rate: number; max?: number | undefined },
-    n: number,
-  ): boolean {
-    const fired = name === 'serverError' ? this.counts.serverError : this.counts[name];
+  /** Whether webhook event n is lost before its first attempt. */
+  dropsWebhook(n: number): boolean {
+    const drop = this.plan.webhookDrop;
+    if (!drop || !this.fires('webhookDrop', drop, n, this.counts.webhookDropped)) return false;
+    this.counts.webhookDropped++;
+    return true;
+  }
+
+  /** Whether webhook event n is delivered twice. */
+  duplicatesWebhook(n: number): boolean {
+    const duplicate = this.plan.webhookDuplicate;
+    if (!duplicate) return false;
+    if (duplicate.max !== undefined && this.counts.webhookDuplicated >= duplicate.max) return false;
+    const every = duplicate.every !== undefined && n % duplicate.every === 0;
+    const byRate = duplicate.rate !== undefined && hashUnit(this.seed, 'webhookDuplicate', n) < duplicate.rate;
+    if (!every && !byRate) return false;
+    this.counts.webhookDuplicated++;
+    return true;
+  }
+
+  /** Delay before webhook event n's first attempt. */
+  webhookDelayMs(n: number): number {
+    const delay = this.plan.webhookDelay;
+    if (!delay) return 0;
+    this.counts.webhookDelayed++;
+    return delay.ms + hashUnit(this.seed, 'webhookDelay', n) * delay.jitter;
+  }
+
+  /** How events are held back to be released out of order, when they are. */
+  webhookReorder(): { readonly hold: number; readonly ms: number } | undefined {
+    return this.plan.webhookReorder;
+  }
+
+  private fires(name: string, fault: { rate: number; max?: number | undefined }, n: number, fired: number): boolean {
     if (fault.max !== undefined && fired >= fault.max) return false;
     return hashUnit(this.seed, name, n) < fault.rate;
   }

@@ -248,6 +248,38 @@ function sendBody(res: ServerResponse, body: string, fault: FaultDecision): void
   res.end(bytes);
 }
 
+const MAX_BODY_BYTES = 64 * 1024;
+
+/** A request body that is too large, not JSON, or not a JSON object: the caller answers 400. */
+export class BadRequestBodyError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'BadRequestBodyError';
+  }
+}
+
+/** A request's JSON object body ({} when empty); throws BadRequestBodyError saying what is wrong. */
+export async function readJsonObject(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new BadRequestBodyError(`body larger than ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8').trim();
+  if (text === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new BadRequestBodyError(`body is not JSON: ${(error as Error).message}`, { cause: error });
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new BadRequestBodyError('body must be a JSON object');
+  return parsed as Record<string, unknown>;
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const bytes = Buffer.from(JSON.stringify(body), 'utf8');
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': bytes.length });
@@ -268,7 +300,7 @@ export function sendError(
   });
 }
 
-function sendAuthError(res: ServerResponse, auth: Extract<AuthResult, { ok: false }>, requestId: string): void {
+export function sendAuthError(res: ServerResponse, auth: Extract<AuthResult, { ok: false }>, requestId: string): void {
   res.setHeader('WWW-Authenticate', auth.wwwAuthenticate ?? `Bearer error="${auth.error}"`);
   sendError(res, auth.status, auth.status === 401 ? 'Unauthorized' : 'Forbidden', auth.description, requestId);
 }

@@ -1,6 +1,7 @@
 /**
- * Starts the sandbox: one HTTPS server on 127.0.0.1 that is both Partner Center's Referrals API and
- * the Entra ID token endpoint, plus a few `/_sandbox/…` control routes for tests and benchmarks.
+ * Starts the sandbox: one HTTPS server on 127.0.0.1 that is Partner Center's Referrals API, its
+ * webhook registration API (which sends signed events on every change) and the Entra ID token
+ * endpoint, plus a few `/_sandbox/…` control routes for tests and benchmarks.
  * Used in-process by tests and by `referrals-lake sandbox` / the demo.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -22,7 +23,11 @@ import { loadReferralsFile } from './referrals-file.js';
 import type { GeneratorContext } from './seed-data.js';
 import { SkipTokenCodec } from './skiptoken.js';
 import { ReferralStore } from './store.js';
-import { loadOrCreateTls } from './tls.js';
+import { loadOrCreateTls, type SandboxTls } from './tls.js';
+import { type DeliveryStats, WebhookDelivery } from './webhook-delivery.js';
+import { PARTNER_CENTER_RESOURCE_BASE } from './webhook-events.js';
+import { type ReferralChangeListener, Webhooks } from './webhooks.js';
+import { CERTIFICATE_PATH, WebhooksApi, type WebhooksApiDependencies } from './webhooks-api.js';
 
 export interface SandboxOptions {
   readonly host?: string;
@@ -49,7 +54,23 @@ export interface SandboxOptions {
   readonly tenantId?: string;
   /** The tenant's verified domain, accepted in place of the id (PARTNER_CENTER_TENANT_ID may name either). */
   readonly tenantDomain?: string;
+  readonly webhooks?: WebhookOptions;
 }
+
+export interface WebhookOptions {
+  /** Origin of the events' ResourceUri; Partner Center's own by default, as the real events carry. */
+  readonly resourceBase?: string;
+  /** Waits before delivery attempts 2…10 (the docs give the count, not the waits); the last repeats. */
+  readonly retryDelaysMs?: readonly number[];
+  /** An attempt not answered by then fails. */
+  readonly attemptTimeoutMs?: number;
+  /** What POST /webhooks/v1/registration does while one exists: 409 (default), or replace it. */
+  readonly postWhenRegistered?: WebhooksApiDependencies['postWhenRegistered'];
+}
+
+/** 1 s doubling to about 4 min: some ten minutes in all before an event is parked. */
+const DEFAULT_RETRY_DELAYS_MS = [1, 2, 4, 8, 16, 32, 64, 128, 256].map((s) => s * 1000);
+const DEFAULT_ATTEMPT_TIMEOUT_MS = 10_000;
 
 export const SANDBOX_USERS: readonly SandboxUser[] = [
   {
@@ -76,6 +97,7 @@ export interface SandboxStats {
   readonly api: ReferralsApi['stats'];
   readonly identity: IdentityProvider['stats'];
   readonly faults: FaultInjector['counts'];
+  readonly webhooks: DeliveryStats;
   readonly referrals: number;
   /** The sandbox process's own CPU time and memory, so benchmarks can tell its cost from the client's. */
   readonly process: { readonly cpuUserMs: number; readonly cpuSystemMs: number; readonly rssBytes: number };
@@ -87,6 +109,8 @@ export type SandboxEnv = Readonly<
     Extract<
       SettingName,
       | 'PARTNER_CENTER_API_BASE_URL'
+      | 'PARTNER_CENTER_WEBHOOKS_BASE_URL'
+      | 'PARTNER_CENTER_WEBHOOKS_CERT_HOSTS'
       | 'PARTNER_CENTER_AUTHORITY_HOST'
       | 'PARTNER_CENTER_TENANT_ID'
       | 'PARTNER_CENTER_CLIENT_ID'
@@ -112,6 +136,17 @@ export interface Sandbox {
   readonly store: ReferralStore;
   readonly identity: IdentityProvider;
   readonly faults: FaultInjector;
+  /** The tenant's webhook registration, and the emitter every writer of referrals calls. */
+  readonly webhooks: Webhooks;
+  /** Every webhook event sent or dropped, with its attempts; tests wait on it. */
+  readonly webhookDeliveries: WebhookDelivery;
+  /** Where the certificate that signs the events is served (x-ms-certificate-url). */
+  readonly webhookCertificateUrl: string;
+  /**
+   * The sandbox's own server certificate (127.0.0.1 and localhost, issued by its CA): a local
+   * https:// webhook receiver can serve it, and the sandbox trusts it when it delivers.
+   */
+  readonly receiverTls: { readonly certPem: string; readonly keyPem: string };
   /** Updates, creates and removes referrals now, as Partner Center users (and lost visibility) would. */
   mutate(updates: number, creates?: number, removes?: number): MutationResult;
   stats(): SandboxStats;
@@ -142,8 +177,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds ?? 3600,
     deviceCodeAutoApproveMs: options.deviceCodeAutoApproveMs === undefined ? 1000 : options.deviceCodeAutoApproveMs,
   });
-  const mutator = new Mutator(store, createRandom(seed ^ 0x5eed), createGeneratorContext({ seed }));
   let origin = '';
+  const certificateUrl = () => `${origin}${CERTIFICATE_PATH}`;
+  const { deliveries, webhooks, webhooksApi } = createWebhooks(options.webhooks ?? {}, {
+    tls,
+    faults,
+    tenantId,
+    certificateUrl,
+    authenticate: (header) => authenticate(identity, header),
+  });
+  const mutator = new Mutator(store, createRandom(seed ^ 0x5eed), createGeneratorContext({ seed }), webhooks);
   const api = new ReferralsApi(
     {
       defaultPageSize: options.defaultPageSize ?? 100,
@@ -165,7 +208,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
   );
   const server = createServer({ cert: tls.certPem, key: tls.keyPem }, (req, res) => {
-    route(req, res, { api, identity, faults, store, mutator, stats: () => stats() }).catch((error: unknown) => {
+    const context = { api, webhooksApi, identity, faults, store, mutator, deliveries, stats: () => stats() };
+    route(req, res, context).catch((error: unknown) => {
       if (!res.headersSent) sendError(res, 500, 'InternalServerError', describe(error), randomUUID());
       else res.destroy();
     });
@@ -177,6 +221,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     api: { ...api.stats },
     identity: { ...identity.stats, byGrant: { ...identity.stats.byGrant } },
     faults: { ...faults.counts },
+    webhooks: { ...deliveries.stats },
     referrals: store.size,
     process: processUsage(),
   });
@@ -185,6 +230,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     tenantDomain,
     env: {
       PARTNER_CENTER_API_BASE_URL: origin,
+      PARTNER_CENTER_WEBHOOKS_BASE_URL: origin,
+      PARTNER_CENTER_WEBHOOKS_CERT_HOSTS: new URL(certificateUrl()).host,
       PARTNER_CENTER_AUTHORITY_HOST: origin,
       PARTNER_CENTER_TENANT_ID: tenantId,
       PARTNER_CENTER_CLIENT_ID: CLIENT_ID,
@@ -198,10 +245,51 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     store,
     identity,
     faults,
+    webhooks,
+    webhookDeliveries: deliveries,
+    webhookCertificateUrl: certificateUrl(),
+    receiverTls: { certPem: tls.certPem, keyPem: tls.keyPem },
     mutate: (updates, creates = 0, removes = 0) => mutator.mutate(updates, creates, removes),
     stats,
-    close: () => closeServer(server),
+    close: () => {
+      deliveries.close();
+      return closeServer(server);
+    },
   };
+}
+
+/** The webhook registration API, the emitter the writers call, and the delivery behind them. */
+function createWebhooks(
+  options: WebhookOptions,
+  deps: {
+    readonly tls: SandboxTls;
+    readonly faults: FaultInjector;
+    readonly tenantId: string;
+    readonly certificateUrl: () => string;
+    readonly authenticate: WebhooksApiDependencies['authenticate'];
+  },
+): { deliveries: WebhookDelivery; webhooks: Webhooks; webhooksApi: WebhooksApi } {
+  const deliveries = new WebhookDelivery(
+    {
+      retryDelaysMs: options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
+      attemptTimeoutMs: options.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS,
+      signingKeyPem: deps.tls.webhookSigning.keyPem,
+      certificateUrl: deps.certificateUrl,
+      caPem: deps.tls.caCertPem,
+    },
+    deps.faults,
+  );
+  const webhooks = new Webhooks(deliveries, {
+    tenantId: deps.tenantId,
+    resourceBase: (options.resourceBase ?? PARTNER_CENTER_RESOURCE_BASE).replace(/\/+$/, ''),
+  });
+  const webhooksApi = new WebhooksApi({
+    webhooks,
+    authenticate: deps.authenticate,
+    certificatePem: deps.tls.webhookSigning.certPem,
+    postWhenRegistered: options.postWhenRegistered ?? 'conflict',
+  });
+  return { deliveries, webhooks, webhooksApi };
 }
 
 async function initialReferrals(options: SandboxOptions, seed: number): Promise<readonly Referral[]> {
@@ -227,7 +315,11 @@ export interface MutationResult {
   readonly removed: string[];
 }
 
-/** Applies Partner Center-like changes: existing referrals progress, new ones arrive, some leave. */
+/**
+ * Applies Partner Center-like changes: existing referrals progress, new ones arrive, some leave.
+ * Each update and creation is told to the listener (the webhooks) as it happens; removals are not,
+ * as Partner Center has no event for them.
+ */
 export class Mutator {
   private clock = 0;
 
@@ -235,6 +327,7 @@ export class Mutator {
     private readonly store: ReferralStore,
     private readonly random: Random,
     private readonly context: GeneratorContext,
+    private readonly listener?: ReferralChangeListener,
   ) {}
 
   mutate(updates: number, creates: number, removes = 0): MutationResult {
@@ -245,11 +338,13 @@ export class Mutator {
       const target = this.random.pick(all);
       const next = updateReferral(target, this.random, this.tick(target.updatedDateTime));
       this.store.put(next);
+      this.listener?.referralUpdated(next);
       updated.push(next.id);
     }
     for (let i = 0; i < creates; i++) {
       const referral = createReferral(this.random, this.store.size + i, this.tick(), this.context);
       this.store.put(referral);
+      this.listener?.referralCreated(referral);
       created.push(referral.id);
     }
     const removed: string[] = [];
@@ -271,6 +366,8 @@ export class Mutator {
 
 interface RouteContext {
   readonly api: ReferralsApi;
+  readonly webhooksApi: WebhooksApi;
+  readonly deliveries: WebhookDelivery;
   readonly identity: IdentityProvider;
   readonly faults: FaultInjector;
   readonly store: ReferralStore;
@@ -282,6 +379,7 @@ async function route(req: IncomingMessage, res: ServerResponse, ctx: RouteContex
   const url = new URL(req.url ?? '/', 'https://sandbox.invalid');
   if (await ctx.identity.handle(req, res, url)) return;
   if (await ctx.api.handle(req, res, url)) return;
+  if (await ctx.webhooksApi.handle(req, res, url)) return;
   if (await handleControl(req, res, url, ctx)) return;
   sendError(res, 404, 'NotFound', `No resource at ${url.pathname}`, randomUUID());
 }

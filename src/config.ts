@@ -24,6 +24,19 @@ const httpsUrl = z
   .refine((u) => u.startsWith('https://'), 'must be an https:// URL')
   .transform((u) => u.replace(/\/+$/, ''));
 const text = z.string().min(1);
+/** `host` or `host:port`, as a URL's `host` spells it (lower case, no default port). */
+const HOST =
+  /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::[1-9][0-9]{0,4})?$/;
+const hostList = z
+  .string()
+  .transform((list) =>
+    list
+      .split(',')
+      .map((h) => h.trim().toLowerCase())
+      .filter((h) => h !== ''),
+  )
+  .refine((hosts) => hosts.length > 0, 'must name at least one host')
+  .refine((hosts) => hosts.every((h) => HOST.test(h)), 'must be host or host:port names, comma-separated');
 
 function setting<T>(spec: SettingSpec<T>): SettingSpec<T> {
   return spec;
@@ -34,6 +47,16 @@ export const SETTINGS = {
     doc: 'Origin of the Partner Center REST API (the sandbox prints its own).',
     default: 'https://api.partner.microsoft.com',
     schema: httpsUrl,
+  }),
+  PARTNER_CENTER_WEBHOOKS_BASE_URL: setting({
+    doc: 'Origin of the Partner Center webhook registration API, `/webhooks/v1/registration` (the sandbox prints its own).',
+    default: 'https://api.partnercenter.microsoft.com',
+    schema: httpsUrl,
+  }),
+  PARTNER_CENTER_WEBHOOKS_CERT_HOSTS: setting({
+    doc: "Hosts (`host` or `host:port`, comma-separated) a webhook event's signing certificate URL (`x-ms-certificate-url`) may name; no other URL is fetched. Partner Center publishes its certificate on this blob host (the sandbox prints its own).",
+    default: '3psostorageacct.blob.core.windows.net',
+    schema: hostList,
   }),
   PARTNER_CENTER_AUTHORITY_HOST: setting({
     doc: 'Entra ID authority host; the tenant id is appended.',
@@ -173,6 +196,10 @@ type Parsed<K extends SettingName> = (typeof SETTINGS)[K] extends SettingSpec<in
 
 export interface PartnerCenterConfig {
   readonly apiBaseUrl: string;
+  /** Origin of the webhook registration API (PARTNER_CENTER_WEBHOOKS_BASE_URL). */
+  readonly webhooksBaseUrl: string;
+  /** Hosts an event's certificate URL may name (PARTNER_CENTER_WEBHOOKS_CERT_HOSTS), lower case. */
+  readonly webhookCertificateHosts: readonly string[];
   readonly authorityHost: string;
   readonly tenantId: string;
   readonly clientId: string;
@@ -301,6 +328,8 @@ function readClientCertificate(env: Env): PartnerCenterConfig['clientCertificate
 export function loadPartnerCenterConfig(env: Env = process.env): PartnerCenterConfig {
   return {
     apiBaseUrl: readSetting(env, 'PARTNER_CENTER_API_BASE_URL') ?? '',
+    webhooksBaseUrl: readSetting(env, 'PARTNER_CENTER_WEBHOOKS_BASE_URL') ?? '',
+    webhookCertificateHosts: readSetting(env, 'PARTNER_CENTER_WEBHOOKS_CERT_HOSTS') ?? [],
     authorityHost: readSetting(env, 'PARTNER_CENTER_AUTHORITY_HOST') ?? '',
     tenantId: readSetting(env, 'PARTNER_CENTER_TENANT_ID') ?? '',
     clientId: readSetting(env, 'PARTNER_CENTER_CLIENT_ID') ?? '',

@@ -18,6 +18,27 @@ describe('config', () => {
     expect(config.clientSecret).toBeUndefined();
   });
 
+  it('reads the webhook settings: registration origin and the certificate hosts, validated and named', () => {
+    const config = loadPartnerCenterConfig(minimal);
+    expect(config.webhooksBaseUrl).toBe('https://api.partnercenter.microsoft.com');
+    expect(config.webhookCertificateHosts).toEqual(['3psostorageacct.blob.core.windows.net']);
+    const sandboxLike = loadPartnerCenterConfig({
+      ...minimal,
+      PARTNER_CENTER_WEBHOOKS_BASE_URL: 'https://127.0.0.1:8443/',
+      PARTNER_CENTER_WEBHOOKS_CERT_HOSTS: ' 127.0.0.1:8443, Certs.Example.com ',
+    });
+    expect(sandboxLike.webhooksBaseUrl).toBe('https://127.0.0.1:8443');
+    expect(sandboxLike.webhookCertificateHosts).toEqual(['127.0.0.1:8443', 'certs.example.com']);
+    const plain = configError(() =>
+      loadPartnerCenterConfig({ ...minimal, PARTNER_CENTER_WEBHOOKS_BASE_URL: 'http://127.0.0.1:8443' }),
+    );
+    expect(plain.setting).toBe('PARTNER_CENTER_WEBHOOKS_BASE_URL');
+    for (const bad of ['https://certs.example.com', 'certs.example.com/cert', ',', 'a..b', 'host:0']) {
+      const error = configError(() => loadPartnerCenterConfig({ ...minimal, PARTNER_CENTER_WEBHOOKS_CERT_HOSTS: bad }));
+      expect(error.setting, bad).toBe('PARTNER_CENTER_WEBHOOKS_CERT_HOSTS');
+    }
+  });
+
   it('names the missing setting', () => {
     expect(configError(() => loadPartnerCenterConfig({ PARTNER_CENTER_CLIENT_ID: 'x' })).setting).toBe(
       'PARTNER_CENTER_TENANT_ID',

@@ -1,9 +1,9 @@
 /**
  * `referrals-lake sandbox`: runs the local Partner Center until SIGINT/SIGTERM. Once listening it
  * prints exactly one JSON line on stdout, `{"baseUrl", "env"}`, so a script can start it, read the
- * line, and point a sync at it with those settings.
+ * line, and point a sync (or a webhook registration and receiver) at it with those settings.
  */
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { wholeNumber } from '../../src/cli/options.js';
 import { untilStopped } from './until-stopped.js';
 
@@ -22,6 +22,18 @@ interface SandboxFlags {
   topMode: 'page-size' | 'limit';
   tokenLifetime: number;
   tlsDir?: string;
+  webhookRetryDelays?: number[];
+  webhookResourceBase?: string;
+}
+
+/** `1000,2000,4000`: waits between webhook delivery attempts, in ms. */
+function delayList(value: string): number[] {
+  const parts = value.split(',').map((part) => part.trim());
+  const delays = parts.map(Number);
+  if (parts.some((part) => part === '') || delays.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new InvalidArgumentError('expected whole numbers of ms ≥ 0, comma-separated');
+  }
+  return delays;
 }
 
 export function registerSandboxCommand(program: Command): void {
@@ -50,6 +62,8 @@ export function registerSandboxCommand(program: Command): void {
     )
     .option('--token-lifetime <seconds>', 'access token lifetime', wholeNumber, 3600)
     .option('--tls-dir <dir>', 'where the sandbox CA and certificate are kept')
+    .option('--webhook-retry-delays <ms,...>', 'waits between the 10 webhook delivery attempts', delayList)
+    .option('--webhook-resource-base <url>', "origin of the events' ResourceUri (default Partner Center's)")
     .action(async (flags: SandboxFlags) => {
       const latency = flags.latencyMs > 0 || flags.latencyJitterMs > 0;
       const faults = [
@@ -72,6 +86,7 @@ export function registerSandboxCommand(program: Command): void {
         topMode: flags.topMode,
         accessTokenLifetimeSeconds: flags.tokenLifetime,
         tlsDir: flags.tlsDir,
+        webhooks: { retryDelaysMs: flags.webhookRetryDelays, resourceBase: flags.webhookResourceBase },
       });
       process.stdout.write(`${JSON.stringify({ baseUrl: sandbox.baseUrl, env: sandbox.env })}\n`);
       await untilStopped();

@@ -30,6 +30,8 @@ describe('referrals-lake sandbox', () => {
     expect(Object.keys(env)).toContain('PARTNER_CENTER_REFRESH_TOKEN');
     const config = loadPartnerCenterConfig(env);
     expect(config.apiBaseUrl).toBe(baseUrl);
+    expect(config.webhooksBaseUrl).toBe(baseUrl);
+    expect(config.webhookCertificateHosts).toEqual([new URL(baseUrl).host]);
     expect(config.caPem).toContain('BEGIN CERTIFICATE');
 
     const stats = await fetchJson(`${baseUrl}/_sandbox/stats`, config.caPem ?? '');
