@@ -17,7 +17,7 @@ import {
   type ContainerClient,
 } from '@azure/storage-blob';
 import { StorageError } from '../../common/errors.js';
-import { registerSecret, safeUrl } from '../../common/redact.js';
+import { registerConnectionStringSecrets, safeUrl } from '../../common/redact.js';
 import { BlobWriteSink, BlockBudget } from './blob-write-sink.js';
 import { contentTypeFor } from './content-type.js';
 import {
@@ -240,14 +240,6 @@ function serviceClientFor(options: BlobStorageOptions): BlobServiceClientType {
 /** The Blob endpoint of an account URL; ADLS Gen2's `dfs` host serves a different API. */
 function blobEndpointOf(accountUrl: string): string {
   return accountUrl.replace(/^(https?:\/\/[^/.]+)\.dfs\./i, '$1.blob.').replace(/\/+$/, '');
-}
-
-/** The key or SAS in a connection string is masked wherever it might later appear in a log line. */
-function registerConnectionStringSecrets(connectionString: string): void {
-  for (const part of connectionString.split(';')) {
-    const [name, ...rest] = part.split('=');
-    if (/^(AccountKey|SharedAccessSignature)$/i.test(name?.trim() ?? '')) registerSecret(rest.join('='));
-  }
 }
 
 async function createContainer(container: ContainerClient): Promise<void> {
