@@ -53,4 +53,5 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
 output name string = account.name
 output id string = account.id
 output blobEndpoint string = account.properties.primaryEndpoints.blob
+output queueEndpoint string = account.properties.primaryEndpoints.queue
 output dfsEndpoint string = isHnsEnabled ? account.properties.primaryEndpoints.dfs : ''
