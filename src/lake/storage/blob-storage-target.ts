@@ -31,7 +31,7 @@ import {
   type WriteOptions,
   type WriteSink,
 } from './storage.js';
-import { codeOf, guardStream, statusOf, storageError } from './storage-errors.js';
+import { createIfAbsent, guardStream, statusOf, storageError } from './storage-errors.js';
 import { assertKey, assertListPrefix, joinKey, normalizeRootPrefix } from './storage-keys.js';
 
 interface CommonBlobOptions {
@@ -212,7 +212,7 @@ export class BlobStorageTarget implements StorageTarget {
 
   /** Creates the container once per target; a failure is retried by the next call. */
   private ensureContainer(): Promise<void> {
-    this.containerReady ??= createContainer(this.container).catch((error: unknown) => {
+    this.containerReady ??= createIfAbsent(this.container).catch((error: unknown) => {
       this.containerReady = undefined;
       throw error;
     });
@@ -240,16 +240,6 @@ function serviceClientFor(options: BlobStorageOptions): BlobServiceClientType {
 /** The Blob endpoint of an account URL; ADLS Gen2's `dfs` host serves a different API. */
 function blobEndpointOf(accountUrl: string): string {
   return accountUrl.replace(/^(https?:\/\/[^/.]+)\.dfs\./i, '$1.blob.').replace(/\/+$/, '');
-}
-
-async function createContainer(container: ContainerClient): Promise<void> {
-  try {
-    await container.createIfNotExists();
-  } catch (error) {
-    // An identity with data-plane rights only may not create containers; an existing one is enough.
-    if (statusOf(error) === 403 && codeOf(error) !== 'AuthenticationFailed' && (await container.exists())) return;
-    throw error;
-  }
 }
 
 async function collect(stream: NodeJS.ReadableStream | undefined): Promise<Buffer> {
