@@ -105,6 +105,8 @@ var token = toLower(uniqueString(subscription().id, environmentName, location))
 var serviceName = 'referrals-lake'
 var functionAppName = 'func-${token}'
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}'
+// The events queue and the poison queue its trigger moves failed messages to (suffix: src/config.ts).
+var eventsQueues = [eventsQueueName, '${eventsQueueName}-poison']
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: 'rg-${environmentName}'
@@ -131,6 +133,7 @@ module hostStorage 'modules/storage.bicep' = {
     location: location
     tags: tags
     containers: [deploymentContainerName]
+    queues: eventsQueues
   }
 }
 
@@ -212,6 +215,7 @@ module access 'modules/role-assignments.bicep' = {
   params: {
     functionPrincipalId: appIdentity.outputs.principalId
     hostStorageAccountName: hostStorage.outputs.name
+    eventsQueueNames: eventsQueues
     lakeStorageAccountName: lakeStorage.outputs.name
     lakeContainerName: lakeContainerName
     keyVaultName: vault.outputs.name
