@@ -1,13 +1,16 @@
 /**
- * Azurite's blob service as a child process, stopped by its own process id: the one launcher for the
- * demo (data kept in a folder) and the tests (in memory). The blob entry script is started with node
- * directly: stopping an `npx azurite` wrapper would leave Azurite running. Azurite is a
- * devDependency, so this module is for development only and loads nothing from it until called.
+ * Azurite's blob and queue services as two child processes, each stopped by its own process id: the
+ * one launcher for the demo (data kept in a folder) and the tests (in memory). The entry scripts
+ * (the package's `azurite-blob` and `azurite-queue` bins) are started with node directly: stopping
+ * an `npx azurite` wrapper would leave Azurite running, and the all-in-one `azurite` bin would add
+ * a table service nothing uses. Azurite is a devDependency, so this module is for development only
+ * and loads nothing from it until called.
  *
  * Flags (Azurite 3.35):
- * - `--blobPort 0`: the OS picks a free port and Azurite prints it ("successfully listens on
- *   http://127.0.0.1:<port>"); reading it back avoids the probe-then-bind race of picking one first.
- * - `--skipApiVersionCheck`: Azurite rejects the newer x-ms-version @azure/storage-blob sends.
+ * - `--blobPort 0` / `--queuePort 0`: the OS picks a free port and Azurite prints it ("successfully
+ *   listens on http://127.0.0.1:<port>"); reading it back avoids the probe-then-bind race of picking
+ *   one first.
+ * - `--skipApiVersionCheck`: Azurite rejects the newer x-ms-version the Azure SDKs send.
  * - With `location`: `--location <folder>`, data kept between runs. Without: `--inMemoryPersistence`
  *   (+ `--extentMemoryLimit`), nothing on disk and faster; it refuses `--location`, so the process
  *   runs in a temp folder instead (removed on stop).
@@ -24,18 +27,32 @@ export const AZURITE_ACCOUNT = 'devstoreaccount1';
 export const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
 export interface AzuriteOptions {
-  /** Folder that keeps the blobs between runs (created if missing); absent: in memory, gone on stop. */
+  /** Folder that keeps blobs and queues between runs (created if missing); absent: in memory, gone on stop. */
   readonly location?: string;
 }
 
 export interface Azurite {
+  /** Names both endpoints (`BlobEndpoint=…;QueueEndpoint=…`): one string for the lake and the queue. */
   readonly connectionString: string;
   /** `http://127.0.0.1:<port>/devstoreaccount1` */
   readonly blobEndpoint: string;
+  /** The blob service's port. */
   readonly port: number;
+  /** The blob service's process id. */
   readonly pid: number;
-  /** Stops Azurite (SIGTERM, then SIGKILL after 5 s) and resolves once it has exited. Idempotent. */
+  /** `http://127.0.0.1:<queuePort>/devstoreaccount1` */
+  readonly queueEndpoint: string;
+  readonly queuePort: number;
+  readonly queuePid: number;
+  /** Stops both services (SIGTERM, then SIGKILL after 5 s) and resolves once both have exited. Idempotent. */
   stop(): Promise<void>;
+}
+
+type Service = 'blob' | 'queue';
+
+interface Started {
+  readonly child: ChildProcess;
+  readonly port: number;
 }
 
 const START_TIMEOUT_MS = 20_000;
@@ -43,24 +60,34 @@ const STOP_TIMEOUT_MS = 5_000;
 const LISTENING = /successfully listens on http:\/\/127\.0\.0\.1:(\d+)/;
 
 export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurite> {
-  const entry = blobEntryScript();
   if (options.location !== undefined) {
     const location = resolve(options.location);
     await mkdir(location, { recursive: true });
-    const { child, port } = await launch(entry, location, ['--location', location]);
-    return handle(child, port);
+    // Both services share the folder, as the all-in-one Azurite does: their files have distinct names.
+    const [blob, queue] = await launchBoth(location, ['--location', location]);
+    return handle(blob, queue);
   }
   const workDir = await mkdtemp(join(tmpdir(), 'azurite-'));
   try {
-    const { child, port } = await launch(entry, workDir, ['--inMemoryPersistence', '--extentMemoryLimit', '1024']);
-    return handle(child, port, () => rm(workDir, { recursive: true, force: true }));
+    const [blob, queue] = await launchBoth(workDir, ['--inMemoryPersistence', '--extentMemoryLimit', '1024']);
+    return handle(blob, queue, () => rm(workDir, { recursive: true, force: true }));
   } catch (error) {
     await rm(workDir, { recursive: true, force: true });
     throw error;
   }
 }
 
-function blobEntryScript(): string {
+/** Starts both side by side; if one fails, the other is stopped before the failure is thrown. */
+async function launchBoth(cwd: string, persistence: readonly string[]): Promise<[Started, Started]> {
+  const results = await Promise.allSettled([launch('blob', cwd, persistence), launch('queue', cwd, persistence)]);
+  const [blob, queue] = results;
+  if (blob.status === 'fulfilled' && queue.status === 'fulfilled') return [blob.value, queue.value];
+  await Promise.all(results.map((r) => (r.status === 'fulfilled' ? killAndWait(r.value.child) : undefined)));
+  throw results.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason;
+}
+
+/** The package's `azurite-blob` or `azurite-queue` entry script. */
+function entryScript(service: Service): string {
   const require = createRequire(import.meta.url);
   let manifest: string;
   try {
@@ -68,17 +95,13 @@ function blobEntryScript(): string {
   } catch {
     throw new Error('Azurite is not installed: it is a devDependency, so run `npm ci` (without --omit=dev) first');
   }
-  return join(dirname(manifest), 'dist', 'src', 'blob', 'main.js');
+  return join(dirname(manifest), 'dist', 'src', service, 'main.js');
 }
 
-async function launch(
-  entry: string,
-  cwd: string,
-  persistence: readonly string[],
-): Promise<{ child: ChildProcess; port: number }> {
+async function launch(service: Service, cwd: string, persistence: readonly string[]): Promise<Started> {
   const args = [
-    entry,
-    ...['--blobHost', '127.0.0.1', '--blobPort', '0'],
+    entryScript(service),
+    ...[`--${service}Host`, '127.0.0.1', `--${service}Port`, '0'],
     ...persistence,
     ...['--skipApiVersionCheck', '--disableTelemetry', '--silent'],
   ];
@@ -87,7 +110,7 @@ async function launch(
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
   try {
-    const port = await listeningPort(child);
+    const port = await listeningPort(service, child);
     return { child, port };
   } catch (error) {
     await killAndWait(child);
@@ -98,11 +121,11 @@ async function launch(
 }
 
 /** Resolves with the port once Azurite says it listens; rejects if it exits or stays silent. */
-function listeningPort(child: ChildProcess): Promise<number> {
+function listeningPort(service: Service, child: ChildProcess): Promise<number> {
   return new Promise((resolve, reject) => {
     let output = '';
     const timer = setTimeout(
-      () => fail(new Error(`Azurite did not listen within ${START_TIMEOUT_MS} ms: ${output}`)),
+      () => fail(new Error(`Azurite ${service} did not listen within ${START_TIMEOUT_MS} ms: ${output}`)),
       START_TIMEOUT_MS,
     );
     const onData = (chunk: Buffer) => {
@@ -111,7 +134,7 @@ function listeningPort(child: ChildProcess): Promise<number> {
       if (match) done(Number(match[1]));
     };
     const onExit = (code: number | null, signal: string | null) =>
-      fail(new Error(`Azurite exited (${code ?? signal}) while starting: ${output}`));
+      fail(new Error(`Azurite ${service} exited (${code ?? signal}) while starting: ${output}`));
     const cleanup = () => {
       clearTimeout(timer);
       child.stdout?.off('data', onData);
@@ -137,22 +160,33 @@ function listeningPort(child: ChildProcess): Promise<number> {
   });
 }
 
-function handle(child: ChildProcess, port: number, cleanUp?: () => Promise<void>): Azurite {
-  const blobEndpoint = `http://127.0.0.1:${port}/${AZURITE_ACCOUNT}`;
+function handle(blob: Started, queue: Started, cleanUp?: () => Promise<void>): Azurite {
+  const blobEndpoint = `http://127.0.0.1:${blob.port}/${AZURITE_ACCOUNT}`;
+  const queueEndpoint = `http://127.0.0.1:${queue.port}/${AZURITE_ACCOUNT}`;
   // If this process dies without stop(), take Azurite with it rather than leave it running.
-  const killOnExit = () => child.kill('SIGKILL');
+  const killOnExit = () => {
+    blob.child.kill('SIGKILL');
+    queue.child.kill('SIGKILL');
+  };
   process.once('exit', killOnExit);
   let stopped: Promise<void> | undefined;
   return {
-    connectionString: `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};BlobEndpoint=${blobEndpoint};`,
+    connectionString:
+      `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};` +
+      `BlobEndpoint=${blobEndpoint};QueueEndpoint=${queueEndpoint};`,
     blobEndpoint,
-    port,
-    pid: child.pid ?? -1,
+    port: blob.port,
+    pid: blob.child.pid ?? -1,
+    queueEndpoint,
+    queuePort: queue.port,
+    queuePid: queue.child.pid ?? -1,
     stop() {
-      stopped ??= killAndWait(child).finally(async () => {
-        process.off('exit', killOnExit);
-        await cleanUp?.();
-      });
+      stopped ??= Promise.all([killAndWait(blob.child), killAndWait(queue.child)])
+        .then(() => undefined)
+        .finally(async () => {
+          process.off('exit', killOnExit);
+          await cleanUp?.();
+        });
       return stopped;
     },
   };

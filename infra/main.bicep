@@ -70,6 +70,16 @@ param lakeRetentionDays string = '7'
 @description('Share of referrals_latest a full run may remove before it is refused: SYNC_MAX_VANISH_FRACTION.')
 param syncMaxVanishFraction string = '0.2'
 
+// ---- Events (issue 20) ------------------------------------------------------------------------
+
+@minLength(3)
+@maxLength(56)
+@description('Queue of Partner Center events in the host storage account, beside its <name>-poison queue: EVENTS_QUEUE_NAME.')
+param eventsQueueName string = 'referral-events'
+
+@description('The worker applies queued events at most once per this many seconds: EVENTS_FLUSH_SECONDS.')
+param eventsFlushSeconds string = '30'
+
 // ---- Hosting ----------------------------------------------------------------------------------
 
 @allowed([2048, 4096])
@@ -98,6 +108,8 @@ var token = toLower(uniqueString(subscription().id, environmentName, location))
 var serviceName = 'referrals-lake'
 var functionAppName = 'func-${token}'
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}'
+// The events queue and the poison queue its trigger moves failed messages to (suffix: src/config.ts).
+var eventsQueues = [eventsQueueName, '${eventsQueueName}-poison']
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: 'rg-${environmentName}'
@@ -124,6 +136,7 @@ module hostStorage 'modules/storage.bicep' = {
     location: location
     tags: tags
     containers: [deploymentContainerName]
+    queues: eventsQueues
   }
 }
 
@@ -151,9 +164,10 @@ module vault 'modules/key-vault.bicep' = {
 }
 
 // Every setting src/config.ts reads that Azure needs (test/infra/settings.test.ts checks the list).
-// Not set on purpose: LAKE_CONNECTION_STRING and LAKE_LOCAL_DIR (they would override the managed
-// identity lake), PARTNER_CENTER_REFRESH_TOKEN (first login writes the token cache into the lake
-// instead), PARTNER_CENTER_CLIENT_CERTIFICATE_FILE and PARTNER_CENTER_CA_FILE (local files).
+// Not set on purpose: LAKE_CONNECTION_STRING, LAKE_LOCAL_DIR and EVENTS_QUEUE (they would override
+// the managed identity lake and queue), PARTNER_CENTER_REFRESH_TOKEN (first login writes the token
+// cache into the lake instead), PARTNER_CENTER_CLIENT_CERTIFICATE_FILE and PARTNER_CENTER_CA_FILE
+// (local files).
 var codeAppSettings = {
   PARTNER_CENTER_API_BASE_URL: partnerCenterApiBaseUrl
   PARTNER_CENTER_WEBHOOKS_BASE_URL: partnerCenterWebhooksBaseUrl
@@ -180,6 +194,13 @@ var codeAppSettings = {
   SYNC_LEASE_SECONDS: syncLeaseSeconds
   LAKE_RETENTION_DAYS: lakeRetentionDays
   SYNC_MAX_VANISH_FRACTION: syncMaxVanishFraction
+  // The events queue by the app's user-assigned identity: the worker's queue trigger reads these
+  // (its connection is EVENTS_QUEUE) and so does the receiver's enqueue (src/config.ts).
+  EVENTS_QUEUE__queueServiceUri: hostStorage.outputs.queueEndpoint
+  EVENTS_QUEUE__credential: 'managedidentity'
+  EVENTS_QUEUE__clientId: appIdentity.outputs.clientId
+  EVENTS_QUEUE_NAME: eventsQueueName
+  EVENTS_FLUSH_SECONDS: eventsFlushSeconds
 }
 
 // The identity and its roles come first; the site is created only after both (dependsOn below).
@@ -199,6 +220,7 @@ module access 'modules/role-assignments.bicep' = {
   params: {
     functionPrincipalId: appIdentity.outputs.principalId
     hostStorageAccountName: hostStorage.outputs.name
+    eventsQueueNames: eventsQueues
     lakeStorageAccountName: lakeStorage.outputs.name
     lakeContainerName: lakeContainerName
     keyVaultName: vault.outputs.name

@@ -42,6 +42,21 @@ function setting<T>(spec: SettingSpec<T>): SettingSpec<T> {
   return spec;
 }
 
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Azure Storage queue names: 3-63 characters, lowercase letters, digits and single hyphens inside. */
+const QUEUE_NAME = /^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/;
+const MAX_QUEUE_NAME = 63;
+/** The queue trigger moves a message that failed maxDequeueCount times to `<queue>-poison`. */
+export const POISON_SUFFIX = '-poison';
+
+/** Enough of a storage connection string to find a queue endpoint; the SDK parses the rest. */
+function isQueueConnectionString(value: string): boolean {
+  if (/^UseDevelopmentStorage=true;?$/i.test(value)) return true;
+  const keys = new Set(value.split(';').map((part) => part.split('=')[0]?.trim().toLowerCase()));
+  return keys.has('queueendpoint') || keys.has('accountname');
+}
+
 export const SETTINGS = {
   PARTNER_CENTER_API_BASE_URL: setting({
     doc: 'Origin of the Partner Center REST API (the sandbox prints its own).',
@@ -186,6 +201,53 @@ export const SETTINGS = {
     doc: 'Lease length without renewal: a crashed run blocks the next this long at most; a folder lake sweeps temp files a killed run left once this old.',
     default: '60',
     schema: z.coerce.number().int().min(2).max(3600),
+  }),
+
+  // ---- Events queue (issue 20: receiver → queue → worker) ----------------------------------------
+  // EVENTS_QUEUE is also the `connection` of the worker's queue trigger: the Functions host reads the
+  // same settings under the same names (loadEventsConfig below says how, and refuses what it cannot
+  // read alike).
+  EVENTS_QUEUE: setting({
+    doc: 'Connection string of the storage account that holds the events queue (Azurite: `UseDevelopmentStorage=true` or its full string); in Azure leave it unset and use EVENTS_QUEUE__queueServiceUri.',
+    secret: true,
+    schema: text.refine(
+      isQueueConnectionString,
+      'needs QueueEndpoint= or AccountName= (or UseDevelopmentStorage=true)',
+    ),
+  }),
+  EVENTS_QUEUE__queueServiceUri: setting({
+    doc: 'Queue endpoint (`https://<account>.queue.core.windows.net`) of the identity-based connection EVENTS_QUEUE, as the Functions host documents it.',
+    schema: httpsUrl,
+  }),
+  EVENTS_QUEUE__credential: setting({
+    doc: '`managedidentity` in Azure: the connection signs in as the managed identity only; unset locally, where DefaultAzureCredential signs in as the developer.',
+    schema: z
+      .string()
+      .transform((v) => v.toLowerCase())
+      .pipe(z.literal('managedidentity', { message: "must be 'managedidentity'" })),
+  }),
+  EVENTS_QUEUE__clientId: setting({
+    doc: 'Client id of the user-assigned managed identity that EVENTS_QUEUE signs in as (without it: the system-assigned one, or AZURE_CLIENT_ID).',
+    schema: z.string().regex(GUID, 'must be a client id (GUID)'),
+  }),
+  EVENTS_QUEUE_NAME: setting({
+    doc: 'Queue the receiver puts events on and the worker triggers on; the host moves messages that fail 5 times to `<name>-poison`.',
+    default: 'referral-events',
+    schema: z
+      .string()
+      .regex(
+        QUEUE_NAME,
+        'must be 3-63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit',
+      )
+      .max(
+        MAX_QUEUE_NAME - POISON_SUFFIX.length,
+        `must leave room for the '${POISON_SUFFIX}' suffix (at most ${MAX_QUEUE_NAME - POISON_SUFFIX.length} characters)`,
+      ),
+  }),
+  EVENTS_FLUSH_SECONDS: setting({
+    doc: 'The worker applies queued events to the lake at most once per this many seconds, so a burst makes a few runs, not one per event.',
+    default: '30',
+    schema: z.coerce.number().int().min(1).max(600),
   }),
 } as const;
 
@@ -378,4 +440,117 @@ export function loadSyncConfig(env: Env = process.env): SyncConfig {
 
 export function loadConfig(env: Env = process.env): AppConfig {
   return { partnerCenter: loadPartnerCenterConfig(env), lake: loadLakeConfig(env), sync: loadSyncConfig(env) };
+}
+
+// ---- Events queue (issue 20) --------------------------------------------------------------------
+
+/** The worker trigger's `connection`: the name under which the host finds the settings below. */
+export const EVENTS_QUEUE_CONNECTION = 'EVENTS_QUEUE';
+/** The worker trigger's `queueName`: an app-setting expression the host resolves to EVENTS_QUEUE_NAME. */
+export const EVENTS_QUEUE_NAME_EXPRESSION = '%EVENTS_QUEUE_NAME%';
+
+export type EventsQueueConnection =
+  | { readonly kind: 'connection-string'; readonly connectionString: string }
+  | {
+      readonly kind: 'identity';
+      readonly queueServiceUri: string;
+      /** `managedidentity`: the managed identity only (Azure); absent: DefaultAzureCredential. */
+      readonly credential?: 'managedidentity';
+      /** Which user-assigned managed identity; absent: AZURE_CLIENT_ID, else the system-assigned one. */
+      readonly clientId?: string;
+    };
+
+export interface EventsConfig {
+  readonly connection: EventsQueueConnection;
+  readonly queueName: string;
+  /** `<queueName>-poison`: where the queue trigger moves a message after maxDequeueCount failures. */
+  readonly poisonQueueName: string;
+  /** EVENTS_FLUSH_SECONDS in milliseconds. */
+  readonly flushMs: number;
+}
+
+const IDENTITY_SETTINGS = [
+  'EVENTS_QUEUE__queueServiceUri',
+  'EVENTS_QUEUE__credential',
+  'EVENTS_QUEUE__clientId',
+] as const satisfies readonly SettingName[];
+const READ_HERE: ReadonlySet<string> = new Set([EVENTS_QUEUE_CONNECTION, ...IDENTITY_SETTINGS]);
+
+export function loadEventsConfig(env: Env = process.env): EventsConfig {
+  const queueName = readSetting(env, 'EVENTS_QUEUE_NAME') ?? 'referral-events';
+  return {
+    connection: readEventsQueueConnection(env),
+    queueName,
+    poisonQueueName: `${queueName}${POISON_SUFFIX}`,
+    flushMs: (readSetting(env, 'EVENTS_FLUSH_SECONDS') ?? 30) * 1000,
+  };
+}
+
+/**
+ * The connection the Functions host builds for a queue trigger whose `connection` is EVENTS_QUEUE
+ * (Storage extension 5.x), read alike so that the receiver's enqueue and the worker's trigger can
+ * never reach different queues. The host looks for `AzureWebJobsEVENTS_QUEUE` first, then
+ * `EVENTS_QUEUE` (also under `ConnectionStrings`); a value there is a connection string and wins
+ * over every `EVENTS_QUEUE__*` setting; without one, the `__` settings make an identity-based
+ * connection (`__accountName`, else `__queueServiceUri`, else `__serviceUri`), signed in as the
+ * managed identity when `__credential` is `managedidentity` (the user-assigned one named by
+ * `__clientId`), else with DefaultAzureCredential. This app reads only the four settings in
+ * READ_HERE; any other the host would read for this connection is refused, naming it, and so is a
+ * mix the host would resolve differently from what its author meant.
+ */
+function readEventsQueueConnection(env: Env): EventsQueueConnection {
+  refuseSettingsOnlyTheHostReads(env);
+  const identity = IDENTITY_SETTINGS.filter((name) => env[name]?.trim());
+  const connectionString = readSetting(env, 'EVENTS_QUEUE');
+  if (connectionString !== undefined) {
+    const [first] = identity;
+    if (first) {
+      throw new ConfigError(
+        first,
+        'set either it or EVENTS_QUEUE (a connection string), not both: the Functions host would take the connection string and ignore it',
+      );
+    }
+    return { kind: 'connection-string', connectionString };
+  }
+  if (env.EVENTS_QUEUE !== undefined && identity.length > 0) {
+    throw new ConfigError(
+      'EVENTS_QUEUE',
+      'is set but empty: remove it, since the Functions host takes any EVENTS_QUEUE value, even an empty one, as the connection string and ignores EVENTS_QUEUE__queueServiceUri',
+    );
+  }
+  const queueServiceUri = readSetting(env, 'EVENTS_QUEUE__queueServiceUri');
+  if (queueServiceUri === undefined) {
+    if (identity.length > 0)
+      throw new ConfigError('EVENTS_QUEUE__queueServiceUri', 'is required with the other EVENTS_QUEUE__ settings');
+    throw new ConfigError(
+      'EVENTS_QUEUE',
+      'no events queue is configured: set EVENTS_QUEUE__queueServiceUri (identity; in Azure with __credential and __clientId) or EVENTS_QUEUE (a connection string; Azurite)',
+    );
+  }
+  return {
+    kind: 'identity',
+    queueServiceUri,
+    credential: readSetting(env, 'EVENTS_QUEUE__credential'),
+    clientId: readSetting(env, 'EVENTS_QUEUE__clientId'),
+  };
+}
+
+/** A setting the host would read for EVENTS_QUEUE and this app would not: refused, by its name. */
+function refuseSettingsOnlyTheHostReads(env: Env): void {
+  for (const name of Object.keys(env)) {
+    if (env[name] === undefined || READ_HERE.has(name)) continue;
+    const upper = name.toUpperCase();
+    if (/^(AZUREWEBJOBS|CONNECTIONSTRINGS__)EVENTS_QUEUE(__|$)/.test(upper)) {
+      throw new ConfigError(
+        name,
+        `the Functions host reads it before ${EVENTS_QUEUE_CONNECTION} for the events queue trigger, but this app does not: move it to the ${EVENTS_QUEUE_CONNECTION} setting of the same suffix`,
+      );
+    }
+    if (/^EVENTS_QUEUE(__|$)/.test(upper)) {
+      throw new ConfigError(
+        name,
+        `the Functions host would read it for the events queue trigger, but this app would not: use ${[...READ_HERE].join(', ')} (spelled so)`,
+      );
+    }
+  }
 }

@@ -7,6 +7,11 @@
 // - Storage Blob Data Owner on the *host* storage account: what Microsoft documents for an
 //   identity-based AzureWebJobsStorage connection (host locks, timer status, keys) and for the Flex
 //   Consumption deployment container. The account holds only host state and the package.
+// - Storage Queue Data Contributor on each events queue (the queue and its poison queue in the host
+//   account), not the account: the receiver sends, the worker's trigger reads, deletes and moves
+//   failed messages to the poison queue, and both create the queues if absent. Microsoft lists
+//   Queue Data Reader + Message Processor for a trigger and Contributor for output; the poison move
+//   and the create need Contributor.
 // - Key Vault Secrets User on the vault: read secret values (the Key Vault reference); the vault is
 //   this app's own and holds only its client secret.
 // - Monitoring Metrics Publisher on Application Insights: send telemetry with Entra auth.
@@ -24,6 +29,10 @@
 
 param functionPrincipalId string
 param hostStorageAccountName string
+
+@description('Queues in the host storage account the app sends to and triggers on (events queue, poison queue).')
+param eventsQueueNames string[] = []
+
 param lakeStorageAccountName string
 param lakeContainerName string
 param keyVaultName string
@@ -41,6 +50,7 @@ param deployerPrincipalType string = 'User'
 var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
@@ -48,7 +58,18 @@ var roles = {
 
 resource hostStorage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: hostStorageAccountName
+
+  resource queueService 'queueServices' existing = {
+    name: 'default'
+  }
 }
+
+resource eventsQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' existing = [
+  for queueName in eventsQueueNames: {
+    parent: hostStorage::queueService
+    name: queueName
+  }
+]
 
 resource lake 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: lakeStorageAccountName
@@ -89,6 +110,18 @@ resource functionHostStorage 'Microsoft.Authorization/roleAssignments@2022-04-01
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataOwner)
   }
 }
+
+resource functionEventsQueues 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for i in range(0, length(eventsQueueNames)): {
+    name: guid(eventsQueues[i].id, functionPrincipalId, roles.storageQueueDataContributor)
+    scope: eventsQueues[i]
+    properties: {
+      principalId: functionPrincipalId
+      principalType: 'ServicePrincipal'
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
+    }
+  }
+]
 
 resource functionSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(vault.id, functionPrincipalId, roles.keyVaultSecretsUser)

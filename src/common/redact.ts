@@ -22,6 +22,17 @@ export function registerSecret(value: string | undefined): void {
   if (value && value.length >= 6) known.add(value);
 }
 
+/**
+ * Registers the key or SAS of a storage connection string, so that it is masked wherever it appears
+ * later: an SDK error can quote the key alone, without the `AccountKey=` the patterns below look for.
+ */
+export function registerConnectionStringSecrets(connectionString: string): void {
+  for (const part of connectionString.split(';')) {
+    const [name, ...rest] = part.split('=');
+    if (/^(AccountKey|SharedAccessSignature)$/i.test(name?.trim() ?? '')) registerSecret(rest.join('='));
+  }
+}
+
 export function redact(text: string): string {
   let out = text;
   for (const secret of known) out = out.split(secret).join('***');

@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { cliProcessTuning, commandOf, missingTuning } from '../../src/cli/relaunch.js';
 import { PROCESS_TUNING } from '../../src/common/process-tuning.js';
+import { alive } from '../helpers/process.js';
 
 const FIXTURE = new URL('../fixtures/tuned-command.mjs', import.meta.url).pathname;
 
@@ -95,15 +96,6 @@ function start(args: readonly string[], env: Record<string, string> = {}) {
     }
   };
   return { child, report, exited };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function gone(pid: number): Promise<boolean> {

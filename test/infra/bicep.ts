@@ -25,6 +25,13 @@ export function readBicepFiles(dir: string = INFRA): BicepFile[] {
   return files.sort((a, b) => a.path.localeCompare(b.path));
 }
 
+/** The file at `infra/<name>` among `files`; throws when it is missing. */
+export function infraFile(files: readonly BicepFile[], name: string): BicepFile {
+  const found = files.find((f) => f.path === join('infra', name));
+  if (!found) throw new Error(`infra/${name} is missing`);
+  return found;
+}
+
 /** Blanks comments but keeps string literals (Bicep strings are single-quoted, `\'` escapes). */
 export function stripComments(text: string): string {
   return text.replace(/'(?:\\.|[^'\\])*'|\/\/[^\n]*|\/\*[\s\S]*?\*\//g, (m) => (m.startsWith("'") ? m : ''));

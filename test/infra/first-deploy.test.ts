@@ -16,17 +16,14 @@ import {
   declaration,
   declarations,
   INFRA,
+  infraFile,
   params,
   REPO,
   readBicepFiles,
 } from './bicep.js';
 
 const files = readBicepFiles();
-const file = (name: string): BicepFile => {
-  const found = files.find((f) => f.path === join('infra', name));
-  if (!found) throw new Error(`infra/${name} is missing`);
-  return found;
-};
+const file = (name: string): BicepFile => infraFile(files, name);
 const main = file('main.bicep');
 const app = file(join('modules', 'function-app.bicep'));
 const roles = file(join('modules', 'role-assignments.bicep'));

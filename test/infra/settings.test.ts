@@ -34,6 +34,8 @@ const NOT_IN_AZURE: Readonly<Partial<Record<SettingName, string>>> = {
   LAKE_CONNECTION_STRING:
     'would carry an account key (shared key is disabled on the lake) and would override LAKE_ACCOUNT_URL + managed identity',
   LAKE_LOCAL_DIR: 'would override the lake with a folder on the instance, which Flex Consumption throws away',
+  EVENTS_QUEUE:
+    'a connection string would carry an account key (shared key is disabled) and would win over the identity-based EVENTS_QUEUE__* settings, for the trigger and the code alike',
   PARTNER_CENTER_REFRESH_TOKEN:
     'a bootstrap secret; the first `referrals-lake login` writes the token cache into the lake (_state/) instead',
   PARTNER_CENTER_CLIENT_CERTIFICATE_FILE:

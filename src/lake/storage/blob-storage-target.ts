@@ -17,7 +17,7 @@ import {
   type ContainerClient,
 } from '@azure/storage-blob';
 import { StorageError } from '../../common/errors.js';
-import { registerSecret, safeUrl } from '../../common/redact.js';
+import { registerConnectionStringSecrets, safeUrl } from '../../common/redact.js';
 import { BlobWriteSink, BlockBudget } from './blob-write-sink.js';
 import { contentTypeFor } from './content-type.js';
 import {
@@ -31,7 +31,7 @@ import {
   type WriteOptions,
   type WriteSink,
 } from './storage.js';
-import { codeOf, guardStream, statusOf, storageError } from './storage-errors.js';
+import { createIfAbsent, guardStream, statusOf, storageError } from './storage-errors.js';
 import { assertKey, assertListPrefix, joinKey, normalizeRootPrefix } from './storage-keys.js';
 
 interface CommonBlobOptions {
@@ -212,7 +212,7 @@ export class BlobStorageTarget implements StorageTarget {
 
   /** Creates the container once per target; a failure is retried by the next call. */
   private ensureContainer(): Promise<void> {
-    this.containerReady ??= createContainer(this.container).catch((error: unknown) => {
+    this.containerReady ??= createIfAbsent(this.container).catch((error: unknown) => {
       this.containerReady = undefined;
       throw error;
     });
@@ -240,24 +240,6 @@ function serviceClientFor(options: BlobStorageOptions): BlobServiceClientType {
 /** The Blob endpoint of an account URL; ADLS Gen2's `dfs` host serves a different API. */
 function blobEndpointOf(accountUrl: string): string {
   return accountUrl.replace(/^(https?:\/\/[^/.]+)\.dfs\./i, '$1.blob.').replace(/\/+$/, '');
-}
-
-/** The key or SAS in a connection string is masked wherever it might later appear in a log line. */
-function registerConnectionStringSecrets(connectionString: string): void {
-  for (const part of connectionString.split(';')) {
-    const [name, ...rest] = part.split('=');
-    if (/^(AccountKey|SharedAccessSignature)$/i.test(name?.trim() ?? '')) registerSecret(rest.join('='));
-  }
-}
-
-async function createContainer(container: ContainerClient): Promise<void> {
-  try {
-    await container.createIfNotExists();
-  } catch (error) {
-    // An identity with data-plane rights only may not create containers; an existing one is enough.
-    if (statusOf(error) === 403 && codeOf(error) !== 'AuthenticationFailed' && (await container.exists())) return;
-    throw error;
-  }
 }
 
 async function collect(stream: NodeJS.ReadableStream | undefined): Promise<Buffer> {

@@ -38,6 +38,25 @@ export function codeOf(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/** A container or queue client: what createIfAbsent needs of it. */
+interface Creatable {
+  createIfNotExists(): Promise<unknown>;
+  exists(): Promise<boolean>;
+}
+
+/**
+ * Creates a container or queue unless it exists. An identity with data-plane rights only (a role on
+ * the resource, not the account) may be refused the create with 403; one that exists is enough then.
+ */
+export async function createIfAbsent(resource: Creatable): Promise<void> {
+  try {
+    await resource.createIfNotExists();
+  } catch (error) {
+    if (statusOf(error) === 403 && codeOf(error) !== 'AuthenticationFailed' && (await resource.exists())) return;
+    throw error;
+  }
+}
+
 /** Removes the query string (SAS tokens live there) from every URL in a text, then masks secrets. */
 export function scrubText(text: string): string {
   const withoutQueries = text.replace(/\b(https?:\/\/[^\s?#"'<>]*)\?[^\s"'<>]*/gi, '$1');
