@@ -15,6 +15,8 @@ import { runSync, type SyncDependencies } from './run.js';
 
 export interface SyncJobOverrides {
   readonly mode?: SyncMode;
+  /** Event runs: the referrals the events named. */
+  readonly referralIds?: readonly string[];
   readonly concurrency?: number;
   readonly dryRun?: boolean;
   /** Publish a full run however much of the latest table it vanishes (the CLI's --allow-shrink). */
@@ -54,6 +56,7 @@ export async function runSyncJob(
       },
       {
         mode: overrides.mode ?? settings.mode,
+        referralIds: overrides.referralIds,
         pageSize: settings.pageSize,
         concurrency: overrides.concurrency ?? settings.concurrency,
         rangeField: settings.rangeField,

@@ -47,8 +47,10 @@ export interface LatestInput {
   readonly runStatistics: (table: string) => FileStatistics | undefined;
   /** id → the version that won, for referrals met at two versions (compared as version.ts says). */
   readonly superseded: ReadonlyMap<string, Version>;
-  /** Incremental runs: every referral id this run wrote (their previous latest rows are replaced). */
+  /** Incremental and event runs: the referral ids whose previous latest rows this run's replace. */
   readonly changedIds?: ReadonlySet<string>;
+  /** Incremental and event runs: ids the run met older than latest holds (their run rows are not taken). */
+  readonly stale?: ReadonlySet<string>;
   /** Table folders with no Delta log yet: their first commit takes over from the files before it. */
   readonly newTables?: ReadonlySet<string>;
 }
@@ -135,16 +137,27 @@ export async function previousLatestNdjson(target: StorageTarget, table: string)
 }
 
 /**
- * How many of the run's referrals differ from their version in the previous latest table (new, or
- * updated). Reads only the ids and versions of the previous `referrals_latest`, streaming.
+ * The run's referrals against their version in the previous latest table: how many are new or newer,
+ * and which came with an updatedDateTime older than latest's (an event for an earlier change, a
+ * replica behind): those keep their latest row, so a referral never moves backwards. Reads only the ids and versions
+ * of the previous `referrals_latest`, streaming.
  */
-export async function countChanged(target: StorageTarget, runVersions: ReadonlyMap<string, Version>): Promise<number> {
+export async function compareWithLatest(
+  target: StorageTarget,
+  runVersions: ReadonlyMap<string, Version>,
+): Promise<{ changed: number; stale: Set<string> }> {
   let unchanged = 0;
+  const stale = new Set<string>();
   for await (const { id, version: previous } of previousLatestKeys(target)) {
     const version = runVersions.get(id);
-    if (version !== undefined && compareVersions(version, previous) === 0) unchanged++;
+    if (version === undefined) continue;
+    const order = compareVersions(version, previous);
+    if (order === 0) unchanged++;
+    // Only two readable times can show a copy is older: a copy whose updatedDateTime the lake cannot
+    // hold is taken as the later state, as a later run's (issue 17's 9999-12-31 copies).
+    else if (order < 0 && version !== null) stale.add(id);
   }
-  return runVersions.size - unchanged;
+  return { changed: runVersions.size - unchanged - stale.size, stale };
 }
 
 /**
@@ -263,7 +276,7 @@ async function fillTable(input: LatestInput, table: OpenTable): Promise<void> {
     await table.ndjson.write(row);
     await table.ids?.write(row);
   };
-  if (input.mode === 'incremental') {
+  if (input.mode !== 'full') {
     const changed = input.changedIds ?? new Set<string>();
     const previous = await previousLatestNdjson(input.target, table.spec.name);
     for await (const row of readNdjsonRows(input.target, previous, table.spec)) {
@@ -275,6 +288,7 @@ async function fillTable(input: LatestInput, table: OpenTable): Promise<void> {
   const winners = table.spec.name === 'referrals' ? new Set<string>() : undefined;
   for await (const row of readNdjsonRows(input.target, runFile.path, table.spec)) {
     const id = String(row.referral_id);
+    if (input.stale?.has(id)) continue;
     const winner = input.superseded.get(id);
     if (winner !== undefined) {
       if (compareVersions(rowVersion(row), winner) < 0) continue;

@@ -22,6 +22,8 @@ export interface RunCounts {
   vanished?: number;
   /** Versions of referrals no earlier run had recorded (appended to referral_versions). */
   newVersions?: number;
+  /** Event runs: referrals an event named that Partner Center answered 404 for. */
+  notFound?: number;
   rows: Record<string, number>;
 }
 

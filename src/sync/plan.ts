@@ -5,7 +5,11 @@
  */
 import { allOf, compare, type FilterExpr, type ListQuery, type OrderByField } from '../odata/ast.js';
 
-export type SyncMode = 'full' | 'incremental';
+/**
+ * full: every referral; incremental: those updated since the watermark; event: the referrals that
+ * Partner Center's webhook events named, each fetched by id.
+ */
+export type SyncMode = 'full' | 'incremental' | 'event';
 
 export interface Range {
   /** Inclusive lower bound (canonical timestamp), none for the first range. */
@@ -27,6 +31,8 @@ export interface ExtractPlan {
   };
   /** The filter the run applied, for the manifest. */
   readonly description: string;
+  /** Event plans: the referrals to fetch by id (no listing). */
+  readonly referralIds?: readonly string[];
 }
 
 export interface PlanOptions {
@@ -57,6 +63,17 @@ export function planFull(options: PlanOptions): ExtractPlan {
 /** The listing of one range, in ascending order of its field. */
 export function rangeQuery(field: OrderByField, range: Range, pageSize: number): ListQuery {
   return { filter: rangeFilter(field, range), orderBy: { field, direction: 'asc' }, top: pageSize };
+}
+
+/** The referrals events named, each fetched by id: no listing, no paging. */
+export function planEvent(referralIds: readonly string[]): ExtractPlan {
+  const ids = [...new Set(referralIds)];
+  return {
+    mode: 'event',
+    queries: [],
+    referralIds: ids,
+    description: `${ids.length} referral(s) named by Partner Center events`,
+  };
 }
 
 export function planIncremental(since: string, options: Pick<PlanOptions, 'pageSize'>): ExtractPlan {

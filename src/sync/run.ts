@@ -22,9 +22,10 @@ import { referralIdOf } from '../normalize/normalize.js';
 import { runTableSchema, SCHEMA_VERSION, SNAPSHOT_DATE_COLUMN, schemaFingerprint, TABLES } from '../schema/tables.js';
 import type { PartnerCenterClient } from '../source/client.js';
 import { extractPages } from './extract.js';
-import { countChanged, previousLatestNdjson, stageLatest } from './latest.js';
+import { extractByIds } from './extract-by-id.js';
+import { compareWithLatest, previousLatestNdjson, stageLatest } from './latest.js';
 import { clientSummary, finishedAt, type RunCounts, type RunManifest } from './manifest.js';
-import { type ExtractPlan, planFull, planIncremental, type SyncMode } from './plan.js';
+import { type ExtractPlan, planEvent, planFull, planIncremental, type SyncMode } from './plan.js';
 import { type PublishCopy, type PublishOptions, publish, rollForward, type TableCommit } from './publish.js';
 import { type FileRecord, RunFiles } from './run-files.js';
 import { SeenIds } from './seen-ids.js';
@@ -40,6 +41,8 @@ const DEFAULT_MAX_VANISH_FRACTION = 0.2;
 
 export interface SyncOptions {
   readonly mode: SyncMode;
+  /** Event runs: the referrals Partner Center's events named. */
+  readonly referralIds?: readonly string[];
   readonly pageSize: number;
   readonly concurrency: number;
   /**
@@ -141,9 +144,10 @@ async function runWithIds(
   let files: RunFiles | undefined;
   const counts: RunCounts = { referrals: 0, duplicatesDropped: 0, supersededVersions: 0, quarantined: 0, rows: {} };
   const superseded = new Map<string, Version>();
-  // Only incremental runs need the ids they took, with their versions (to tell real changes from
-  // overlap re-reads, and to replace those rows in latest); they are few.
-  const runVersions = plan.mode === 'incremental' ? new Map<string, Version>() : undefined;
+  // Only incremental and event runs need the ids they took, with their versions (to tell real
+  // changes from re-reads, and to replace those rows in latest); they are few.
+  const runVersions = plan.mode === 'full' ? undefined : new Map<string, Version>();
+  const notFound = new IdSample();
   const unknownDropped = new IdSample();
   // The newest known version and its text: the watermark's candidate, made canonical once at the end.
   let newestVersion = Number.NEGATIVE_INFINITY;
@@ -160,7 +164,14 @@ async function runWithIds(
       files = await RunFiles.open({ target, snapshotDate, lineage, versions });
     }
     let pages = 0;
-    for await (const page of extractPages(client, plan, { concurrency: options.concurrency, signal })) {
+    const extracted = plan.referralIds
+      ? extractByIds(client, plan.referralIds, {
+          concurrency: options.concurrency,
+          signal,
+          onNotFound: (id) => notFound.add(id),
+        })
+      : extractPages(client, plan, { concurrency: options.concurrency, signal });
+    for await (const page of extracted) {
       for (const referral of page.referrals) {
         const { id, version, updatedText } = identify(referral);
         if (id !== undefined) {
@@ -205,12 +216,26 @@ async function runWithIds(
       referralIds: unknownDropped.ids,
     });
   }
+  if (notFound.count > 0) {
+    counts.notFound = notFound.count;
+    ctx.logger.warn('referrals named by events that Partner Center no longer has (deleted, or out of sight)', {
+      referrals: notFound.count,
+      referralIds: notFound.ids,
+    });
+  }
   if (!files) return summarize(deps, options, ctx, plan, counts, [], [], undefined, 'succeeded');
-  if (runVersions) counts.changed = await countChanged(target, runVersions);
-  if (plan.mode === 'incremental' && (counts.referrals === 0 || counts.changed === 0)) {
-    // Only overlap re-reads of unchanged referrals (or nothing): publish nothing, keep the watermark.
+  let stale = new Set<string>();
+  if (runVersions) ({ changed: counts.changed, stale } = await compareWithLatest(target, runVersions));
+  if (stale.size > 0) {
+    ctx.logger.info('referrals met older than the lake holds keep their newer row', {
+      referrals: stale.size,
+      referralIds: [...stale].slice(0, 20),
+    });
+  }
+  if (plan.mode !== 'full' && (counts.referrals === 0 || counts.changed === 0)) {
+    // Only re-reads of unchanged referrals (or nothing): publish nothing, keep the watermark.
     await files.abort();
-    ctx.logger.info('nothing changed since the watermark');
+    ctx.logger.info(plan.mode === 'event' ? 'the events named nothing new' : 'nothing changed since the watermark');
     return summarize(deps, options, ctx, plan, counts, [], [], previous?.watermark.updatedDateTime, 'nothing_to_do');
   }
   let written: FileRecord[];
@@ -235,6 +260,7 @@ async function runWithIds(
       runVersions,
       timings,
       newTables,
+      stale,
     });
     counts.vanished = staged.vanished;
     counts.newVersions = staged.newVersions;
@@ -261,12 +287,13 @@ async function runWithIds(
         ...summarize(deps, options, ctx, plan, counts, written, staged.latestFiles, watermark, 'succeeded'),
         timings: timings.seconds,
       },
-      watermark: watermark
-        ? {
-            value: { updatedDateTime: watermark, runId: ctx.runId, writtenAt: ctx.now().toISOString() },
-            etag: previous?.etag,
-          }
-        : undefined,
+      watermark:
+        watermark && plan.mode !== 'event'
+          ? {
+              value: { updatedDateTime: watermark, runId: ctx.runId, writtenAt: ctx.now().toISOString() },
+              etag: previous?.etag,
+            }
+          : undefined,
     },
     { ...publishOptions(options, ctx), signal },
   );
@@ -300,6 +327,7 @@ interface StageInput {
   readonly runVersions: ReadonlyMap<string, Version> | undefined;
   readonly timings: Timings;
   readonly newTables: ReadonlySet<string>;
+  readonly stale: ReadonlySet<string>;
 }
 
 /**
@@ -337,7 +365,10 @@ async function stageEverything(input: StageInput): Promise<Staged> {
     runFiles: written,
     runStatistics: (table) => files.parquetStatistics(table),
     superseded,
-    changedIds: input.runVersions ? new Set(input.runVersions.keys()) : undefined,
+    changedIds: input.runVersions
+      ? new Set([...input.runVersions.keys()].filter((id) => !input.stale.has(id)))
+      : undefined,
+    stale: input.stale,
     newTables: input.newTables,
   });
   timings.lap('latest');
@@ -418,6 +449,7 @@ async function makePlan(
   watermark: string | undefined,
   logger: Logger,
 ): Promise<ExtractPlan> {
+  if (options.mode === 'event') return planEvent(options.referralIds ?? []);
   if (options.mode === 'incremental') {
     if (watermark) {
       const since = new Date(Date.parse(watermark) - options.overlapMs).toISOString();
@@ -458,6 +490,8 @@ function nextWatermark(
   started: Date,
   previous: string | undefined,
 ): string | undefined {
+  // An event run sees a few referrals: their newest updatedDateTime says nothing of the others.
+  if (mode === 'event') return previous;
   const startedAt = canonicalTimestamp(started.toISOString()) ?? '';
   const candidate = mode === 'full' ? (newestSeen && newestSeen < startedAt ? newestSeen : startedAt) : newestSeen;
   if (!candidate) return previous;
