@@ -81,6 +81,11 @@ export interface EventQueue<T> {
   delete(receipt: Receipt): Promise<boolean>;
   /** Messages in the queue and in its poison queue, for diagnostics. */
   counts(): Promise<QueueCounts>;
+  /**
+   * Puts a message that can never be processed in the poison queue at once, with why (the host's
+   * own move after maxDequeueCount tries carries no reason).
+   */
+  park(body: unknown, reason: string): Promise<void>;
 }
 
 export interface EventQueueOptions<T> {
@@ -158,6 +163,14 @@ class StorageEventQueue<T> implements EventQueue<T> {
       await this.ensureQueues();
       const sent = await this.queue.sendMessage(text, { abortSignal: options.abortSignal });
       return sent.messageId;
+    });
+  }
+
+  async park(body: unknown, reason: string): Promise<void> {
+    const text = encodeEventMessage({ reason, parkedAt: new Date().toISOString(), message: body });
+    await this.guard('park', async () => {
+      await this.ensureQueues();
+      await this.poison.sendMessage(text.length > MAX_MESSAGE_TEXT ? encodeEventMessage({ reason }) : text);
     });
   }
 
