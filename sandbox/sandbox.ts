@@ -97,7 +97,8 @@ export interface SandboxStats {
   readonly api: ReferralsApi['stats'];
   readonly identity: IdentityProvider['stats'];
   readonly faults: FaultInjector['counts'];
-  readonly webhooks: DeliveryStats;
+  /** Delivery counts, and how often the signing certificate was fetched (a receiver's cache keeps that low). */
+  readonly webhooks: DeliveryStats & { readonly certificateRequests: number };
   readonly referrals: number;
   /** The sandbox process's own CPU time and memory, so benchmarks can tell its cost from the client's. */
   readonly process: { readonly cpuUserMs: number; readonly cpuSystemMs: number; readonly rssBytes: number };
@@ -223,7 +224,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     api: { ...api.stats },
     identity: { ...identity.stats, byGrant: { ...identity.stats.byGrant } },
     faults: { ...faults.counts },
-    webhooks: { ...deliveries.stats },
+    webhooks: { ...deliveries.stats, certificateRequests: webhooksApi.certificateRequests },
     referrals: store.size,
     process: processUsage(),
   });
