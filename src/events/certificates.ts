@@ -142,7 +142,9 @@ export class CertificateStore implements CertificateSource {
   async refresh(certificateUrl: string): Promise<CertificateOutcome | undefined> {
     const url = allowlistedCertificateUrl(certificateUrl, this.options.allowedHosts);
     const cached = url && this.entries.get(url.href);
-    if (!url || !cached || cached.expiresAt === Number.POSITIVE_INFINITY) return undefined;
+    if (!url || !cached) return undefined;
+    // A download under way (another event's refresh) is as fresh as it gets: wait for it.
+    if (cached.expiresAt === Number.POSITIVE_INFINITY) return cached.outcome;
     if (this.now() - cached.startedAt < (this.options.refreshAfterMs ?? DEFAULT_REFRESH_AFTER_MS)) return undefined;
     return this.start(url);
   }

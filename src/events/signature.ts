@@ -15,7 +15,7 @@
  * needed, and a timing difference tells a caller nothing it could not read from the answer.
  */
 import { constants, verify } from 'node:crypto';
-import type { CertificateFailure, CertificateOutcome, CertificateSource, SigningCertificate } from './certificates.js';
+import type { CertificateFailure, CertificateSource, SigningCertificate } from './certificates.js';
 
 export type VerifyFailure = 'unsigned' | 'bad_algorithm' | CertificateFailure | 'bad_signature';
 
@@ -42,16 +42,17 @@ export async function verifyEvent(
   const signed = signedHeaders(headers);
   if ('reason' in signed) return signed;
   const first = await certificates.get(signed.certificateUrl);
-  if (!first.ok) return certificateFailure(first);
-  if (signatureMatches(rawBody, signed.signature, first.certificate))
+  if (!first.ok) return refused(first.reason, first.why);
+  if (signatureMatches(rawBody, signed.signature, first.certificate)) {
     return { ok: true, certificate: first.certificate };
+  }
   // Partner Center may renew the certificate at the same URL: a cached one that is old enough is
   // downloaded again once before the signature is called bad.
   const renewed = await certificates.refresh(signed.certificateUrl);
   if (renewed?.ok && signatureMatches(rawBody, signed.signature, renewed.certificate)) {
     return { ok: true, certificate: renewed.certificate };
   }
-  return { ok: false, reason: 'bad_signature', detail: 'the signature does not match the body and certificate' };
+  return refused('bad_signature', 'the signature does not match the body and certificate');
 }
 
 interface SignedHeaders {
@@ -65,10 +66,8 @@ type Refused = { readonly ok: false; readonly reason: VerifyFailure; readonly de
 function signedHeaders(headers: EventHeaders): SignedHeaders | Refused {
   const signature = signatureHeader(headers);
   if (signature === undefined) return refused('unsigned', 'no Signature in x-ms-signature or Authorization');
-  const parsed = SIGNATURE.exec(signature.trim());
-  if (!parsed?.[1] || signature.length > MAX_SIGNATURE_CHARS) {
-    return refused('unsigned', 'the signature header is not `Signature <base64>`');
-  }
+  const parsed = signature.length <= MAX_SIGNATURE_CHARS ? SIGNATURE.exec(signature.trim()) : null;
+  if (!parsed?.[1]) return refused('unsigned', 'the signature header is not `Signature <base64>`');
   const certificateUrl = headerValue(headers, 'x-ms-certificate-url');
   if (!certificateUrl) return refused('unsigned', 'no x-ms-certificate-url');
   const algorithm = headerValue(headers, 'x-ms-signature-algorithm');
@@ -90,10 +89,6 @@ function signatureHeader(headers: EventHeaders): string | undefined {
 
 function signatureMatches(rawBody: Buffer, signature: Buffer, certificate: SigningCertificate): boolean {
   return verify('sha256', rawBody, { key: certificate.publicKey, padding: constants.RSA_PKCS1_PADDING }, signature);
-}
-
-function certificateFailure(outcome: Extract<CertificateOutcome, { ok: false }>): Refused {
-  return refused(outcome.reason, outcome.why);
 }
 
 function refused(reason: VerifyFailure, detail: string): Refused {
