@@ -62,7 +62,10 @@ export interface CertificateStoreOptions {
   readonly now?: () => number;
 }
 
-/** Partner Center's receiver answers within seconds; a slow certificate host must not hold it longer. */
+/**
+ * The receiver should answer Partner Center within about a second; only an event that finds the
+ * cache cold waits for a download, and never longer than this.
+ */
 const DEFAULT_TIMEOUT_MS = 5000;
 /** A certificate is 1–2 KiB, a bundle of four under 8. */
 const DEFAULT_MAX_BYTES = 64 * 1024;
@@ -70,6 +73,7 @@ const DEFAULT_MAX_BYTES = 64 * 1024;
 const DEFAULT_TTL_MS = 3600_000;
 /** A failure is retried soon: Partner Center retries the event, and the next attempt should download again. */
 const DEFAULT_FAILURE_TTL_MS = 10_000;
+/** The youngest cached certificate a failed signature may cause to be downloaded again. */
 const DEFAULT_REFRESH_AFTER_MS = 60_000;
 /** One URL in practice; a few more while a renewal moves it. Bounded so that varied URLs cannot grow it. */
 const DEFAULT_MAX_ENTRIES = 16;

@@ -12,7 +12,9 @@
  *   6. queued → 200; the queue failing → 503, so that Partner Center tries again later
  *
  * Nothing is queued unless step 6 is reached. The log fields never hold the body, the signature or
- * any header's value: reason codes, the event name, the referral id, times and sizes.
+ * a header's value (a refused certificate URL's host aside): reason codes, the event name, the
+ * referral id, times, sizes, the certificate's fingerprint, and on 503 the queue's error, which the
+ * logger redacts like any other.
  */
 
 import { BadEventError, type BadEventReason } from '../common/errors.js';
