@@ -33,14 +33,18 @@ import {
 } from './event.js';
 import { type EventHeaders, type VerifyFailure, verifyEvent } from './signature.js';
 
-/** Where accepted events go: the Azure Storage queue in the app, an array in tests. */
-export interface EventQueue {
-  send(message: ReferralEventMessage): Promise<void>;
+/**
+ * What the receiver needs of the events queue: to send one message. src/events/queue.ts's
+ * EventQueue<ReferralEventMessage> is one (its send resolves with the message id, which the
+ * receiver does not need); tests pass an array.
+ */
+export interface QueueSender {
+  send(message: ReferralEventMessage): Promise<unknown>;
 }
 
 export interface ReceiverDependencies {
   readonly certificates: CertificateSource;
-  readonly queue: EventQueue;
+  readonly queue: QueueSender;
   readonly rules: EventRules;
   readonly maxEventAgeMs: number;
   readonly now?: () => number;
@@ -118,7 +122,7 @@ export interface EventReceiver {
 
 export function createEventReceiver(
   config: WebhookReceiverConfig,
-  queue: EventQueue,
+  queue: QueueSender,
   options: { readonly certificates?: CertificateSource; readonly now?: () => number } = {},
 ): EventReceiver {
   const certificates =

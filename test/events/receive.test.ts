@@ -8,13 +8,13 @@ import { type MutationResult, type Sandbox, startSandbox } from '../../sandbox/s
 import { canonicalTimestamp, timestampToEpochMs } from '../../src/common/time.js';
 import { loadWebhookReceiverConfig, type WebhookReceiverConfig } from '../../src/config.js';
 import type { ReferralEventMessage } from '../../src/events/event.js';
-import { createEventReceiver, type EventQueue, type EventReceiver } from '../../src/events/receive.js';
+import { createEventReceiver, type EventReceiver, type QueueSender } from '../../src/events/receive.js';
 import { CertificateServer, type Issued, makeCertificate, signatureHeader } from '../helpers/certificates.js';
 import { SandboxEvents } from '../helpers/sandbox-events.js';
 import type { Received } from '../helpers/webhook-receiver.js';
 
 /** The queue as the receiver sees it; `failing` plays a storage outage. */
-class MemoryQueue implements EventQueue {
+class MemoryQueue implements QueueSender {
   readonly messages: ReferralEventMessage[] = [];
   failing = false;
 
@@ -35,7 +35,7 @@ describe('receiveEvent on sandbox deliveries', () => {
   const receivers: EventReceiver[] = [];
   let clock: number | undefined;
 
-  const receiver = (queue: EventQueue) => {
+  const receiver = (queue: QueueSender) => {
     const made = createEventReceiver(config, queue, { now: () => clock ?? Date.now() });
     receivers.push(made);
     return made;
