@@ -8,6 +8,7 @@ import { type MutationResult, type Sandbox, startSandbox } from '../../sandbox/s
 import { canonicalTimestamp, timestampToEpochMs } from '../../src/common/time.js';
 import { loadWebhookReceiverConfig, type WebhookReceiverConfig } from '../../src/config.js';
 import type { ReferralEventMessage } from '../../src/events/event.js';
+import type { EventQueue } from '../../src/events/queue.js';
 import { createEventReceiver, type EventReceiver, type QueueSender } from '../../src/events/receive.js';
 import { CertificateServer, type Issued, makeCertificate, signatureHeader } from '../helpers/certificates.js';
 import { SandboxEvents } from '../helpers/sandbox-events.js';
@@ -205,6 +206,12 @@ describe('receiveEvent on sandbox deliveries', () => {
       clock = undefined;
     }
     expect(queue.messages).toHaveLength(2);
+  });
+
+  it("takes the app's Storage queue client as its queue: EventQueue<ReferralEventMessage> is a QueueSender", () => {
+    // The check is the compiler's (npm run lint): this line would not type-check otherwise.
+    const fits = (queue: EventQueue<ReferralEventMessage>): QueueSender => queue;
+    expect(fits).toBeTypeOf('function');
   });
 
   it('answers 503 when the queue fails, so that Partner Center tries again; nothing is reported queued', async () => {
