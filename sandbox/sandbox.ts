@@ -23,7 +23,7 @@ import { loadReferralsFile } from './referrals-file.js';
 import type { GeneratorContext } from './seed-data.js';
 import { SkipTokenCodec } from './skiptoken.js';
 import { ReferralStore } from './store.js';
-import { loadOrCreateTls, type SandboxTls } from './tls.js';
+import { loadOrCreateTls, SANDBOX_ORGANIZATION, type SandboxTls } from './tls.js';
 import { type DeliveryStats, WebhookDelivery } from './webhook-delivery.js';
 import { PARTNER_CENTER_RESOURCE_BASE } from './webhook-events.js';
 import { type ReferralChangeListener, Webhooks } from './webhooks.js';
@@ -97,7 +97,8 @@ export interface SandboxStats {
   readonly api: ReferralsApi['stats'];
   readonly identity: IdentityProvider['stats'];
   readonly faults: FaultInjector['counts'];
-  readonly webhooks: DeliveryStats;
+  /** Delivery counts, and how often the signing certificate was fetched (a receiver's cache keeps that low). */
+  readonly webhooks: DeliveryStats & { readonly certificateRequests: number };
   readonly referrals: number;
   /** The sandbox process's own CPU time and memory, so benchmarks can tell its cost from the client's. */
   readonly process: { readonly cpuUserMs: number; readonly cpuSystemMs: number; readonly rssBytes: number };
@@ -111,6 +112,8 @@ export type SandboxEnv = Readonly<
       | 'PARTNER_CENTER_API_BASE_URL'
       | 'PARTNER_CENTER_WEBHOOKS_BASE_URL'
       | 'PARTNER_CENTER_WEBHOOKS_CERT_HOSTS'
+      | 'PARTNER_CENTER_WEBHOOKS_CERT_ISSUER_ORG'
+      | 'PARTNER_CENTER_WEBHOOKS_CERT_CHAIN'
       | 'PARTNER_CENTER_AUTHORITY_HOST'
       | 'PARTNER_CENTER_TENANT_ID'
       | 'PARTNER_CENTER_CLIENT_ID'
@@ -221,7 +224,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     api: { ...api.stats },
     identity: { ...identity.stats, byGrant: { ...identity.stats.byGrant } },
     faults: { ...faults.counts },
-    webhooks: { ...deliveries.stats },
+    webhooks: { ...deliveries.stats, certificateRequests: webhooksApi.certificateRequests },
     referrals: store.size,
     process: processUsage(),
   });
@@ -232,6 +235,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       PARTNER_CENTER_API_BASE_URL: origin,
       PARTNER_CENTER_WEBHOOKS_BASE_URL: origin,
       PARTNER_CENTER_WEBHOOKS_CERT_HOSTS: new URL(certificateUrl()).host,
+      // The sandbox CA issues the signing certificate and is PARTNER_CENTER_CA_FILE: the chain always reaches it.
+      PARTNER_CENTER_WEBHOOKS_CERT_ISSUER_ORG: SANDBOX_ORGANIZATION,
+      PARTNER_CENTER_WEBHOOKS_CERT_CHAIN: 'anchored',
       PARTNER_CENTER_AUTHORITY_HOST: origin,
       PARTNER_CENTER_TENANT_ID: tenantId,
       PARTNER_CENTER_CLIENT_ID: CLIENT_ID,

@@ -4,24 +4,27 @@
  * and their PascalCase are the documented ones; receivers match them exactly.
  */
 import { canonicalTimestamp } from '../src/common/time.js';
+import {
+  PARTNER_CENTER_EVENTS_HOST,
+  REFERRAL_EVENTS,
+  type ReferralEventName,
+  TEST_EVENT,
+} from '../src/events/event.js';
 
-/** The referral events of the docs' list. The sandbox emits the first two; it has no related referrals. */
-export const REFERRAL_EVENTS = [
-  'referral-created',
-  'referral-updated',
-  'related-referral-created',
-  'related-referral-updated',
-] as const;
-/** Sent by POST …/validationEvents, to registrations that subscribe to it. */
-export const TEST_EVENT = 'test-created';
+// The docs' event names, shared with the receiver: the sandbox emits referral-created and
+// referral-updated (it has no related referrals), and test-created on POST …/validationEvents.
+export { REFERRAL_EVENTS, type ReferralEventName, TEST_EVENT };
+
 /** What `GET /webhooks/v1/registration/events` answers: the events this sandbox can stand behind. */
 export const SUPPORTED_EVENTS: readonly string[] = [TEST_EVENT, ...REFERRAL_EVENTS];
 
-export type ReferralEventName = (typeof REFERRAL_EVENTS)[number];
 export type EventName = ReferralEventName | typeof TEST_EVENT;
 
-/** Where Partner Center's resource URIs point; a sandbox option overrides it (see SandboxOptions). */
-export const PARTNER_CENTER_RESOURCE_BASE = 'https://api.partnercenter.microsoft.com';
+/**
+ * Where Partner Center's resource URIs point, as the real events do (the receiver accepts this host
+ * always); a sandbox option overrides it (see SandboxOptions).
+ */
+export const PARTNER_CENTER_RESOURCE_BASE = `https://${PARTNER_CENTER_EVENTS_HOST}`;
 
 export interface PartnerCenterEvent {
   readonly EventName: EventName;

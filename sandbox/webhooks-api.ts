@@ -57,6 +57,8 @@ export class RegistrationRequestError extends Error {
 }
 
 export class WebhooksApi {
+  /** GETs of the signing certificate, so that tests can see a receiver's cache at work. */
+  certificateRequests = 0;
   /** When each recent validation event was asked for (ms), for the 2-a-minute throttle. */
   private validationRequests: number[] = [];
 
@@ -187,6 +189,7 @@ export class WebhooksApi {
       res.writeHead(405, { Allow: 'GET, HEAD' }).end();
       return;
     }
+    if (req.method === 'GET') this.certificateRequests++;
     const bytes = Buffer.from(this.deps.certificatePem, 'utf8');
     res.writeHead(200, { 'Content-Type': 'application/x-x509-ca-cert', 'Content-Length': bytes.length });
     res.end(req.method === 'HEAD' ? undefined : bytes);

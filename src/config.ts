@@ -73,6 +73,21 @@ export const SETTINGS = {
     default: '3psostorageacct.blob.core.windows.net',
     schema: hostList,
   }),
+  PARTNER_CENTER_WEBHOOKS_CERT_ISSUER_ORG: setting({
+    doc: "The organisation (`O=`) the issuer of a webhook event's signing certificate must name, as Partner Center's docs check it (the sandbox prints its own).",
+    default: 'Microsoft Corporation',
+    schema: text,
+  }),
+  PARTNER_CENTER_WEBHOOKS_CERT_CHAIN: setting({
+    doc: "`partial`: the signing certificate's chain is checked as far as the certificates served with it, Node's roots and PARTNER_CENTER_CA_FILE reach, and an issuer none of them holds is vouched for by the TLS download from an allowlisted host; `anchored`: the chain must reach one of those roots (the sandbox prints `anchored`). docs/security.md explains both.",
+    default: 'partial',
+    schema: z.enum(['partial', 'anchored']),
+  }),
+  PARTNER_CENTER_WEBHOOKS_MAX_EVENT_AGE_MINUTES: setting({
+    doc: 'A signed referral event whose ResourceChangeUtcDate is older than this is acknowledged but not queued: the bound on replaying a captured event (docs/security.md).',
+    default: '1440',
+    schema: z.coerce.number().int().min(1).max(43_200),
+  }),
   PARTNER_CENTER_AUTHORITY_HOST: setting({
     doc: 'Entra ID authority host; the tenant id is appended.',
     default: 'https://login.microsoftonline.com',
@@ -280,6 +295,22 @@ export interface PartnerCenterConfig {
   readonly maxRetryMs: number;
 }
 
+/** What the webhook receiver needs: no credential, so it loads without the sign-in settings. */
+export interface WebhookReceiverConfig {
+  /** Origin of the webhook registration API; its host is a Partner Center host an event's ResourceUri may name. */
+  readonly webhooksBaseUrl: string;
+  /** Hosts (`host` or `host:port`, lower case) an event's certificate URL may name. */
+  readonly certificateHosts: readonly string[];
+  /** The `O=` the signing certificate's issuer must name. */
+  readonly certificateIssuerOrganization: string;
+  /** Whether the signing certificate's chain must reach a trusted root (docs/security.md). */
+  readonly certificateChain: 'partial' | 'anchored';
+  /** Older referral events are acknowledged but not queued. */
+  readonly maxEventAgeMs: number;
+  /** PEM text of PARTNER_CENTER_CA_FILE: trusted for the certificate download and as a chain anchor. */
+  readonly caPem?: string;
+}
+
 export type LakeConfig =
   | { readonly kind: 'local'; readonly dir: string }
   | {
@@ -405,6 +436,17 @@ export function loadPartnerCenterConfig(env: Env = process.env): PartnerCenterCo
     requestTimeoutMs: (readSetting(env, 'PARTNER_CENTER_REQUEST_TIMEOUT_SECONDS') ?? 60) * 1000,
     maxAttempts: readSetting(env, 'PARTNER_CENTER_MAX_ATTEMPTS') ?? 8,
     maxRetryMs: (readSetting(env, 'PARTNER_CENTER_MAX_RETRY_SECONDS') ?? 600) * 1000,
+  };
+}
+
+export function loadWebhookReceiverConfig(env: Env = process.env): WebhookReceiverConfig {
+  return {
+    webhooksBaseUrl: readSetting(env, 'PARTNER_CENTER_WEBHOOKS_BASE_URL') ?? '',
+    certificateHosts: readSetting(env, 'PARTNER_CENTER_WEBHOOKS_CERT_HOSTS') ?? [],
+    certificateIssuerOrganization: readSetting(env, 'PARTNER_CENTER_WEBHOOKS_CERT_ISSUER_ORG') ?? '',
+    certificateChain: readSetting(env, 'PARTNER_CENTER_WEBHOOKS_CERT_CHAIN') ?? 'partial',
+    maxEventAgeMs: (readSetting(env, 'PARTNER_CENTER_WEBHOOKS_MAX_EVENT_AGE_MINUTES') ?? 1440) * 60_000,
+    caPem: readCaFile(readSetting(env, 'PARTNER_CENTER_CA_FILE')),
   };
 }
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/common/errors.js';
 import { FUNCTION_APP_TUNING } from '../src/common/process-tuning.js';
-import { loadPartnerCenterConfig, SETTING_NAMES, SETTINGS } from '../src/config.js';
+import { loadPartnerCenterConfig, loadWebhookReceiverConfig, SETTING_NAMES, SETTINGS } from '../src/config.js';
 import { thrownBy } from './helpers/errors.js';
 
 const minimal = { PARTNER_CENTER_TENANT_ID: 'contoso.onmicrosoft.com', PARTNER_CENTER_CLIENT_ID: 'abc' };
@@ -36,6 +36,33 @@ describe('config', () => {
     for (const bad of ['https://certs.example.com', 'certs.example.com/cert', ',', 'a..b', 'host:0']) {
       const error = configError(() => loadPartnerCenterConfig({ ...minimal, PARTNER_CENTER_WEBHOOKS_CERT_HOSTS: bad }));
       expect(error.setting, bad).toBe('PARTNER_CENTER_WEBHOOKS_CERT_HOSTS');
+    }
+  });
+
+  it("reads the receiver's settings without the sign-in ones: Microsoft's defaults, the sandbox's values, bad values named", () => {
+    expect(loadWebhookReceiverConfig({})).toEqual({
+      webhooksBaseUrl: 'https://api.partnercenter.microsoft.com',
+      certificateHosts: ['3psostorageacct.blob.core.windows.net'],
+      certificateIssuerOrganization: 'Microsoft Corporation',
+      certificateChain: 'partial',
+      maxEventAgeMs: 24 * 3600_000,
+      caPem: undefined,
+    });
+    const sandboxLike = loadWebhookReceiverConfig({
+      PARTNER_CENTER_WEBHOOKS_CERT_ISSUER_ORG: 'referrals-lake sandbox',
+      PARTNER_CENTER_WEBHOOKS_CERT_CHAIN: 'anchored',
+      PARTNER_CENTER_WEBHOOKS_MAX_EVENT_AGE_MINUTES: '15',
+    });
+    expect(sandboxLike).toMatchObject({
+      certificateIssuerOrganization: 'referrals-lake sandbox',
+      certificateChain: 'anchored',
+      maxEventAgeMs: 15 * 60_000,
+    });
+    for (const [name, bad] of [
+      ['PARTNER_CENTER_WEBHOOKS_CERT_CHAIN', 'none'],
+      ['PARTNER_CENTER_WEBHOOKS_MAX_EVENT_AGE_MINUTES', '0'],
+    ] as const) {
+      expect(configError(() => loadWebhookReceiverConfig({ [name]: bad })).setting).toBe(name);
     }
   });
 

@@ -15,7 +15,8 @@ export type ErrorCode =
   | 'run_inconsistent'
   | 'lake_invalid'
   | 'lake_conflict'
-  | 'shrink_refused';
+  | 'shrink_refused'
+  | 'bad_event';
 
 export abstract class ReferralsLakeError extends Error {
   abstract readonly code: ErrorCode;
@@ -36,6 +37,31 @@ export class ConfigError extends ReferralsLakeError {
     options?: { cause?: unknown },
   ) {
     super(`${setting}: ${message}`, options);
+  }
+}
+
+export type BadEventReason =
+  | 'too_large'
+  | 'not_json'
+  | 'not_an_object'
+  | 'unknown_event'
+  | 'foreign_resource'
+  | 'bad_resource_uri'
+  | 'bad_change_date';
+
+/**
+ * A webhook event body the receiver does not act on: too large, not a JSON object, an event it does
+ * not know, a resource outside Partner Center. `reason` is the code a log line and a test key on;
+ * the message may name a field or a host, never quote the body.
+ */
+export class BadEventError extends ReferralsLakeError {
+  readonly code = 'bad_event';
+
+  constructor(
+    readonly reason: BadEventReason,
+    message: string,
+  ) {
+    super(message);
   }
 }
 

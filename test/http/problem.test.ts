@@ -32,8 +32,11 @@ const PATHS = [
 const MESSAGE = `Entra ID refused the cached sign-in (file ${PATHS.join(', ')}) while reading /tmp/x`;
 const CAUSE = new Error(`ENOENT: no such file or directory, open '${PATHS[1]}'`);
 
-/** One error of every code a caller can meet, but bad_query (its message is about the caller's query). */
-const ERRORS: Record<Exclude<ErrorCode, 'bad_query'>, ReferralsLakeError[]> = {
+/**
+ * One error of every code a caller can meet, but bad_query (its message is about the caller's query)
+ * and bad_event (the webhook receiver answers it with its own 400, never through problem+json).
+ */
+const ERRORS: Record<Exclude<ErrorCode, 'bad_query' | 'bad_event'>, ReferralsLakeError[]> = {
   config_invalid: [new ConfigError('PARTNER_CENTER_CLIENT_CERTIFICATE_FILE', MESSAGE, { cause: CAUSE })],
   auth_required: [new AuthRequiredError(MESSAGE, { cause: CAUSE })],
   run_inconsistent: [new InconsistentRunError(MESSAGE, { cause: CAUSE })],

@@ -6,15 +6,6 @@
  * the sandbox's own signing code.
  */
 import { verify, X509Certificate } from 'node:crypto';
-import { once } from 'node:events';
-import {
-  createServer as createHttpServer,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type Server,
-} from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import selfsigned from 'selfsigned';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -22,53 +13,12 @@ import { type Sandbox, type SandboxOptions, startSandbox } from '../../sandbox/s
 import { canonicalTimestamp } from '../../src/common/time.js';
 import { loadPartnerCenterConfig } from '../../src/config.js';
 import { accessToken, send } from '../helpers/sandbox-http.js';
+import { type Received, Receiver } from '../helpers/webhook-receiver.js';
 
 const REGISTRATION = '/webhooks/v1/registration';
 const REFERRAL_EVENTS = ['referral-created', 'referral-updated'];
 /** Retries a few milliseconds apart, so that ten attempts take a moment. */
 const FAST: SandboxOptions['webhooks'] = { retryDelaysMs: [5], attemptTimeoutMs: 1000 };
-
-interface Received {
-  readonly headers: IncomingHttpHeaders;
-  readonly body: Buffer;
-}
-
-/** A local receiver that records every request and answers what `respond` says. */
-class Receiver {
-  readonly received: Received[] = [];
-  respond: (requestNumber: number) => number = () => 200;
-
-  private constructor(
-    private readonly server: Server,
-    readonly url: string,
-  ) {}
-
-  static async start(tls?: { certPem: string; keyPem: string }): Promise<Receiver> {
-    let receiver: Receiver | undefined;
-    const handler = async (req: IncomingMessage, res: import('node:http').ServerResponse) => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-      receiver?.received.push({ headers: req.headers, body: Buffer.concat(chunks) });
-      res.writeHead(receiver?.respond(receiver.received.length) ?? 200).end('thanks');
-    };
-    const server = tls ? createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, handler) : createHttpServer(handler);
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const { port } = server.address() as AddressInfo;
-    receiver = new Receiver(server, `${tls ? 'https' : 'http'}://127.0.0.1:${port}/api/partner-center/events`);
-    return receiver;
-  }
-
-  /** The bodies received, parsed. */
-  events(): Record<string, unknown>[] {
-    return this.received.map((r) => JSON.parse(r.body.toString('utf8')) as Record<string, unknown>);
-  }
-
-  close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 interface Trust {
   /** The raw body to check (the one received unless a test alters it). */
