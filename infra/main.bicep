@@ -33,6 +33,13 @@ param partnerCenterAuthorityHost string = 'https://login.microsoftonline.com'
 param partnerCenterWebhooksBaseUrl string = 'https://api.partnercenter.microsoft.com'
 @description('Hosts the signing certificate URL of a Partner Center webhook event may name: PARTNER_CENTER_WEBHOOKS_CERT_HOSTS.')
 param partnerCenterWebhooksCertHosts string = '3psostorageacct.blob.core.windows.net'
+@description('The O= a webhook signing certificate\'s issuer must have: PARTNER_CENTER_WEBHOOKS_CERT_ISSUER_ORG.')
+param partnerCenterWebhooksCertIssuerOrg string = 'Microsoft Corporation'
+@description('anchored: the signing certificate must chain to a trusted root; partial: the allowlisted TLS download may vouch for a missing issuer.')
+@allowed(['anchored', 'partial'])
+param partnerCenterWebhooksCertChain string = 'partial'
+@description('Referral events older than this (minutes) are answered 200 and not queued: PARTNER_CENTER_WEBHOOKS_MAX_EVENT_AGE_MINUTES.')
+param partnerCenterWebhooksMaxEventAgeMinutes string = '1440'
 param partnerCenterScope string = 'https://api.partner.microsoft.com/user_impersonation'
 param partnerCenterRequestTimeoutSeconds string = '60'
 param partnerCenterMaxAttempts string = '8'
@@ -172,6 +179,9 @@ var codeAppSettings = {
   PARTNER_CENTER_API_BASE_URL: partnerCenterApiBaseUrl
   PARTNER_CENTER_WEBHOOKS_BASE_URL: partnerCenterWebhooksBaseUrl
   PARTNER_CENTER_WEBHOOKS_CERT_HOSTS: partnerCenterWebhooksCertHosts
+  PARTNER_CENTER_WEBHOOKS_CERT_ISSUER_ORG: partnerCenterWebhooksCertIssuerOrg
+  PARTNER_CENTER_WEBHOOKS_CERT_CHAIN: partnerCenterWebhooksCertChain
+  PARTNER_CENTER_WEBHOOKS_MAX_EVENT_AGE_MINUTES: partnerCenterWebhooksMaxEventAgeMinutes
   PARTNER_CENTER_AUTHORITY_HOST: partnerCenterAuthorityHost
   PARTNER_CENTER_TENANT_ID: partnerCenterTenantId
   PARTNER_CENTER_CLIENT_ID: partnerCenterClientId
