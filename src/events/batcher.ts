@@ -14,8 +14,8 @@ import { AlreadyRunningError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 
 export interface BatcherOptions {
-  /** One event run for these referral ids (distinct); resolves once it has published. */
-  readonly run: (referralIds: string[]) => Promise<void>;
+  /** One event run for these referral ids (distinct), logging to a waiting invocation's logger. */
+  readonly run: (referralIds: string[], logger: Logger | undefined) => Promise<void>;
   /** EVENTS_FLUSH_SECONDS, in ms. */
   readonly intervalMs: number;
   /** How long a run may wait for a busy lake before its events fail (then the host retries them). */
@@ -27,6 +27,8 @@ export interface BatcherOptions {
 
 interface Waiting {
   readonly referralId: string;
+  /** The waiting invocation's logger: open until this settles, so the run can log through it. */
+  readonly logger?: Logger;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }
@@ -39,8 +41,8 @@ export class EventBatcher {
   constructor(private readonly options: BatcherOptions) {}
 
   /** Settles when the run that takes this referral has published (or failed). */
-  submit(referralId: string): Promise<void> {
-    const settled = new Promise<void>((resolve, reject) => this.waiting.push({ referralId, resolve, reject }));
+  submit(referralId: string, logger?: Logger): Promise<void> {
+    const settled = new Promise<void>((resolve, reject) => this.waiting.push({ referralId, logger, resolve, reject }));
     this.kick();
     return settled;
   }
@@ -73,7 +75,7 @@ export class EventBatcher {
     const started = now();
     for (;;) {
       try {
-        await this.options.run(ids);
+        await this.options.run(ids, batch[0]?.logger);
         for (const waiting of batch) waiting.resolve();
         return;
       } catch (error) {

@@ -81,12 +81,16 @@ const DEFAULT_MAX_ENTRIES = 16;
 const DEFAULT_MAX_CONCURRENT_DOWNLOADS = 4;
 /** More certificates than a chain needs is not a certificate file. */
 const MAX_CERTIFICATES = 8;
+/** What a certificate URL's path ends in (Partner Center's: `.cer`). */
+const CERTIFICATE_FILE = /\.(?:cer|crt|pem)$/i;
 
 interface Entry {
   readonly outcome: Promise<CertificateOutcome>;
   readonly startedAt: number;
   /** Infinity while the download runs: callers in that time share it. */
   expiresAt: number;
+  /** Set once the download ended in a failure. */
+  failed?: boolean;
 }
 
 /**
@@ -102,6 +106,9 @@ export function allowlistedCertificateUrl(text: string, allowedHosts: readonly s
     return undefined;
   }
   if (url.protocol !== 'https:' || url.username !== '' || url.password !== '') return undefined;
+  // A query or fragment changes nothing the host serves but would make every URL new to the cache:
+  // a cheap way to force downloads and push the real certificate out. A certificate file it must be.
+  if (url.search !== '' || url.hash !== '' || !CERTIFICATE_FILE.test(url.pathname)) return undefined;
   // URL.host is lower case and drops the default port, as the setting's entries are written.
   return allowedHosts.includes(url.host) ? url : undefined;
 }
@@ -150,25 +157,29 @@ export class CertificateStore implements CertificateSource {
     // A download under way (another event's refresh) is as fresh as it gets: wait for it.
     if (cached.expiresAt === Number.POSITIVE_INFINITY) return cached.outcome;
     if (this.now() - cached.startedAt < (this.options.refreshAfterMs ?? DEFAULT_REFRESH_AFTER_MS)) return undefined;
-    return this.start(url);
+    return this.start(url, cached);
   }
 
   close(): void {
     this.transport.close();
   }
 
-  private start(url: URL): Promise<CertificateOutcome> {
+  /** A download; a refresh that fails keeps the certificate it was to replace. */
+  private start(url: URL, previous?: Entry): Promise<CertificateOutcome> {
     if (this.downloads >= (this.options.maxConcurrentDownloads ?? DEFAULT_MAX_CONCURRENT_DOWNLOADS)) {
       return Promise.resolve(unavailable('too many certificate downloads at once'));
     }
+    if (!previous && !this.makeRoom()) return Promise.resolve(unavailable('too many certificate URLs at once'));
     this.downloads++;
+    const downloaded = this.download(url).finally(() => this.downloads--);
     const entry: Entry = {
       startedAt: this.now(),
       expiresAt: Number.POSITIVE_INFINITY,
-      outcome: this.download(url).finally(() => this.downloads--),
+      outcome: previous ? downloaded.then((outcome) => (outcome.ok ? outcome : previous.outcome)) : downloaded,
     };
     void entry.outcome.then((outcome) => {
       entry.expiresAt = this.expiry(outcome);
+      entry.failed = !outcome.ok;
     });
     this.remember(url.href, entry);
     return entry.outcome;
@@ -181,15 +192,29 @@ export class CertificateStore implements CertificateSource {
     return Math.min(now + (this.options.ttlMs ?? DEFAULT_TTL_MS), outcome.certificate.notAfterMs);
   }
 
-  /** Insertion order is age: the oldest entry goes first when the map is full. */
   private remember(key: string, entry: Entry): void {
     this.entries.delete(key);
     this.entries.set(key, entry);
+  }
+
+  /**
+   * A place for a new URL: expired entries go first, then failures, oldest first. A certificate in
+   * use (trusted and unexpired) or a download under way is never pushed out for a new URL: varied
+   * URLs could otherwise evict the real certificate and have every real event refused.
+   */
+  private makeRoom(): boolean {
     const max = this.options.maxEntries ?? DEFAULT_MAX_ENTRIES;
-    for (const oldest of this.entries.keys()) {
-      if (this.entries.size <= max) break;
-      this.entries.delete(oldest);
+    if (this.entries.size < max) return true;
+    const now = this.now();
+    for (const [key, entry] of this.entries) if (entry.expiresAt <= now) this.entries.delete(key);
+    if (this.entries.size < max) return true;
+    for (const [key, entry] of this.entries) {
+      if (entry.failed) {
+        this.entries.delete(key);
+        return true;
+      }
     }
+    return false;
   }
 
   /** Never rejects: every failure is an outcome. */

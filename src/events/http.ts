@@ -7,20 +7,38 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import { contextLogger } from '../common/azure-functions.js';
 import { loadEventsConfig, loadWebhookReceiverConfig } from '../config.js';
 import { MAX_EVENT_BYTES, type ReferralEventMessage } from './event.js';
-import { createEventQueue } from './queue.js';
+import { createEventQueue, FAST_RETRY } from './queue.js';
 import { createEventReceiver, type EventReceiver } from './receive.js';
 
 let receiver: Promise<EventReceiver> | undefined;
 
 function eventReceiver(): Promise<EventReceiver> {
   receiver ??= (async () => {
-    const queue = await createEventQueue<ReferralEventMessage>(loadEventsConfig(process.env));
+    const queue = await createEventQueue<ReferralEventMessage>(loadEventsConfig(process.env), {
+      retryOptions: FAST_RETRY,
+    });
     return createEventReceiver(loadWebhookReceiverConfig(process.env), queue);
   })().catch((error: unknown) => {
     receiver = undefined;
     throw error;
   });
   return receiver;
+}
+
+/**
+ * The body's bytes as sent (the signature covers them, a byte-order mark included: not text()), or
+ * undefined past `max`: a chunked body declares no length, and is read no further than that.
+ */
+async function readCapped(request: HttpRequest, max: number): Promise<Buffer | undefined> {
+  if (!request.body) return Buffer.alloc(0);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > max) return undefined;
+    chunks.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(chunks);
 }
 
 export async function partnerCenterEventsHandler(
@@ -33,8 +51,11 @@ export async function partnerCenterEventsHandler(
     logger.warn('refused a Partner Center event', { status: 400, reason: 'too_large', bytes: declared });
     return { status: 400, jsonBody: { reason: 'too_large' } };
   }
-  // arrayBuffer, not text(): the signature covers the bytes as sent (a byte-order mark included).
-  const body = Buffer.from(await request.arrayBuffer());
+  const body = await readCapped(request, MAX_EVENT_BYTES);
+  if (!body) {
+    logger.warn('refused a Partner Center event', { status: 400, reason: 'too_large' });
+    return { status: 400, jsonBody: { reason: 'too_large' } };
+  }
   const result = await (await eventReceiver()).receive(body, request.headers);
   const fields = { status: result.status, ...result.logFields };
   if (result.status === 200) logger.info('Partner Center event', fields);

@@ -50,7 +50,6 @@ export interface WorkerDependencies {
 export class EventWorker {
   private readonly batcher: EventBatcher;
   private queue: Promise<EventQueue<unknown>> | undefined;
-  private logger: Logger | undefined;
 
   constructor(private readonly deps: WorkerDependencies) {
     const config = loadEventsConfig(deps.env);
@@ -58,13 +57,12 @@ export class EventWorker {
     this.batcher = new EventBatcher({
       intervalMs: config.flushMs,
       maxWaitMs: deps.maxWaitMs ?? 10 * 60_000,
-      run: (ids) => this.run(ids),
+      run: (ids, logger) => this.run(ids, logger),
     });
   }
 
   /** One queued message; resolves once the run that took its referral has published. */
   async handle(message: unknown, logger: Logger, dequeueCount = 1): Promise<void> {
-    this.logger = logger;
     let event: QueuedEvent;
     try {
       event = parseQueuedEvent(message);
@@ -75,7 +73,7 @@ export class EventWorker {
       return;
     }
     try {
-      await this.batcher.submit(event.referralId);
+      await this.batcher.submit(event.referralId, logger);
     } catch (error) {
       logger.warn('the event run failed; the message goes back to the queue', {
         referralId: event.referralId,
@@ -86,8 +84,7 @@ export class EventWorker {
     }
   }
 
-  private async run(ids: string[]): Promise<void> {
-    const logger = this.logger;
+  private async run(ids: string[], logger: Logger | undefined): Promise<void> {
     if (!logger) throw new Error('no invocation to log for');
     const manifest = await this.deps.runEvents(ids, logger);
     logger.info('event run summary', { summary: manifest });

@@ -4,12 +4,18 @@
  */
 import azureFunctions, { type InvocationContext, type Timer } from '@azure/functions';
 import { contextLogger } from '../common/azure-functions.js';
-import { runSyncJob } from '../sync/job.js';
+import { runSyncJobWhenFree } from '../sync/job.js';
+
+/**
+ * A timer run is not retried by the host: one that found an event run holding the lease would cost
+ * the day's backstop. It waits for the lease instead (event runs are short), up to 20 minutes.
+ */
+const LEASE_WAIT_MS = 20 * 60_000;
 
 export async function syncTimerHandler(timer: Timer, context: InvocationContext): Promise<void> {
   const logger = contextLogger(context);
   if (timer.isPastDue) logger.warn('the timer is past due; running now');
-  const manifest = await runSyncJob(process.env, {}, { logger });
+  const manifest = await runSyncJobWhenFree(process.env, {}, { logger }, { waitMs: LEASE_WAIT_MS });
   logger.info('run summary', { summary: manifest });
 }
 

@@ -3,6 +3,8 @@
  * `referrals-lake sync`. Settings are read and checked here, once, before anything runs.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AlreadyRunningError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { loadLakeConfig, loadPartnerCenterConfig, loadSyncConfig } from '../config.js';
 import { configuredTokenCacheStore } from '../lake/layout/token-cache-store.js';
@@ -71,5 +73,30 @@ export async function runSyncJob(
     );
   } finally {
     source.close();
+  }
+}
+
+/**
+ * runSyncJob, waiting while another run holds the lease (an event run, usually seconds): tried again
+ * every `pollMs` until `waitMs` has passed, then the AlreadyRunningError stands.
+ */
+export async function runSyncJobWhenFree(
+  env: Readonly<Record<string, string | undefined>>,
+  overrides: SyncJobOverrides,
+  hooks: SyncJobHooks,
+  wait: { readonly waitMs: number; readonly pollMs?: number },
+): Promise<RunManifest> {
+  const started = Date.now();
+  for (;;) {
+    try {
+      return await runSyncJob(env, overrides, hooks);
+    } catch (error) {
+      const pollMs = wait.pollMs ?? 15_000;
+      if (!(error instanceof AlreadyRunningError) || Date.now() - started + pollMs > wait.waitMs) throw error;
+      hooks.logger.info('another run holds the lake; waiting for it', {
+        waitedSeconds: Math.round((Date.now() - started) / 1000),
+      });
+      await sleep(pollMs, undefined, { signal: hooks.signal });
+    }
   }
 }

@@ -62,14 +62,14 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-function post(delivery: Received, body = delivery.body) {
+function post(delivery: Received, body = delivery.body, declareLength = true) {
   const headers = Object.fromEntries(
     Object.entries(delivery.headers).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
   );
   const request = new HttpRequest({
     url: 'http://localhost/api/partner-center/events',
     method: 'POST',
-    headers: { ...headers, 'content-length': String(body.length) },
+    headers: declareLength ? { ...headers, 'content-length': String(body.length) } : headers,
     body: { bytes: body },
   });
   return partnerCenterEventsHandler(request, new InvocationContext({ functionName: 'partnerCenterEvents' }));
@@ -82,6 +82,9 @@ describe('an event through the pipeline', () => {
     if (!delivery) throw new Error('no delivery');
     const altered = Buffer.from(delivery.body.toString('utf8').replace('referral-updated', 'referral-created'));
     expect((await post(delivery, altered)).status).toBe(401);
+    // A body past 64 KiB is refused whether it declares its length or not (chunked).
+    expect((await post(delivery, Buffer.alloc(70 * 1024, 0x20))).status).toBe(400);
+    expect((await post(delivery, Buffer.alloc(70 * 1024, 0x20), false)).status).toBe(400);
     expect((await queue.counts()).queued).toBe(0);
 
     expect((await post(delivery)).status).toBe(200);

@@ -196,6 +196,10 @@ describe('verifyEvent on sandbox deliveries', () => {
       `https://user:pw@${sandboxUrl.host}${sandboxUrl.pathname}`,
       `https://127.0.0.1:1${sandboxUrl.pathname}`,
       `https://localhost:${sandboxUrl.port}${sandboxUrl.pathname}`,
+      // Varied URLs of the allowed host that name no certificate file, or the same one differently.
+      `${sandbox.webhookCertificateUrl}?1`,
+      `${sandbox.webhookCertificateUrl}#x`,
+      `https://${sandboxUrl.host}/cert/`,
       'not a URL',
     ];
     const before = { sandbox: certificateDownloads(), server: server.total() };
@@ -276,11 +280,11 @@ describe('verifyEvent on sandbox deliveries', () => {
     const certificates = store({ timeoutMs: 300 });
     const before = certificateDownloads();
     const answers: Array<[string, Answer, RegExp]> = [
-      ['/redirect', { status: 302, headers: { Location: sandbox.webhookCertificateUrl }, body: '' }, /HTTP 302/],
-      ['/missing', { status: 404, body: 'no' }, /HTTP 404/],
-      ['/huge', { body: Buffer.alloc(70 * 1024, 0x41) }, /larger than 65536 bytes/],
-      ['/html', { body: '<html>hello</html>' }, /served no PEM or DER certificate/],
-      ['/slow', 'hang', /timed out/],
+      ['/redirect.cer', { status: 302, headers: { Location: sandbox.webhookCertificateUrl }, body: '' }, /HTTP 302/],
+      ['/missing.cer', { status: 404, body: 'no' }, /HTTP 404/],
+      ['/huge.cer', { body: Buffer.alloc(70 * 1024, 0x41) }, /larger than 65536 bytes/],
+      ['/html.cer', { body: '<html>hello</html>' }, /served no PEM or DER certificate/],
+      ['/slow.cer', 'hang', /timed out/],
     ];
     for (const [path, answer, detail] of answers) {
       const received = withHeaders(genuine, { 'x-ms-certificate-url': server.serve(path, answer) });
@@ -307,6 +311,36 @@ describe('verifyEvent on sandbox deliveries', () => {
     } finally {
       await stranger.close();
     }
+  });
+
+  it('keeps the certificate in use when varied URLs fill the cache: new URLs are refused, not it evicted', async () => {
+    const certificates = store({ maxEntries: 3 });
+    const check = () => verifyEvent(genuine.body, genuine.headers, certificates);
+    expect(await check()).toMatchObject({ ok: true });
+    const before = certificateDownloads();
+    // Certificate files that do not exist on an allowed host: failures first make room for each other.
+    for (let i = 0; i < 10; i++) {
+      const url = server.serve(`/missing-${i}.cer`, { status: 404, body: '' });
+      const result = await verifyEvent(genuine.body, { ...genuine.headers, 'x-ms-certificate-url': url }, certificates);
+      expect(result).toMatchObject({ ok: false, reason: 'certificate_unavailable' });
+    }
+    expect(await check()).toMatchObject({ ok: true });
+    expect(certificateDownloads()).toBe(before);
+  });
+
+  it('a failed refresh keeps the certificate it was to replace', async () => {
+    let now = Date.now();
+    const certificates = store({ now: () => now });
+    const url = server.serve('/kept.cer', { body: genuinePem });
+    const signed = { ...genuine.headers, 'x-ms-certificate-url': url };
+    expect(await verifyEvent(genuine.body, signed, certificates)).toMatchObject({ ok: true });
+    server.serve('/kept.cer', { status: 503, body: '' });
+    now += 61_000;
+    // A bad signature asks for a fresh copy; the download fails; the certificate in hand still verifies.
+    const altered = Buffer.from(genuine.body);
+    altered[altered.length - 2] = 0x20;
+    expect(await verifyEvent(altered, signed, certificates)).toMatchObject({ reason: 'bad_signature' });
+    expect(await verifyEvent(genuine.body, signed, certificates)).toMatchObject({ ok: true });
   });
 
   it('caches a failure briefly, a certificate for its TTL, and downloads a renewed one after refreshAfterMs', async () => {

@@ -9,8 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../sandbox/sandbox.js';
+import { AlreadyRunningError } from '../../src/common/errors.js';
 import { silentLogger } from '../../src/common/log.js';
-import { runSyncJob } from '../../src/sync/job.js';
+import { RunLease } from '../../src/lake/layout/lease.js';
+import { newRunId } from '../../src/lake/layout/paths.js';
+import { LocalDirectoryTarget } from '../../src/lake/storage/local-directory-target.js';
+import { runSyncJob, runSyncJobWhenFree } from '../../src/sync/job.js';
 import type { RunManifest } from '../../src/sync/manifest.js';
 import type { SyncMode } from '../../src/sync/plan.js';
 import { deltaParquetSource } from '../helpers/delta-replay.js';
@@ -80,5 +84,28 @@ describe('event runs', () => {
     expect(run.status).toBe('nothing_to_do');
     expect((await latest()).get(current.id)).toBe(kept);
     sandbox.store.put(current);
+  });
+});
+
+describe('the scheduled sync beside event runs', () => {
+  it('waits for the lease an event run holds instead of giving up the day, within its limit', async () => {
+    const env = { ...sandbox.env, LAKE_LOCAL_DIR: lake, PARTNER_CENTER_TOKEN_CACHE: join(work, 'cache.json') };
+    const target = new LocalDirectoryTarget({ root: lake });
+    const held = await RunLease.acquire(target, newRunId(), { durationMs: 60_000 });
+    const refused = runSyncJobWhenFree(
+      env,
+      { mode: 'incremental' },
+      { logger: silentLogger },
+      { waitMs: 250, pollMs: 100 },
+    );
+    await expect(refused).rejects.toBeInstanceOf(AlreadyRunningError);
+    const waiting = runSyncJobWhenFree(
+      env,
+      { mode: 'incremental' },
+      { logger: silentLogger },
+      { waitMs: 10_000, pollMs: 100 },
+    );
+    setTimeout(() => void held.release(), 300);
+    await expect(waiting).resolves.toMatchObject({ mode: 'incremental' });
   });
 });
