@@ -32,7 +32,7 @@ import { SeenIds } from './seen-ids.js';
 import { checkShrink, countVanished, stageVanished, type VanishedStaged } from './vanished.js';
 import { referralVersion, type Version } from './version.js';
 import { VersionsRecorder } from './versions.js';
-import { readWatermark } from './watermark.js';
+import { readWatermark, writeWatermark } from './watermark.js';
 
 const DEFAULT_RANGES_PER_WORKER = 2;
 
@@ -233,10 +233,20 @@ async function runWithIds(
     });
   }
   if (plan.mode !== 'full' && (counts.referrals === 0 || counts.changed === 0)) {
-    // Only re-reads of unchanged referrals (or nothing): publish nothing, keep the watermark.
+    // Only re-reads of what the lake already holds (or nothing): publish nothing. An incremental run
+    // still moves the watermark past them: event runs landed those changes first, and without it
+    // every later pull would re-read a growing window.
     await files.abort();
     ctx.logger.info(plan.mode === 'event' ? 'the events named nothing new' : 'nothing changed since the watermark');
-    return summarize(deps, options, ctx, plan, counts, [], [], previous?.watermark.updatedDateTime, 'nothing_to_do');
+    const newest = newestText === undefined ? '' : (canonicalTimestamp(newestText) ?? '');
+    const kept = previous?.watermark.updatedDateTime;
+    const moved = plan.mode === 'incremental' ? nextWatermark(plan.mode, newest, ctx.started, kept) : kept;
+    if (moved && moved !== kept) {
+      const value = { updatedDateTime: moved, runId: ctx.runId, writtenAt: ctx.now().toISOString() };
+      if (!(await writeWatermark(target, value, previous?.etag)))
+        ctx.logger.warn('the watermark changed during this run; left as the other run set it');
+    }
+    return summarize(deps, options, ctx, plan, counts, [], [], moved, 'nothing_to_do');
   }
   let written: FileRecord[];
   let staged: Staged;

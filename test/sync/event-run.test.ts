@@ -73,6 +73,13 @@ describe('event runs', () => {
       `SELECT count(*)::INTEGER AS n FROM ${deltaParquetSource(join(lake, 'referrals'))} WHERE _run_id = '${run.runId}'`,
     );
     expect(appended).toEqual([{ n: named.length }]);
+    // The next incremental run finds only what the event run landed: it publishes nothing, but moves
+    // the watermark past those changes (else every pull would re-read a growing window).
+    const incremental = await sync('incremental');
+    expect(incremental).toMatchObject({ status: 'nothing_to_do', counts: { changed: 0 } });
+    const moved = JSON.parse(await watermark()).updatedDateTime;
+    expect(moved > JSON.parse(before).updatedDateTime).toBe(true);
+    expect(incremental.watermark).toBe(moved);
   });
 
   it('never move a referral backwards: an older copy than the lake holds keeps the newer row', async () => {
