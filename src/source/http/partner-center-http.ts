@@ -104,7 +104,8 @@ export class PartnerCenterHttp {
         throw error instanceof UpstreamError ? markRetryable(error) : error;
       });
       const response = await this.send(spec, token);
-      const requestId = headerOf(response, 'request-id');
+      // The Referrals API names its answer Request-ID; the webhook registration API, MS-RequestId.
+      const requestId = headerOf(response, 'request-id') ?? headerOf(response, 'ms-requestid');
       if (response.status === 401 && !refreshedAfter401) {
         refreshedAfter401 = true;
         rejectedToken = token;
