@@ -3,21 +3,18 @@
  * its notes describe them: 409 on a second POST, 404 without a registration, 429 past 2 validation
  * events a minute), the case-blind reading of answers, and which failures each method sends again.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Sandbox, startSandbox } from '../../sandbox/sandbox.js';
+import type { Sandbox } from '../../sandbox/sandbox.js';
 import { ThrottledError, UpstreamError } from '../../src/common/errors.js';
-import { loadPartnerCenterConfig } from '../../src/config.js';
-import { createPartnerCenterSource, type PartnerCenterSource } from '../../src/source/create.js';
+import type { PartnerCenterSource } from '../../src/source/create.js';
 import type { HttpMethod, RequestTransport, TransportResponse } from '../../src/source/http/transport.js';
 import {
   parseRegistration,
   parseValidationStatus,
   WebhookRegistrationClient,
 } from '../../src/source/webhooks-client.js';
-import { Receiver } from '../helpers/webhook-receiver.js';
+import type { Receiver } from '../helpers/webhook-receiver.js';
+import { startWebhooksHarness, type WebhooksHarness } from '../helpers/webhooks-harness.js';
 
 const EVENTS = ['referral-created', 'referral-updated', 'test-created'];
 
@@ -81,24 +78,16 @@ describe('reading registration answers without regard to case', () => {
 });
 
 describe('WebhookRegistrationClient against the sandbox', () => {
+  let harness: WebhooksHarness;
   let sandbox: Sandbox;
-  let work: string;
   let source: PartnerCenterSource;
   let receiver: Receiver;
 
   beforeAll(async () => {
-    sandbox = await startSandbox({ count: 5, seed: 20, webhooks: { retryDelaysMs: [5], attemptTimeoutMs: 1000 } });
-    work = await mkdtemp(join(tmpdir(), 'webhooks-client-'));
-    const config = loadPartnerCenterConfig({ ...sandbox.env, PARTNER_CENTER_TOKEN_CACHE: join(work, 'cache.json') });
-    source = createPartnerCenterSource(config, { retry: { baseDelayMs: 5, maxDelayMs: 50 } });
-    receiver = await Receiver.start();
+    harness = await startWebhooksHarness(20);
+    ({ sandbox, source, receiver } = harness);
   });
-  afterAll(async () => {
-    source.close();
-    await receiver.close();
-    await sandbox.close();
-    await rm(work, { recursive: true, force: true });
-  });
+  afterAll(() => harness.close());
   beforeEach(async () => {
     await source.webhooks.remove();
   });
