@@ -110,10 +110,15 @@ export class WebhookRegistrationClient {
    */
   async create(wanted: WebhookRegistration, signal?: AbortSignal): Promise<WebhookRegistration | undefined> {
     const url = this.url(REGISTRATION_PATH);
-    const spec: CallSpec = { method: 'POST', url, body: requestBody(wanted), signal, accept: [200, 201, 409] };
-    const written = await this.call({ ...spec, retry: 'throttling' }, (answer) =>
-      answer.status === 409 ? 'exists' : registrationIn(answer),
-    );
+    const spec: CallSpec = {
+      method: 'POST',
+      url,
+      body: requestBody(wanted),
+      signal,
+      accept: [200, 201, 409],
+      retry: 'throttling',
+    };
+    const written = await this.call(spec, (answer) => (answer.status === 409 ? 'exists' : registrationIn(answer)));
     if (written === 'exists') return undefined;
     return written ?? this.registration(signal);
   }
