@@ -3,22 +3,14 @@
  * token silently from the cache and asks for one referral. Exits 4 when a login is needed.
  */
 import type { Command } from 'commander';
-import { createLogger, stderrSink } from '../common/log.js';
-import { loadPartnerCenterConfig } from '../config.js';
+import { withPartnerCenterSource } from './partner-center-source.js';
 
 export function registerCheckCommand(program: Command): void {
   program
     .command('check')
     .description('Sign in from the token cache and fetch one referral (no interaction).')
-    .action(async () => {
-      const config = loadPartnerCenterConfig();
-      const { createPartnerCenterSource } = await import('../source/create.js');
-      const { configuredTokenCacheStore } = await import('../lake/layout/token-cache-store.js');
-      const source = createPartnerCenterSource(config, {
-        logger: createLogger(stderrSink),
-        tokenCacheStore: configuredTokenCacheStore(config),
-      });
-      try {
+    .action(() =>
+      withPartnerCenterSource(async (source, config) => {
         const pages = source.client.listReferrals({ top: 1 }).pages()[Symbol.asyncIterator]();
         const first = await pages.next();
         const summary = {
@@ -29,8 +21,6 @@ export function registerCheckCommand(program: Command): void {
           tokenAcquisitions: source.tokens.acquisitions,
         };
         process.stdout.write(`${JSON.stringify(summary)}\n`);
-      } finally {
-        source.close();
-      }
-    });
+      }),
+    );
 }

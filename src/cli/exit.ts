@@ -10,6 +10,8 @@ export const EXIT = {
   nothingToDo: 6,
   /** A full sync would have removed too much of the latest table; nothing was published. */
   shrinkRefused: 7,
+  /** Partner Center's one webhook registration of the tenant names another URL; nothing was changed. */
+  webhookInUse: 8,
 } as const;
 
 /** Ends a command with a given exit code after it has printed what it had to say. */

@@ -1,5 +1,5 @@
 /**
- * `referrals-lake`: the operator's command line (sync, login, check). Each subcommand lives in its
+ * `referrals-lake`: the operator's command line (sync, login, check, webhooks). Each subcommand lives in its
  * own file; this one only wires them into commander and maps errors to exit codes. The development
  * commands (sandbox, serve, demo) live in dev/cli/, which adds them to this program: the app never
  * imports the sandbox or the dev tools.
@@ -11,6 +11,7 @@ import { registerCheckCommand } from './check-command.js';
 import { CliExit, EXIT } from './exit.js';
 import { registerLoginCommand } from './login-command.js';
 import { registerSyncCommand } from './sync-command.js';
+import { registerWebhooksCommand } from './webhooks-command.js';
 
 export { EXIT };
 
@@ -25,6 +26,7 @@ export function buildProgram(extend?: ProgramExtension): Command {
   registerSyncCommand(program);
   registerLoginCommand(program);
   registerCheckCommand(program);
+  registerWebhooksCommand(program);
   extend?.(program);
   return program;
 }
@@ -56,6 +58,8 @@ function exitCodeFor(error: unknown): number {
       return EXIT.alreadyRunning;
     case 'shrink_refused':
       return EXIT.shrinkRefused;
+    case 'webhook_in_use':
+      return EXIT.webhookInUse;
     default:
       return EXIT.failure;
   }

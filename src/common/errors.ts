@@ -16,7 +16,9 @@ export type ErrorCode =
   | 'lake_invalid'
   | 'lake_conflict'
   | 'shrink_refused'
-  | 'bad_event';
+  | 'bad_event'
+  | 'webhook_in_use'
+  | 'webhook_not_ready';
 
 export abstract class ReferralsLakeError extends Error {
   abstract readonly code: ErrorCode;
@@ -216,4 +218,34 @@ export class ShrinkRefusedError extends ReferralsLakeError {
 
 function percent(fraction: number): string {
   return `${(fraction * 100).toFixed(1)}%`;
+}
+
+/** A tenant's webhook registration as the CLI reports it. */
+export interface RegisteredWebhook {
+  readonly webhookUrl: string;
+  readonly webhookEvents: readonly string[];
+}
+
+/**
+ * The tenant's one webhook registration names another URL than the one asked for, so writing (or
+ * removing) it would cut off whoever receives its events now: possibly a co-sell CRM connector.
+ * Nothing was changed; the message names the URL registered now and the flag that overrides.
+ */
+export class WebhookInUseError extends ReferralsLakeError {
+  readonly code = 'webhook_in_use';
+
+  constructor(
+    readonly registered: RegisteredWebhook,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A webhook command cannot do its step with the registration as it is (none, or one without the
+ * test event); the message says which command makes it ready.
+ */
+export class WebhookNotReadyError extends ReferralsLakeError {
+  readonly code = 'webhook_not_ready';
 }

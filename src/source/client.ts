@@ -6,22 +6,15 @@
  * bodies; a 401 gets one fresh token per request.
  */
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import pRetry, { AbortError } from 'p-retry';
-import { BadQueryError, ThrottledError, UpstreamError } from '../common/errors.js';
-import { type Logger, silentLogger } from '../common/log.js';
+import { UpstreamError } from '../common/errors.js';
+import type { Logger } from '../common/log.js';
 import { safeUrl } from '../common/redact.js';
 import type { ListQuery } from '../odata/ast.js';
 import { formatListQuery } from '../odata/format.js';
 import type { AccessTokenProvider } from './auth/token-provider.js';
-import {
-  DEFAULT_RETRY_POLICY,
-  parseRetryAfter,
-  RETRYABLE_STATUSES,
-  type RetryPolicy,
-  retryDelayMs,
-} from './http/retry.js';
-import { type Transport, TransportError, type TransportResponse } from './http/transport.js';
+import { markRetryable, PartnerCenterHttp, type RequestStats, readJson } from './http/partner-center-http.js';
+import type { RetryPolicy } from './http/retry.js';
+import type { Transport } from './http/transport.js';
 import { LIST_PATH, resolveNextLink } from './next-link.js';
 
 export interface ReferralPage {
@@ -38,12 +31,7 @@ export interface ReferralPage {
   readonly bytes: number;
 }
 
-export interface ClientStats {
-  requests: number;
-  retries: number;
-  throttled: number;
-  throttledWaitMs: number;
-  tokenRefreshesAfter401: number;
+export interface ClientStats extends RequestStats {
   pages: number;
   referrals: number;
   bytes: number;
@@ -91,15 +79,13 @@ export class PartnerCenterClient {
     bytes: 0,
   };
   private readonly apiBase: URL;
-  private readonly retry: RetryPolicy;
-  private readonly logger: Logger;
+  private readonly http: PartnerCenterHttp;
   readonly correlationId: string;
 
   constructor(private readonly options: PartnerCenterClientOptions) {
     this.apiBase = new URL(options.apiBaseUrl);
-    this.retry = options.retry ?? DEFAULT_RETRY_POLICY;
     this.correlationId = options.correlationId ?? randomUUID();
-    this.logger = (options.logger ?? silentLogger).child({ correlationId: this.correlationId });
+    this.http = new PartnerCenterHttp({ ...options, correlationId: this.correlationId, stats: this.stats });
   }
 
   listReferrals(query: ListQuery = {}, options: ListOptions = {}): ReferralListing {
@@ -166,104 +152,22 @@ export class PartnerCenterClient {
     return url;
   }
 
-  /**
-   * GET with the retry policy: the decoded JSON, or undefined for an allowed 404. Decoding happens
-   * inside the retried attempt, so a malformed or truncated page is fetched again.
-   */
-  private async fetchJson<T>(
+  /** GET with the retry policy: the decoded JSON, or undefined for an allowed 404. */
+  private fetchJson<T>(
     url: URL,
     signal: AbortSignal | undefined,
     decode: (json: unknown, url: URL, requestId: string | undefined) => T,
     { allowNotFound = false, onThrottled }: { allowNotFound?: boolean; onThrottled?: (waitMs: number) => void } = {},
   ): Promise<Fetched<T> | undefined> {
-    let refreshedAfter401 = false;
-    let rejectedToken: string | undefined;
-    const began = performance.now();
-    const wait = this.options.sleep ?? ((ms: number, s?: AbortSignal) => sleep(ms, undefined, { signal: s }));
-    const attempt = async () => {
-      const token = await this.options.tokens.getAccessToken({ rejected: rejectedToken }).catch((error: unknown) => {
-        // Entra unreachable for a moment is worth another try; a refused sign-in is not.
-        throw error instanceof UpstreamError ? markRetryable(error) : error;
-      });
-      const response = await this.send(url, token, signal);
-      const requestId = headerOf(response, 'request-id');
-      if (response.status === 401 && !refreshedAfter401) {
-        refreshedAfter401 = true;
-        rejectedToken = token;
-        this.stats.tokenRefreshesAfter401++;
-        throw new RetryNow(`401 from ${safeUrl(url)}; getting a fresh token`, requestId);
-      }
-      if (response.status === 404 && allowNotFound) return undefined;
-      if (response.status !== 200) throw failureFor(response, url, requestId);
-      const value = decode(parseJson(response, url, requestId), url, requestId);
-      return { value, requestId, bytes: response.body.length };
-    };
-    return pRetry(attempt, {
-      retries: this.retry.maxAttempts - 1,
-      minTimeout: 0,
-      maxTimeout: 0,
-      maxRetryTime: this.retry.maxElapsedMs,
-      signal,
-      shouldRetry: ({ error }) => isRetryable(error),
-      onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
-        if (!isRetryable(error) || retriesLeft === 0) return;
-        const retryAfterMs =
-          error instanceof ThrottledError && error.retryAfterSeconds !== undefined
-            ? error.retryAfterSeconds * 1000
-            : undefined;
-        const delay = error instanceof RetryNow ? 0 : retryDelayMs(this.retry, attemptNumber, retryAfterMs);
-        // p-retry checks its time budget only after this wait: a Retry-After past the budget fails now.
-        const left = this.retry.maxElapsedMs - (performance.now() - began);
-        if (delay > left) throw error;
-        this.stats.retries++;
-        if (error instanceof ThrottledError) {
-          this.stats.throttled++;
-          this.stats.throttledWaitMs += delay;
-          onThrottled?.(delay);
-        }
-        this.logger.warn('Partner Center request will be retried', {
-          url: safeUrl(url),
-          attempt: attemptNumber,
-          delayMs: Math.round(delay),
-          requestId: requestIdOf(error),
-          reason: error.message,
-        });
-        if (delay > 0) await wait(delay, signal);
-      },
-    }).catch((error: unknown) => {
-      throw error instanceof RetryNow
-        ? new UpstreamError(`Partner Center refused a fresh token for ${safeUrl(url)} (401)`, {
-            url: safeUrl(url),
-            status: 401,
-            requestId: error.requestId,
-          })
-        : error;
-    });
-  }
-
-  private async send(url: URL, token: string, signal: AbortSignal | undefined): Promise<TransportResponse> {
-    const msRequestId = randomUUID();
-    this.stats.requests++;
-    try {
-      return await this.options.transport.get(
-        url,
-        {
-          Authorization: `Bearer ${token}`,
-          Accept: 'application/json',
-          'Content-Type': 'application/json',
-          'MS-RequestId': msRequestId,
-          'MS-CorrelationId': this.correlationId,
-          'User-Agent': this.options.userAgent ?? 'referrals-lake',
-        },
-        { signal },
-      );
-    } catch (error) {
-      if (signal?.aborted) throw new AbortError(error instanceof Error ? error : String(error));
-      if (error instanceof TransportError) {
-        throw new UpstreamError(error.message, { url: safeUrl(url), requestId: msRequestId }, { cause: error });
-      }
-      throw error;
-    }
+    return this.http.call({ url, signal, onThrottled, accept: allowNotFound ? [200, 404] : [200] }, (answer) =>
+      answer.status === 404
+        ? undefined
+        : {
+            value: decode(readJson(answer, url), url, answer.requestId),
+            requestId: answer.requestId,
+            bytes: answer.body.length,
+          },
+    );
   }
 }
 
@@ -271,106 +175,6 @@ interface Fetched<T> {
   readonly value: T;
   readonly requestId: string | undefined;
   readonly bytes: number;
-}
-
-/** A failure to retry at once, with no wait (the 401 → fresh token case). */
-class RetryNow extends Error {
-  constructor(
-    message: string,
-    readonly requestId: string | undefined,
-  ) {
-    super(message);
-    this.name = 'RetryNow';
-  }
-}
-
-const retryable = new WeakSet<Error>();
-
-function markRetryable<E extends Error>(error: E): E {
-  retryable.add(error);
-  return error;
-}
-
-function isRetryable(error: Error): boolean {
-  return (
-    error instanceof RetryNow ||
-    retryable.has(error) ||
-    (error instanceof UpstreamError && error.cause instanceof TransportError)
-  );
-}
-
-function requestIdOf(error: Error): string | undefined {
-  if (error instanceof RetryNow || error instanceof ThrottledError) return error.requestId;
-  if (error instanceof UpstreamError) return error.details.requestId;
-  return undefined;
-}
-
-function headerOf(response: TransportResponse, name: string): string | undefined {
-  const value = response.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/** Maps a non-200 answer onto a typed error; retryable ones are marked so. */
-function failureFor(response: TransportResponse, url: URL, requestId: string | undefined): Error {
-  const shown = safeUrl(url);
-  const { text: detail, target } = errorDetail(response.body);
-  const where = `${shown}${requestId ? ` (Request-ID ${requestId})` : ''}`;
-  if (response.status === 429) {
-    const retryAfterMs = parseRetryAfter(response.headers['retry-after']);
-    const seconds = retryAfterMs === undefined ? undefined : retryAfterMs / 1000;
-    return markRetryable(new ThrottledError(`Partner Center throttled ${where} (429)`, seconds, requestId));
-  }
-  if (RETRYABLE_STATUSES.has(response.status)) {
-    return markRetryable(
-      new UpstreamError(`Partner Center answered ${response.status} for ${where}${detail}`, {
-        url: shown,
-        status: response.status,
-        requestId,
-      }),
-    );
-  }
-  if (response.status === 400) {
-    return new BadQueryError(target ?? '$filter', `Partner Center rejected the query${detail}`);
-  }
-  const hint =
-    response.status === 403
-      ? ': the signed-in user needs the Partner Center role Referrals admin (to see every referral) or Referrals user'
-      : response.status === 401
-        ? ': the token was refused'
-        : '';
-  return new UpstreamError(`Partner Center answered ${response.status} for ${where}${hint}${detail}`, {
-    url: shown,
-    status: response.status,
-    requestId,
-  });
-}
-
-/** The error body's code, message and target, if it has them: `{ error: { code, message, target } }`. */
-function errorDetail(body: Buffer): { text: string; target?: string } {
-  try {
-    const parsed = JSON.parse(body.toString('utf8')) as {
-      error?: { code?: string; message?: string; target?: string };
-    };
-    const message = parsed.error?.message;
-    if (!message) return { text: '' };
-    return { text: `: ${parsed.error?.code ?? 'error'}: ${message.slice(0, 500)}`, target: parsed.error?.target };
-  } catch {
-    return { text: '' };
-  }
-}
-
-function parseJson(response: TransportResponse, url: URL, requestId: string | undefined): unknown {
-  try {
-    return JSON.parse(response.body.toString('utf8'));
-  } catch (error) {
-    throw markRetryable(
-      new UpstreamError(
-        `Partner Center sent a malformed JSON page for ${safeUrl(url)}${requestId ? ` (Request-ID ${requestId})` : ''}`,
-        { url: safeUrl(url), status: response.status, requestId },
-        { cause: error },
-      ),
-    );
-  }
 }
 
 interface ODataPage {

@@ -1,6 +1,7 @@
 /**
  * Wires a PartnerCenterClient from configuration: MSAL with the persisted token cache, the HTTPS
- * transport, the retry policy. Every entry point (timer, HTTP function, CLI) builds its client here.
+ * transport, the retry policy. Every entry point (timer, HTTP function, CLI) builds its client here,
+ * and the webhook registration client beside it shares the tokens, transport and retry policy.
  */
 
 import { type Logger, silentLogger } from '../common/log.js';
@@ -14,9 +15,12 @@ import { MsalTokenProvider } from './auth/token-provider.js';
 import { PartnerCenterClient } from './client.js';
 import type { RetryPolicy } from './http/retry.js';
 import { createHttpsTransport, type Transport } from './http/transport.js';
+import { WebhookRegistrationClient } from './webhooks-client.js';
 
 export interface PartnerCenterSource {
   readonly client: PartnerCenterClient;
+  /** The webhook registration API (PARTNER_CENTER_WEBHOOKS_BASE_URL), with the same sign-in. */
+  readonly webhooks: WebhookRegistrationClient;
   readonly tokens: MsalTokenProvider;
   /** Closes idle connections (the process can then exit promptly). */
   close(): void;
@@ -29,7 +33,7 @@ export interface SourceOptions {
   readonly tokenCacheStore?: TokenCacheStore;
   /** Overrides parts of the retry policy the settings give (tests use short waits). */
   readonly retry?: Partial<RetryPolicy>;
-  /** Test seams: how waits happen, and what carries requests. */
+  /** Test seams: how waits happen, and what carries requests (the Referrals client's GETs only). */
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly wrapTransport?: (transport: Transport) => Transport;
 }
@@ -62,9 +66,7 @@ export function createPartnerCenterSource(
   });
   const https = createHttpsTransport({ caPem: config.caPem, timeoutMs: config.requestTimeoutMs });
   const transport = options.wrapTransport ? options.wrapTransport(https) : https;
-  const client = new PartnerCenterClient({
-    apiBaseUrl: config.apiBaseUrl,
-    transport,
+  const shared = {
     tokens,
     logger,
     correlationId: options.correlationId,
@@ -76,9 +78,16 @@ export function createPartnerCenterSource(
       ...options.retry,
     },
     sleep: options.sleep,
+  };
+  const client = new PartnerCenterClient({ apiBaseUrl: config.apiBaseUrl, transport, ...shared });
+  const webhooks = new WebhookRegistrationClient({
+    webhooksBaseUrl: config.webhooksBaseUrl,
+    transport: https,
+    ...shared,
   });
   return {
     client,
+    webhooks,
     tokens,
     close() {
       https.close();

@@ -18,6 +18,8 @@ import {
   StorageError,
   ThrottledError,
   UpstreamError,
+  WebhookInUseError,
+  WebhookNotReadyError,
 } from '../../src/common/errors.js';
 import { problemFor, problemResponse } from '../../src/live/problem.js';
 
@@ -53,6 +55,9 @@ const ERRORS: Record<Exclude<ErrorCode, 'bad_query' | 'bad_event'>, ReferralsLak
   lake_invalid: [new DeltaLogError(MESSAGE, PATHS[4] as string, { cause: CAUSE })],
   lake_conflict: [new DeltaConflictError(PATHS[4] as string, 3)],
   shrink_refused: [new ShrinkRefusedError(90, 100, 0.2, PATHS[4] as string)],
+  // The CLI's webhook commands raise these; should one ever reach an HTTP answer, it says nothing of itself.
+  webhook_in_use: [new WebhookInUseError({ webhookUrl: 'https://crm.example/hook', webhookEvents: [] }, MESSAGE)],
+  webhook_not_ready: [new WebhookNotReadyError(MESSAGE, { cause: CAUSE })],
 };
 
 async function answer(error: unknown): Promise<{ status: number; text: string }> {

@@ -1,7 +1,8 @@
 /**
- * HTTPS GET with connection reuse, an optional extra trusted CA, and a deadline per request. It
- * knows nothing of Partner Center: status codes are returned, not judged; only transport failures
- * (reset, timeout, TLS) throw, as TransportError, so the retry policy can tell them apart.
+ * HTTPS requests with connection reuse, an optional extra trusted CA, and a deadline per request.
+ * It knows nothing of Partner Center: status codes are returned, not judged; only transport
+ * failures (reset, timeout, TLS) throw, as TransportError, so the retry policy can tell them apart.
+ * Reading referrals needs only GET; the webhook registration API also writes (RequestTransport).
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, request } from 'node:https';
@@ -21,6 +22,21 @@ export interface Transport {
     options?: { signal?: AbortSignal },
   ): Promise<TransportResponse>;
   close(): void;
+}
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/**
+ * A transport that also writes. Kept apart from Transport so that the GET-only transports tests
+ * and the certificate cache hand around need not grow a method they never use.
+ */
+export interface RequestTransport extends Transport {
+  request(
+    method: HttpMethod,
+    url: URL,
+    headers: Readonly<Record<string, string>>,
+    options?: { body?: string; signal?: AbortSignal },
+  ): Promise<TransportResponse>;
 }
 
 /** A request that never got a whole answer: connection refused or reset, timeout, TLS failure. */
@@ -45,7 +61,7 @@ export interface HttpsTransportOptions {
   readonly maxSockets?: number;
 }
 
-export function createHttpsTransport(options: HttpsTransportOptions = {}): Transport {
+export function createHttpsTransport(options: HttpsTransportOptions = {}): RequestTransport {
   const agent = new Agent({
     keepAlive: true,
     maxSockets: options.maxSockets ?? 16,
@@ -53,17 +69,22 @@ export function createHttpsTransport(options: HttpsTransportOptions = {}): Trans
   });
   const timeoutMs = options.timeoutMs ?? 60_000;
   const maxBytes = options.maxResponseBytes ?? 64 * 1024 * 1024;
+  const limits = { timeoutMs, maxBytes };
   return {
-    get: (url, headers, { signal } = {}) => getOnce(agent, url, headers, { timeoutMs, maxBytes, signal }),
+    get: (url, headers, { signal } = {}) => sendOnce(agent, 'GET', url, headers, { ...limits, signal }),
+    request: (method, url, headers, { body, signal } = {}) =>
+      sendOnce(agent, method, url, headers, { ...limits, signal }, body),
     close: () => agent.destroy(),
   };
 }
 
-function getOnce(
+function sendOnce(
   agent: Agent,
+  method: HttpMethod,
   url: URL,
   headers: Readonly<Record<string, string>>,
   limits: { timeoutMs: number; maxBytes: number; signal?: AbortSignal },
+  body?: string,
 ): Promise<TransportResponse> {
   const shown = safeUrl(url);
   const deadline = AbortSignal.timeout(limits.timeoutMs);
@@ -72,13 +93,15 @@ function getOnce(
     const fail = (error: unknown) => {
       const timedOut = deadline.aborted;
       const reason = timedOut ? `timed out after ${limits.timeoutMs} ms` : describe(error);
-      reject(new TransportError(`GET ${shown} failed: ${reason}`, shown, timedOut, { cause: error }));
+      reject(new TransportError(`${method} ${shown} failed: ${reason}`, shown, timedOut, { cause: error }));
     };
     if (url.protocol !== 'https:') {
       fail(new Error(`refusing ${url.protocol} (only https is used)`));
       return;
     }
-    const req = request(url, { method: 'GET', agent, headers, signal }, (res) => {
+    // A known length rather than chunked encoding: some front ends refuse chunked request bodies.
+    const sent = body === undefined ? headers : { ...headers, 'Content-Length': String(Buffer.byteLength(body)) };
+    const req = request(url, { method, agent, headers: sent, signal }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {
@@ -100,7 +123,7 @@ function getOnce(
       });
     });
     req.on('error', fail);
-    req.end();
+    req.end(body);
   });
 }
 
