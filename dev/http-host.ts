@@ -8,18 +8,16 @@
  * parse) is problem+json like the handlers' refusals. `func start` stays the production path.
  */
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
 import { createServer, type IncomingMessage, maxHeaderSize, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { extname } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { fileURLToPath } from 'node:url';
 import azureFunctions, { type LogHandler } from '@azure/functions';
 import type { HttpFunction } from '../src/common/azure-functions.js';
 import { PROBLEM_CONTENT_TYPE, problemBody } from '../src/live/problem.js';
+import { loadFunctionExports } from './function-modules.js';
 
 // The package is CommonJS: from ESM its classes come through the default export.
 const { HttpRequest, HttpResponse, InvocationContext } = azureFunctions;
@@ -63,22 +61,9 @@ function compileRoute(fn: HttpFunction): CompiledRoute {
   return { fn, pattern: new RegExp(`^/api/${source}$`), names };
 }
 
-/**
- * Every HTTP function the app declares: each module of src/functions/ loaded (as the Functions host
- * loads package.json `main`), each exported declaration kept. A new function file is served with no
- * list to update.
- */
+/** Every HTTP function the app declares (dev/function-modules.ts says how they are found). */
 export async function loadHttpFunctions(): Promise<HttpFunction[]> {
-  const folder = new URL('../src/functions/', import.meta.url);
-  // `.js` when built; `.ts` when the tests run the sources.
-  const extension = extname(fileURLToPath(import.meta.url));
-  const files = (await readdir(folder)).filter((file) => file.endsWith(extension) && !file.endsWith('.d.ts')).sort();
-  const found: HttpFunction[] = [];
-  for (const file of files) {
-    const module: Record<string, unknown> = await import(new URL(file, folder).href);
-    found.push(...Object.values(module).filter(isHttpFunction));
-  }
-  return found;
+  return (await loadFunctionExports()).filter(isHttpFunction);
 }
 
 /** An export of a function file that declares an HTTP function (what the local host serves). */

@@ -1,9 +1,13 @@
 /**
  * What every function file and handler shares with the Azure Functions host: our structured logger
- * on an invocation's context (Application Insights in Azure), and how an HTTP function is declared
- * once for both hosts (`func start` and `referrals-lake serve`).
+ * on an invocation's context (Application Insights in Azure), and how an HTTP or queue-triggered
+ * function is declared once for both hosts (`func start` and `referrals-lake serve`).
  */
-import azureFunctions, { type HttpFunctionOptions, type InvocationContext } from '@azure/functions';
+import azureFunctions, {
+  type HttpFunctionOptions,
+  type InvocationContext,
+  type StorageQueueFunctionOptions,
+} from '@azure/functions';
 import { createLogger, type Logger } from './log.js';
 
 export function contextLogger(context: InvocationContext): Logger {
@@ -30,5 +34,25 @@ export interface HttpFunction extends HttpFunctionOptions {
 export function httpFunction(fn: HttpFunction): HttpFunction {
   const { name, ...options } = fn;
   azureFunctions.app.http(name, options);
+  return fn;
+}
+
+export interface QueueFunction extends StorageQueueFunctionOptions {
+  readonly name: string;
+  /** The queue, or a `%SETTING%` expression the host resolves from the app settings. */
+  readonly queueName: string;
+  /** The name under which the host finds the storage account's settings (a connection string, or `<name>__…`). */
+  readonly connection: string;
+}
+
+/**
+ * Registers a Storage-queue-triggered function with the host and returns its declaration, as
+ * httpFunction does: @azure/functions keeps no registrations a local host could read (outside the
+ * Functions host it only warns and skips them), so `referrals-lake serve` polls the queues of the
+ * declarations the function files export.
+ */
+export function queueFunction(fn: QueueFunction): QueueFunction {
+  const { name, ...options } = fn;
+  azureFunctions.app.storageQueue(name, options);
   return fn;
 }

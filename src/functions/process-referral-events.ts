@@ -2,8 +2,8 @@
  * The queue-triggered worker: each Partner Center event the receiver queued, applied to the lake
  * by an event run that gathers the events of this instance (src/events/worker.ts). Thin on purpose.
  */
-import azureFunctions, { type InvocationContext } from '@azure/functions';
-import { contextLogger } from '../common/azure-functions.js';
+import type { InvocationContext } from '@azure/functions';
+import { contextLogger, queueFunction } from '../common/azure-functions.js';
 import { EVENTS_QUEUE_CONNECTION, EVENTS_QUEUE_NAME_EXPRESSION } from '../config.js';
 import { EventWorker } from '../events/worker.js';
 import { runSyncJob } from '../sync/job.js';
@@ -19,7 +19,8 @@ export async function processEventHandler(message: unknown, context: InvocationC
   await worker.handle(message, contextLogger(context), dequeueCount);
 }
 
-azureFunctions.app.storageQueue('processReferralEvents', {
+export const processReferralEvents = queueFunction({
+  name: 'processReferralEvents',
   connection: EVENTS_QUEUE_CONNECTION,
   queueName: EVENTS_QUEUE_NAME_EXPRESSION,
   handler: processEventHandler,
