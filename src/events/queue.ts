@@ -125,7 +125,7 @@ export function decodeEventMessage(text: string): Decoded {
 }
 
 /** Canonical base64: Buffer.from() would skip stray characters instead of refusing them. */
-function isBase64(text: string): boolean {
+export function isBase64(text: string): boolean {
   return text.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(text);
 }
 
@@ -258,8 +258,11 @@ function assertWithin(name: string, value: number, min: number, max: number): vo
   }
 }
 
-/** The service client and a word on how it signs in (for describe()). */
-async function serviceClientFor(
+/**
+ * The service client for a connection and a word on how it signs in (for describe()); the local
+ * queue trigger host (dev/queue-host.ts) polls through the same one.
+ */
+export async function serviceClientFor(
   connection: EventsQueueConnection,
   override: TokenCredential | undefined,
   retryOptions: StoragePipelineOptions['retryOptions'],
