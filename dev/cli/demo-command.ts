@@ -10,7 +10,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
@@ -22,6 +22,7 @@ import { listAll, type StorageTarget, type StoredObject } from '../../src/lake/s
 import { TABLE_NAMES } from '../../src/schema/tables.js';
 import type { RunManifest } from '../../src/sync/manifest.js';
 import { type Azurite, startAzurite } from '../azurite.js';
+import { type Out, printTable, shown } from './print.js';
 
 const REFERRALS = 5000;
 const SEED = 1;
@@ -173,8 +174,6 @@ class ProgressLine {
 
 // ---------------------------------------------------------------------------------------------
 // What the demo prints
-
-type Out = (line?: string) => void;
 
 function printStarted(out: Out, sandbox: Sandbox, azurite: Azurite, azuriteDir: string): void {
   printTable(out, [
@@ -393,34 +392,6 @@ function printHints(out: Out, copyDir: string, azuriteDir: string): void {
 // ---------------------------------------------------------------------------------------------
 // Formatting
 
-/** Aligned columns, two spaces apart; `right[i]` right-aligns column i. Trailing blanks trimmed. */
-function printTable(out: Out, rows: readonly (readonly string[])[], right: readonly boolean[] = []): void {
-  const columns = Math.max(...rows.map((r) => r.length));
-  const widths = Array.from({ length: columns }, (_, i) => Math.max(...rows.map((r) => displayWidth(r[i] ?? ''))));
-  for (const row of rows) {
-    const cells = widths.map((width, i) => {
-      const cell = row[i] ?? '';
-      const pad = ' '.repeat(Math.max(0, width - displayWidth(cell)));
-      return right[i] ? pad + cell : cell + pad;
-    });
-    out(`  ${cells.join('  ')}`.trimEnd());
-  }
-}
-
-/** Terminal columns a string takes: East Asian wide characters count two, combining marks none. */
-function displayWidth(value: string): number {
-  let width = 0;
-  for (const char of value) {
-    if (COMBINING.test(char)) continue;
-    width += WIDE.test(char) ? 2 : 1;
-  }
-  return width;
-}
-
-const COMBINING = /\p{Mn}/u;
-const WIDE =
-  /[\u1100-\u115F\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA000-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6\u{1F300}-\u{1FAFF}\u{20000}-\u{3FFFD}]/u;
-
 function count(n: number): string {
   return n.toLocaleString('en-US');
 }
@@ -449,10 +420,4 @@ function clip(value: string, max: number): string {
 
 function sqlString(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
-}
-
-/** A path relative to the working directory when it is inside it (what a person types), else absolute. */
-function shown(path: string): string {
-  const rel = relative(process.cwd(), path);
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel.split(sep).join('/') : path;
 }
