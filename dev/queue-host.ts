@@ -238,7 +238,12 @@ class QueueListener {
     this.stopping.abort();
     await this.loop;
     const drained = Promise.allSettled(this.running.keys()).then(() => true);
-    if (await Promise.race([drained, sleep(DRAIN_MS, false)])) return;
+    // The drain timer is cancelled once done: a pending one would keep the process alive for DRAIN_MS.
+    const timer = new AbortController();
+    const waited = sleep(DRAIN_MS, false, { signal: timer.signal }).catch(() => true);
+    const done = await Promise.race([drained, waited]);
+    timer.abort();
+    if (done) return;
     // Still running: their messages are made visible now, so that the next host takes them at once.
     await Promise.all([...this.running.values()].map((lease) => lease.release(0)));
   }

@@ -63,7 +63,11 @@ async function sendHeadersSlowly(
 
 describe('referrals-lake serve', () => {
   it('prints one JSON line, requires the function key, serves the live list, and stops on SIGTERM', async () => {
-    serve = await startServe({ env: { ...sandbox.env, PARTNER_CENTER_TOKEN_CACHE: join(work, 'cache.json') } });
+    // No storage setting: serve starts Azurite, its data under the working folder (serve-events.test.ts).
+    serve = await startServe({
+      cwd: work,
+      env: { ...sandbox.env, PARTNER_CENTER_TOKEN_CACHE: join(work, 'cache.json') },
+    });
     const { baseUrl, functionKey } = serve;
     expect(baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(functionKey.length).toBeGreaterThanOrEqual(24);

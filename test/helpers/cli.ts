@@ -37,6 +37,8 @@ export interface ServeProcess {
   readonly child: ChildProcess;
   readonly baseUrl: string;
   readonly functionKey: string;
+  /** The whole JSON line serve printed (receiverUrl, queues, azurite…). */
+  readonly line: Record<string, unknown>;
   /** What the process wrote to stderr so far. */
   stderr(): string;
   /** SIGTERM, then the exit code. */
@@ -56,11 +58,12 @@ export async function startServe(options: { env: Record<string, string>; cwd?: s
   });
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   const [line] = (await once(lines, 'line')) as [string];
-  const { baseUrl, functionKey } = JSON.parse(line) as { baseUrl: string; functionKey: string };
+  const parsed = JSON.parse(line) as { baseUrl: string; functionKey: string };
   return {
     child,
-    baseUrl,
-    functionKey,
+    baseUrl: parsed.baseUrl,
+    functionKey: parsed.functionKey,
+    line: parsed,
     stderr: () => stderr,
     async stop() {
       if (child.exitCode !== null) return child.exitCode;
