@@ -21,6 +21,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { killAndWait } from './stop-child.js';
 
 /** Azurite's well-known development account and key: public, documented, not a secret. */
 export const AZURITE_ACCOUNT = 'devstoreaccount1';
@@ -56,7 +57,6 @@ interface Started {
 }
 
 const START_TIMEOUT_MS = 20_000;
-const STOP_TIMEOUT_MS = 5_000;
 const LISTENING = /successfully listens on http:\/\/127\.0\.0\.1:(\d+)/;
 
 export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurite> {
@@ -190,21 +190,4 @@ function handle(blob: Started, queue: Started, cleanUp?: () => Promise<void>): A
       return stopped;
     },
   };
-}
-
-async function killAndWait(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  // A plain timer, cleared on exit: a pending one would keep this process alive for STOP_TIMEOUT_MS.
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(true), STOP_TIMEOUT_MS);
-  });
-  const late = await Promise.race([exited.then(() => false), timedOut]);
-  clearTimeout(timer);
-  if (late) {
-    child.kill('SIGKILL');
-    await exited;
-  }
 }
