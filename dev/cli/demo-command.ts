@@ -23,6 +23,7 @@ import { TABLE_NAMES } from '../../src/schema/tables.js';
 import type { RunManifest } from '../../src/sync/manifest.js';
 import { type Azurite, startAzurite } from '../azurite.js';
 import { type Out, printTable, shown } from './print.js';
+import { type ServeChild, startServeChild } from './serve-child.js';
 
 const REFERRALS = 5000;
 const SEED = 1;
@@ -55,7 +56,7 @@ async function runDemo(dataDir: string): Promise<void> {
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
     if (signals === 1) {
-      process.stderr.write(`\n${signal}: stopping the sandbox and Azurite…\n`);
+      process.stderr.write(`\n${signal}: stopping serve, the sandbox and Azurite…\n`);
       controller.abort(new Error(`interrupted by ${signal}`));
     } else {
       // A second Ctrl+C: give up waiting. Azurite is killed by its own 'exit' hook (dev/azurite.ts).
@@ -65,8 +66,11 @@ async function runDemo(dataDir: string): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const stops: (() => Promise<void>)[] = [];
+  let serving: Promise<ServeChild> | undefined;
   try {
-    out('referrals-lake demo: the sandbox Partner Center → one full sync → a lake on Azurite, all on this machine');
+    out(
+      'referrals-lake demo: the sandbox Partner Center → one full sync → a lake on Azurite → one event through `referrals-lake serve`, all on this machine',
+    );
     out();
     await Promise.all([
       rm(azuriteDir, { recursive: true, force: true }),
@@ -75,6 +79,9 @@ async function runDemo(dataDir: string): Promise<void> {
     const [sandbox, azurite] = await startBoth(stops, azuriteDir);
     controller.signal.throwIfAborted();
     printStarted(out, sandbox, azurite, azuriteDir);
+    // serve starts while the sync runs: until the demo sends an event it only polls the queue.
+    serving = startServe(sandbox, azurite);
+    serving.catch(() => undefined); // awaited below, and by stopServe()
 
     out('One full sync through runSyncJob, the code path of the timer function and `referrals-lake sync`…');
     const manifest = await sync(sandbox, azurite, controller.signal);
@@ -82,29 +89,40 @@ async function runDemo(dataDir: string): Promise<void> {
 
     const { BlobStorageTarget } = await import('../../src/lake/storage/blob-storage-target.js');
     const lake = new BlobStorageTarget({ connectionString: azurite.connectionString, container: CONTAINER });
-    const files = await listAll(lake, '');
-    printTree(out, files);
+    printTree(out, await listAll(lake, ''));
 
-    await copyLake(lake, files, copyDir);
-    controller.signal.throwIfAborted();
     // The file this run committed as the latest table's one version (its Delta log names it).
     const latest = manifest.latest.find((f) => f.table === 'referrals_latest' && f.format === 'parquet');
     if (!latest) throw new Error('the run committed no referrals_latest file');
-    await printPreview(out, copyDir, latest.path);
+    const { showOneEvent } = await import('./demo-event.js');
+    // The lake is copied once, after the event run, so that the copy the hints point at has it too.
+    const [newest] = await showOneEvent(out, {
+      sandbox,
+      serve: await serving,
+      lake,
+      fullSyncLatest: latest.path,
+      copy: async () => copyLake(lake, await listAll(lake, ''), copyDir),
+      copyDir,
+    });
+    controller.signal.throwIfAborted();
+    if (!newest) throw new Error('referrals_latest has no file after the event run');
+    await printPreview(out, copyDir, newest);
     printHints(out, copyDir, azuriteDir);
   } catch (error) {
     if (controller.signal.aborted) {
+      await stopServe(serving);
       await stopAll(stops);
-      process.stderr.write('Demo interrupted; the sandbox and Azurite are stopped.\n');
+      process.stderr.write('Demo interrupted; serve, the sandbox and Azurite are stopped.\n');
       throw new CliExit(INTERRUPTED);
     }
     throw error;
   } finally {
+    await stopServe(serving);
     await stopAll(stops);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  out(`Stopped the sandbox and Azurite. Demo took ${seconds(began).toFixed(1)} s.`);
+  out(`Stopped serve, the sandbox and Azurite. Demo took ${seconds(began).toFixed(1)} s.`);
 }
 
 /** Starts both side by side; whichever started is registered for stopping even if the other fails. */
@@ -130,6 +148,29 @@ async function stopAll(stops: (() => Promise<void>)[]): Promise<void> {
   await Promise.allSettled(pending.map((stop) => stop()));
 }
 
+/** `referrals-lake serve` against the demo's lake and events queue, with the sandbox's settings. */
+function startServe(sandbox: Sandbox, azurite: Azurite): Promise<ServeChild> {
+  return startServeChild({ ...appSettings(sandbox, azurite), EVENTS_QUEUE: azurite.connectionString });
+}
+
+/** serve, once it has started (or failed to): stopped before the sandbox and Azurite, whose queue it polls. */
+async function stopServe(serving: Promise<ServeChild> | undefined): Promise<void> {
+  await serving?.then(
+    (serve) => serve.stop(),
+    () => undefined,
+  );
+}
+
+/** The app settings of the demo's sync and of serve: the sandbox, and the lake on Azurite (token cache in it). */
+function appSettings(sandbox: Sandbox, azurite: Azurite): Record<string, string> {
+  return {
+    ...sandbox.env,
+    LAKE_CONNECTION_STRING: azurite.connectionString,
+    LAKE_CONTAINER: CONTAINER,
+    PARTNER_CENTER_TOKEN_CACHE: 'lake',
+  };
+}
+
 async function sync(sandbox: Sandbox, azurite: Azurite, signal: AbortSignal): Promise<RunManifest> {
   const progress = process.stderr.isTTY ? new ProgressLine() : undefined;
   // Quiet: only warnings and errors, on stderr (the JSON lines every entry point logs). After Ctrl+C,
@@ -142,15 +183,13 @@ async function sync(sandbox: Sandbox, azurite: Azurite, signal: AbortSignal): Pr
     },
     { level: 'warn' },
   );
-  const env = {
-    ...sandbox.env,
-    LAKE_CONNECTION_STRING: azurite.connectionString,
-    LAKE_CONTAINER: CONTAINER,
-    PARTNER_CENTER_TOKEN_CACHE: 'lake',
-  };
   try {
     const { runSyncJob } = await import('../../src/sync/job.js');
-    return await runSyncJob(env, { mode: 'full' }, { logger, onProgress: progress?.update, signal });
+    return await runSyncJob(
+      appSettings(sandbox, azurite),
+      { mode: 'full' },
+      { logger, onProgress: progress?.update, signal },
+    );
   } finally {
     progress?.clear();
   }
@@ -324,10 +363,8 @@ async function copyLake(lake: StorageTarget, files: readonly StoredObject[], dir
 
 async function printPreview(out: Out, copyDir: string, lakePath: string): Promise<void> {
   const parquetFile = join(copyDir, ...lakePath.split('/'));
-  const { DuckDBInstance } = await import('@duckdb/node-api');
-  const instance = await DuckDBInstance.create(':memory:', { threads: '2' });
-  const connection = await instance.connect();
-  try {
+  const { sqlString, withDuckDb } = await import('./duckdb.js');
+  await withDuckDb(async (connection) => {
     const source = `read_parquet(${sqlString(parquetFile)})`;
     const total = await connection.runAndReadAll(`SELECT count(*) AS n FROM ${source}`);
     const n = Number(total.getRowObjectsJS()[0]?.n ?? 0);
@@ -365,10 +402,7 @@ async function printPreview(out: Out, copyDir: string, lakePath: string): Promis
     ];
     printTable(out, [header, ...rows], [false, false, false, false, false, false, true, false]);
     out();
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
+  });
 }
 
 function printHints(out: Out, copyDir: string, azuriteDir: string): void {
@@ -416,8 +450,4 @@ function text(value: unknown): string {
 
 function clip(value: string, max: number): string {
   return value.length <= max ? value : `${value.slice(0, max - 1)}…`;
-}
-
-function sqlString(value: string): string {
-  return `'${value.replaceAll("'", "''")}'`;
 }

@@ -1,9 +1,10 @@
 /**
  * `referrals-lake demo` as a person runs it: the built CLI, a bare environment (PATH and HOME only),
  * run from an empty folder so its `.data/` lands there. It must sync the 5,000 sandbox referrals into
- * Azurite, print the summary, the blob tree and five rows read back from the Parquet, leave a local
- * copy for the DuckDB hint, and stop Azurite before it exits. A second run in the same folder starts
- * from an empty lake again (the first run's token cache and lease must not get in its way).
+ * Azurite, print the summary, the blob tree, one event travelling from the sandbox through
+ * `referrals-lake serve` into the lake, and five rows read back from the Parquet, leave a local copy
+ * for the DuckDB hint, and stop serve and Azurite before it exits. A second run in the same folder
+ * starts from an empty lake again (the first run's token cache and lease must not get in its way).
  */
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { connect } from 'node:net';
@@ -122,14 +123,54 @@ describe('referrals-lake demo', () => {
     expect(await readdir(join(work, '.data', 'azurite'))).toContain('__blobstorage__');
   });
 
+  it('shows one event travelling: the change, its webhook, the queue, the event run, the row before and after', () => {
+    const lines = section(first.stdout, /^One event, travelling: a change in the sandbox → /);
+    const receiver = /^ {2}(http:\/\/127\.0\.0\.1:\d+\/api\/partner-center\/events), is registered with the sandbox/m;
+    expect(lines.join('\n')).toMatch(receiver);
+    const steps = lines.filter((line) => /^ {2}\+\d+\.\d{3} s {2}/.test(line));
+    expect(steps.map((line) => line.split(/\s{2,}/)[2])).toEqual([
+      'sandbox',
+      'webhook',
+      'receiver',
+      'worker',
+      'event run',
+      'lake',
+    ]);
+    const times = steps.map((line) => Number(/\+([\d.]+) s/.exec(line)?.[1]));
+    expect(times[0]).toBe(0);
+    // The receiver queues before it answers; the worker and the lake follow in order, within seconds.
+    expect(times.slice(2)).toEqual([...times.slice(2)].sort((a, b) => a - b));
+    expect(times.at(-1)).toBeLessThan(20);
+    expect(steps[1]).toMatch(/referral-updated, RSA-signed, POSTed to the receiver/);
+    expect(steps[2]).toMatch(/signature checked, event queued; answered 200/);
+    expect(steps[3]).toMatch(/processReferralEvents took the message \(dequeueCount 1\)/);
+    const runId = /event run\s+(\d{8}T\d{6}Z-[0-9a-f]{4}) published/.exec(steps[4] ?? '')?.[1];
+    expect(runId).toBeDefined();
+
+    const header = lines.findIndex((line) =>
+      /^ {2}referral_id\s+status\s+substatus\s+updated_date_time\s+_run_id/.test(line),
+    );
+    const [before, after] = lines.slice(header + 1).map((line) => line.trim().split(/\s{2,}/));
+    const fullRun = /^\s+run\s+(\d{8}T\d{6}Z-[0-9a-f]{4})/m.exec(first.stdout)?.[1];
+    expect(before?.[0]).toMatch(/^[0-9a-f]{8}…$/);
+    expect(after?.[0]).toBe(before?.[0]);
+    expect(before?.slice(4)).toEqual([fullRun, 'before: the full sync']);
+    expect(after?.slice(4)).toEqual([runId, 'after: the event run']);
+    // The event carried a change: the row's updatedDateTime moved forward.
+    expect(Date.parse(`${after?.[3]}Z`)).toBeGreaterThan(Date.parse(`${before?.[3]}Z`));
+  });
+
   it('never prints the storage account key', () => {
     expect(first.stdout).not.toContain(AZURITE_KEY);
     expect(first.stdout).not.toMatch(/AccountKey/i);
   });
 
-  it('stops Azurite before it exits', async () => {
-    expect(first.stdout).toMatch(/^Stopped the sandbox and Azurite\. Demo took [\d.]+ s\.$/m);
+  it('stops serve and Azurite before it exits', async () => {
+    expect(first.stdout).toMatch(/^Stopped serve, the sandbox and Azurite\. Demo took [\d.]+ s\.$/m);
     expect(await listening(azuritePort(first.stdout))).toBe(false);
+    const servePort = Number(/`referrals-lake serve` \(http:\/\/127\.0\.0\.1:(\d+)\)/.exec(first.stdout)?.[1]);
+    expect(servePort).toBeGreaterThan(0);
+    expect(await listening(servePort)).toBe(false);
   });
 
   it('runs again in the same folder, from an empty lake', async () => {
