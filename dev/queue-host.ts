@@ -200,8 +200,6 @@ export async function startQueueHost(options: QueueHostOptions = {}): Promise<Qu
   };
 }
 
-type Outcome = { readonly ok: true } | { readonly ok: false; readonly error: unknown };
-
 /** One function's queue: the poll loop, and each message from receipt to its end. */
 class QueueListener {
   readonly hosted: HostedQueue;
@@ -308,13 +306,14 @@ class QueueListener {
       await this.toPoison(message, lease);
       return;
     }
-    const outcome = await this.invoke(message);
-    if (outcome.ok) await lease.delete();
+    const succeeded = await this.invoke(message);
+    if (succeeded) await lease.delete();
     else if (message.dequeueCount >= max) await this.toPoison(message, lease);
     else await lease.release(Math.ceil(this.settings.visibilityTimeoutMs / 1000));
   }
 
-  private async invoke(message: DequeuedMessageItem): Promise<Outcome> {
+  /** Runs the function on the message; false when it threw (or the text did not decode), as logged. */
+  private async invoke(message: DequeuedMessageItem): Promise<boolean> {
     const invocationId = randomUUID();
     const fields = { function: this.fn.name, queue: this.queue.name, invocationId, messageId: message.messageId };
     this.logger.info('executing', { ...fields, dequeueCount: message.dequeueCount });
@@ -338,7 +337,7 @@ class QueueListener {
       });
       await this.fn.handler(triggerValue(text), context);
       this.logger.info('executed', { ...fields, outcome: 'succeeded', durationMs: durationMs() });
-      return { ok: true };
+      return true;
     } catch (error) {
       this.logger.warn('executed', {
         ...fields,
@@ -347,16 +346,17 @@ class QueueListener {
         durationMs: durationMs(),
         error,
       });
-      return { ok: false, error };
+      return false;
     }
   }
 
   /** The original text (still base64) to `<queue>-poison`, as the host moves it, then off this queue. */
   private async toPoison(message: DequeuedMessageItem, lease: MessageLease): Promise<void> {
-    await lease.finish(async (receipt) => {
+    const moved = await lease.finish(async (receipt) => {
       await this.poison.sendMessage(message.messageText);
       await this.queue.deleteMessage(message.messageId, receipt);
     });
+    if (!moved) return; // onError said why; the message reappears and the next try moves it
     this.logger.error('moved a message to the poison queue', {
       function: this.fn.name,
       queue: this.poison.name,
@@ -374,7 +374,7 @@ class QueueListener {
  */
 class MessageLease {
   private receipt: string;
-  private chain: Promise<void> = Promise.resolve();
+  private chain: Promise<boolean> = Promise.resolve(true);
   private finished = false;
   private readonly timer: NodeJS.Timeout;
 
@@ -388,18 +388,21 @@ class MessageLease {
     this.timer.unref();
   }
 
-  delete(): Promise<void> {
+  delete(): Promise<boolean> {
     return this.finish((receipt) => this.queue.deleteMessage(this.message.messageId, receipt).then(() => undefined));
   }
 
   /** Visible again after `seconds`: the next poll after that takes it, its dequeueCount one higher. */
-  release(seconds: number): Promise<void> {
+  release(seconds: number): Promise<boolean> {
     return this.finish(() => this.hide(seconds));
   }
 
-  /** The last change to the message; later ones are ignored (close() may have given it back). */
-  finish(last: (receipt: string) => Promise<void>): Promise<void> {
-    if (this.finished) return this.chain;
+  /**
+   * The last change to the message; true once made. Later ones are ignored (false): close() may
+   * have given the message back already.
+   */
+  finish(last: (receipt: string) => Promise<void>): Promise<boolean> {
+    if (this.finished) return Promise.resolve(false);
     this.finished = true;
     clearInterval(this.timer);
     return this.step(() => last(this.receipt));
@@ -410,8 +413,14 @@ class MessageLease {
     this.receipt = updated.popReceipt ?? this.receipt;
   }
 
-  private step(change: () => Promise<void>): Promise<void> {
-    this.chain = this.chain.then(change).catch(this.onError);
+  private step(change: () => Promise<void>): Promise<boolean> {
+    this.chain = this.chain.then(change).then(
+      () => true,
+      (error: unknown) => {
+        this.onError(error);
+        return false;
+      },
+    );
     return this.chain;
   }
 }
