@@ -42,7 +42,12 @@ beforeAll(async () => {
   });
 }, 30_000);
 afterAll(async () => {
-  if (serve && serve.child.exitCode === null) serve.child.kill('SIGKILL');
+  // SIGTERM first, even after a failed test: serve stops the Azurite it started only when it can.
+  if (serve && serve.child.exitCode === null) {
+    const killer = setTimeout(() => serve.child.kill('SIGKILL'), 8_000);
+    await serve.stop();
+    clearTimeout(killer);
+  }
   duck?.close();
   await sandbox?.close();
   if (work) await rm(work, { recursive: true, force: true });
