@@ -121,8 +121,9 @@ function registrationHint(receiverUrl: string, env: NodeJS.ProcessEnv): string[]
   const webhooks = env.PARTNER_CENTER_WEBHOOKS_BASE_URL?.trim();
   if (webhooks && isLoopback(webhooks)) {
     return [
-      `Register it with the sandbox at ${webhooks} (one URL per tenant), with these same settings:`,
+      `Register it with the sandbox at ${webhooks}, with these same settings (token cache included):`,
       `  referrals-lake webhooks register --url ${receiverUrl}`,
+      '(one URL per tenant: add --replace when another one is registered, as after a restart on another port)',
     ];
   }
   return [
