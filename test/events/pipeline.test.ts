@@ -7,8 +7,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseFaultSpec } from '../../sandbox/faults.js';
 import { type Sandbox, startSandbox } from '../../sandbox/sandbox.js';
 import { silentLogger } from '../../src/common/log.js';
 import { loadEventsConfig } from '../../src/config.js';
@@ -102,6 +104,24 @@ describe('an event through the pipeline', () => {
     const referral = sandbox.store.all().find((r) => r.id === id);
     const [row] = await duck.query(
       `SELECT epoch_ms(_source_updated_date_time) AS at FROM ${deltaParquetSource(join(work, 'lake', 'referrals_latest'))} WHERE referral_id = '${id}'`,
+    );
+    expect(Number(row?.at)).toBe(Date.parse(referral?.updatedDateTime ?? ''));
+  });
+});
+
+describe('a lost event', () => {
+  it('is healed by the next scheduled run: events make the lake fresh, the sync makes it complete', async () => {
+    sandbox.faults.replace(parseFaultSpec('webhook-drop(rate=1)'));
+    const dropped = sandbox.stats().faults.webhookDropped;
+    const [changed] = sandbox.mutate(1).updated;
+    await sleep(200);
+    expect(sandbox.stats().faults.webhookDropped).toBe(dropped + 1);
+    expect((await queue.counts()).queued).toBe(0);
+    sandbox.faults.replace({});
+    await runSyncJob(env, { mode: 'incremental' }, { logger: silentLogger });
+    const referral = sandbox.store.all().find((r) => r.id === changed);
+    const [row] = await duck.query(
+      `SELECT epoch_ms(_source_updated_date_time) AS at FROM ${deltaParquetSource(join(work, 'lake', 'referrals_latest'))} WHERE referral_id = '${changed}'`,
     );
     expect(Number(row?.at)).toBe(Date.parse(referral?.updatedDateTime ?? ''));
   });
