@@ -118,10 +118,7 @@ export async function stageLatest(input: LatestInput): Promise<StagedLatest> {
       legacyLatestFilePath(spec.name, 'parquet'),
       legacyLatestFilePath(spec.name, 'ndjson'),
     ]),
-    records: staged.flatMap((t) => [
-      t.parquet,
-      ...published.filter((p) => p.record.table === t.parquet.table).map((p) => p.record),
-    ]),
+    records: staged.flatMap((t) => [t.parquet, t.ndjson.record, ...(t.ids ? [t.ids.record] : [])]),
   };
 }
 

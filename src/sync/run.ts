@@ -232,21 +232,20 @@ async function runWithIds(
       referralIds: [...stale].slice(0, 20),
     });
   }
+  const newestUpdated = newestText === undefined ? '' : (canonicalTimestamp(newestText) ?? '');
+  const watermark = nextWatermark(plan.mode, newestUpdated, ctx.started, previous?.watermark.updatedDateTime);
   if (plan.mode !== 'full' && (counts.referrals === 0 || counts.changed === 0)) {
     // Only re-reads of what the lake already holds (or nothing): publish nothing. An incremental run
     // still moves the watermark past them: event runs landed those changes first, and without it
     // every later pull would re-read a growing window.
     await files.abort();
     ctx.logger.info(plan.mode === 'event' ? 'the events named nothing new' : 'nothing changed since the watermark');
-    const newest = newestText === undefined ? '' : (canonicalTimestamp(newestText) ?? '');
-    const kept = previous?.watermark.updatedDateTime;
-    const moved = plan.mode === 'incremental' ? nextWatermark(plan.mode, newest, ctx.started, kept) : kept;
-    if (moved && moved !== kept) {
-      const value = { updatedDateTime: moved, runId: ctx.runId, writtenAt: ctx.now().toISOString() };
+    if (watermark && watermark !== previous?.watermark.updatedDateTime) {
+      const value = { updatedDateTime: watermark, runId: ctx.runId, writtenAt: ctx.now().toISOString() };
       if (!(await writeWatermark(target, value, previous?.etag)))
         ctx.logger.warn('the watermark changed during this run; left as the other run set it');
     }
-    return summarize(deps, options, ctx, plan, counts, [], [], moved, 'nothing_to_do');
+    return summarize(deps, options, ctx, plan, counts, [], [], watermark, 'nothing_to_do');
   }
   let written: FileRecord[];
   let staged: Staged;
@@ -282,8 +281,6 @@ async function runWithIds(
     } else await files.abort();
     throw error;
   }
-  const newestUpdated = newestText === undefined ? '' : (canonicalTimestamp(newestText) ?? '');
-  const watermark = nextWatermark(plan.mode, newestUpdated, ctx.started, previous?.watermark.updatedDateTime);
   signal?.throwIfAborted();
   const manifest = await publish(
     target,
