@@ -101,6 +101,18 @@ describe.each(harnesses)('$name', (harness) => {
     for await (const _ of again ?? []) break;
   });
 
+  it('reads a byte range, shorter at the end, empty past it, nothing for a missing file', async () => {
+    const payload = randomBytes(64 * 1024 + 3);
+    await writeWhole(target, 'range/part-00000.parquet', payload);
+    const middle = await target.readRange('range/part-00000.parquet', 1000, 5000);
+    expect(middle?.equals(payload.subarray(1000, 6000))).toBe(true);
+    const tail = await target.readRange('range/part-00000.parquet', payload.length - 10, 100);
+    expect(tail?.equals(payload.subarray(payload.length - 10))).toBe(true);
+    expect((await target.readRange('range/part-00000.parquet', payload.length, 8))?.length).toBe(0);
+    expect(await target.readRange('range/missing.parquet', 0, 8)).toBeUndefined();
+    await expect(target.readRange('range/part-00000.parquet', 0, 0)).rejects.toThrow(RangeError);
+  });
+
   it('writes an empty file', async () => {
     const written = await writeWhole(target, 'empty/part-00000.ndjson', new Uint8Array(0));
     expect(written.bytes).toBe(0);

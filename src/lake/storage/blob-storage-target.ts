@@ -21,6 +21,7 @@ import { registerConnectionStringSecrets, safeUrl } from '../../common/redact.js
 import { BlobWriteSink, BlockBudget } from './blob-write-sink.js';
 import { contentTypeFor } from './content-type.js';
 import {
+  assertRange,
   type CopiedFile,
   type CreateResult,
   type FileContent,
@@ -118,6 +119,21 @@ export class BlobStorageTarget implements StorageTarget {
     });
     // The SDK retries a dropped download from where it stopped (maxRetryRequests) before failing.
     return body && guardStream(body, (error) => storageError('read', path, this.describe(), error));
+  }
+
+  async readRange(path: string, offset: number, length: number): Promise<Buffer | undefined> {
+    assertRange(offset, length);
+    const blob = this.blobFor(path);
+    return this.guard('read', path, async () => {
+      try {
+        return await collect((await blob.download(offset, length)).readableStreamBody);
+      } catch (error) {
+        if (statusOf(error) === 404) return undefined;
+        // A range starting at the very end of the blob: nothing left to read.
+        if (statusOf(error) === 416) return Buffer.alloc(0);
+        throw error;
+      }
+    });
   }
 
   async *list(prefix: string): AsyncIterable<StoredObject> {

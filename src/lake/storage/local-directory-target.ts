@@ -22,16 +22,17 @@ import {
 import { dirname, join, resolve, sep } from 'node:path';
 import { withFileLock } from '../../common/file-lock.js';
 import { contentTypeFor } from './content-type.js';
-import type {
-  CopiedFile,
-  CreateResult,
-  FileContent,
-  ReplaceResult,
-  StorageTarget,
-  StoredObject,
-  WriteOptions,
-  WriteSink,
-  WrittenFile,
+import {
+  assertRange,
+  type CopiedFile,
+  type CreateResult,
+  type FileContent,
+  type ReplaceResult,
+  type StorageTarget,
+  type StoredObject,
+  type WriteOptions,
+  type WriteSink,
+  type WrittenFile,
 } from './storage.js';
 import { guardStream, storageError } from './storage-errors.js';
 import { assertKey, assertListPrefix, RESERVED_SEGMENT_START } from './storage-keys.js';
@@ -78,6 +79,22 @@ export class LocalDirectoryTarget implements StorageTarget {
     return (
       handle && guardStream(handle.createReadStream(), (error) => storageError('read', path, this.describe(), error))
     );
+  }
+
+  async readRange(path: string, offset: number, length: number): Promise<Buffer | undefined> {
+    assertRange(offset, length);
+    const file = this.fileFor(path);
+    return this.guard('read', path, async () => {
+      const handle = await openIfExists(file);
+      if (!handle) return undefined;
+      try {
+        const buffer = Buffer.alloc(length);
+        const { bytesRead } = await handle.read(buffer, 0, length, offset);
+        return buffer.subarray(0, bytesRead);
+      } finally {
+        await handle.close();
+      }
+    });
   }
 
   async *list(prefix: string): AsyncIterable<StoredObject> {

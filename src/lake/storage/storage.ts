@@ -77,6 +77,11 @@ export interface StorageTarget {
    * without holding them (e.g. NDJSON for the latest table). A failure mid-stream is a StorageError.
    */
   openRead(path: string): Promise<AsyncIterable<Uint8Array> | undefined>;
+  /**
+   * `length` bytes from `offset` (fewer at the end of the file), or undefined when there is no file:
+   * for formats read piece by piece, such as one row group of a Parquet file.
+   */
+  readRange(path: string, offset: number, length: number): Promise<Buffer | undefined>;
   /** Files whose key starts with `prefix` (a plain string prefix, as Blob listings work), in key order. */
   list(prefix: string): AsyncIterable<StoredObject>;
   exists(path: string): Promise<boolean>;
@@ -143,5 +148,12 @@ export async function writeWhole(
   } catch (error) {
     await sink.abort();
     throw error;
+  }
+}
+
+/** A byte range a target can read: whole numbers, at least one byte (Blob's `count` 0 means "to the end"). */
+export function assertRange(offset: number, length: number): void {
+  if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 1) {
+    throw new RangeError(`not a byte range: offset ${offset}, length ${length}`);
   }
 }
