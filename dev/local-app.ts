@@ -1,6 +1,6 @@
 /**
  * The function app on this machine, as `referrals-lake serve` runs it: the HTTP functions
- * (dev/http-host.ts: the live list, the receiver, and the flows' trigger once it is declared) and the
+ * (dev/http-host.ts: the live list, the receiver, the flows' trigger) and the
  * queue-triggered worker (dev/queue-host.ts), against the lake and events queue the settings name,
  * or Azurite where they name none (dev/serve-storage.ts).
  *
@@ -15,9 +15,6 @@ import { createStorageTarget } from '../src/lake/storage/create-target.js';
 import { type HttpHost, loadHttpFunctions, startHttpHost } from './http-host.js';
 import { type QueueHost, startQueueHost } from './queue-host.js';
 import { prepareServeStorage, type ServeStorage } from './serve-storage.js';
-
-/** The route of Power Automate's polling trigger (issue 20, point 4), which serve hosts once declared. */
-export const TRIGGER_ROUTE = 'triggers/referrals';
 
 export interface LocalAppOptions {
   readonly port?: number;
@@ -38,8 +35,6 @@ export interface LocalApp {
   readonly queue: string;
   /** The URL to register for Partner Center's events. */
   readonly receiverUrl: string;
-  /** The flows' polling trigger: its route, and whether a function file declares it yet. */
-  readonly trigger: { readonly route: string; readonly declared: boolean };
   /** Stops taking messages, then serving, then Azurite if it started it. */
   close(): Promise<void>;
 }
@@ -74,7 +69,6 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
       lake,
       queue,
       receiverUrl: `${http.baseUrl}/api/${partnerCenterEvents.route}`,
-      trigger: { route: TRIGGER_ROUTE, declared: httpFunctions.some((fn) => fn.route === TRIGGER_ROUTE) },
       close: () => stopInReverse(stops),
     };
   } catch (error) {

@@ -1,7 +1,7 @@
 /**
  * `referrals-lake serve`: the function app on 127.0.0.1 (dev/local-app.ts), where Core Tools are
  * absent: the HTTP functions (the live list, one referral, the OpenAPI description, the events
- * receiver, and the flows' trigger once declared) and the queue-triggered worker, with the app
+ * receiver, the flows' trigger) and the queue-triggered worker, with the app
  * settings of this process's environment. With no lake or events queue setting it starts Azurite
  * (blob and queue) itself, its data kept in `<data-dir>/serve-azurite/`.
  *
@@ -84,8 +84,6 @@ function printGuide(out: Out, app: LocalApp, env: NodeJS.ProcessEnv): void {
       `/api/${fn.route}`,
       `${fn.name}${fn.authLevel === 'anonymous' ? '' : ' (function key)'}`,
     ]),
-    // Issue 20, point 4: an HTTP function like the others, hosted here as soon as its file declares it.
-    ...(app.trigger.declared ? [] : [['GET', `/api/${app.trigger.route}`, "the flows' trigger: not declared yet"]]),
     ...app.queueHost.queues.map((q) => [
       'queue',
       q.queueName,

@@ -10,6 +10,7 @@ import type { Logger } from '../common/log.js';
 import type { Continuation } from './continuation.js';
 import { CONTENT_TYPES, encodeAnswer, flatColumns, flatLine, flatRow } from './encode.js';
 import { liveInstance } from './instance.js';
+import { linkBack } from './links.js';
 import { openListing } from './listing.js';
 import { buildOpenApi } from './openapi.js';
 import { KEY_PARAM, SHAPES } from './params.js';
@@ -42,7 +43,7 @@ export async function listReferralsHandler(
       runId: `live-${correlationId}`,
       nextLink: () => {
         const position = listing.next();
-        return position && nextLinkFor(request, live.codec.seal({ spec, ...position }));
+        return position && linkBack(request, 'continuation', live.codec.seal({ spec, ...position }));
       },
       onSkipped: () => {
         skipped++;
@@ -107,16 +108,6 @@ export async function openApiHandler(request: HttpRequest, context: InvocationCo
     headers: { 'content-type': CONTENT_TYPES.json, [CORRELATION_HEADER]: context.invocationId },
     body: JSON.stringify(buildOpenApi(new URL(request.url).host), null, 2),
   };
-}
-
-/** An absolute URL back to this function: same path, our token, and the key if the caller put it in the URL. */
-function nextLinkFor(request: HttpRequest, token: string): string {
-  const incoming = new URL(request.url);
-  const next = new URL(incoming.pathname, incoming.origin);
-  next.searchParams.set('continuation', token);
-  const key = request.query.get(KEY_PARAM);
-  if (key !== null) next.searchParams.set(KEY_PARAM, key);
-  return next.href;
 }
 
 function failure(error: unknown, logger: Logger, correlationId: string, request: HttpRequest): HttpResponseInit {

@@ -6,9 +6,13 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
-import type { ColumnType } from '../schema/table.js';
+import type { ColumnSpec, ColumnType } from '../schema/table.js';
+import { REFERRAL_VERSIONS } from '../schema/tables.js';
 import { FLAT_COLUMNS } from './encode.js';
-import { FRIENDLY_PARAMS, OPTION_PARAMS, SHAPES } from './params.js';
+import { FRIENDLY_PARAMS, type FriendlyParam, OPTION_PARAMS, SHAPES } from './params.js';
+import { TRIGGER_FILTERS } from './trigger/filters.js';
+import { BACKLOG_POLL_SECONDS, FEED_LIMITS, POLL_SECONDS } from './trigger/polling.js';
+import { STATE_PARAM } from './trigger/state.js';
 
 /** Placeholder host of the kept file; the served description names the host it was fetched from. */
 export const PLACEHOLDER_HOST = 'your-function-app.azurewebsites.net';
@@ -24,18 +28,17 @@ const COLUMN_SCHEMAS: Readonly<Record<ColumnType, Record<string, string>>> = {
 
 const PROBLEM_RESPONSE = { description: 'problem+json', schema: { $ref: '#/definitions/Problem' } };
 
+/** The polling protocol's headers: where to poll next (the state is in it) and when. */
+const TRIGGER_HEADERS = {
+  Location: { type: 'string', description: 'The URL to poll next, with the trigger state.' },
+  'Retry-After': {
+    type: 'integer',
+    description: `Seconds until the next poll: ${POLL_SECONDS}, or ${BACKLOG_POLL_SECONDS} while a backlog drains.`,
+  },
+};
+
 export function buildOpenApi(host: string = PLACEHOLDER_HOST): Record<string, unknown> {
-  const friendly = FRIENDLY_PARAMS.map((p) => ({
-    name: p.name,
-    in: 'query',
-    required: false,
-    type: 'string',
-    ...(p.format ? { format: p.format } : {}),
-    ...(p.values ? { enum: [...p.values] } : {}),
-    ...(p.example !== undefined ? { 'x-example': p.example } : {}),
-    description: p.description,
-    'x-ms-summary': p.summary,
-  }));
+  const friendly = FRIENDLY_PARAMS.map(friendlyParameter);
   const options = OPTION_PARAMS.map((p) => ({
     name: p.name,
     in: 'query',
@@ -87,6 +90,40 @@ export function buildOpenApi(host: string = PLACEHOLDER_HOST): Record<string, un
           },
         },
       },
+      '/triggers/referrals': {
+        get: {
+          operationId: 'OnReferralChanged',
+          summary: 'When a referral is created or changes',
+          description:
+            'Polling trigger: each new version of a referral that matches the filters, once, oldest first, as the ' +
+            "lake records it (webhook events within a minute, the scheduled sync as the backstop). Reads the lake's " +
+            'referral_versions table, not Partner Center. The first poll starts from now.',
+          'x-ms-trigger': 'batch',
+          'x-ms-trigger-hint': 'To see it work, change a referral in Partner Center.',
+          parameters: [
+            ...TRIGGER_FILTERS.map(friendlyParameter),
+            {
+              name: STATE_PARAM,
+              in: 'query',
+              required: false,
+              type: 'string',
+              description: 'Sealed trigger state from the last Location; the flow engine fills it.',
+              'x-ms-summary': 'Trigger state',
+              'x-ms-visibility': 'internal',
+            },
+          ],
+          responses: {
+            200: {
+              description: `New changes (at most ${FEED_LIMITS.changes} a poll), oldest first.`,
+              schema: { $ref: '#/definitions/ReferralChanges' },
+              headers: TRIGGER_HEADERS,
+            },
+            202: { description: 'Nothing new since the state.', headers: TRIGGER_HEADERS },
+            400: PROBLEM_RESPONSE,
+            410: PROBLEM_RESPONSE,
+          },
+        },
+      },
       '/referrals/{id}': {
         get: {
           operationId: 'GetReferral',
@@ -130,12 +167,16 @@ export function buildOpenApi(host: string = PLACEHOLDER_HOST): Record<string, un
       FlatReferral: {
         type: 'object',
         description: "The lake's referrals row (shape=flat); shape=raw answers the Partner Center object instead.",
-        properties: Object.fromEntries(
-          FLAT_COLUMNS.map((c) => [
-            c.name,
-            { ...COLUMN_SCHEMAS[c.type], description: c.doc, 'x-ms-summary': c.name, 'x-nullable': c.nullable },
-          ]),
-        ),
+        properties: columnProperties(FLAT_COLUMNS),
+      },
+      ReferralChanges: {
+        type: 'object',
+        properties: { value: { type: 'array', items: { $ref: '#/definitions/ReferralChange' } } },
+      },
+      ReferralChange: {
+        type: 'object',
+        description: `${REFERRAL_VERSIONS.doc} One row of referral_versions.`,
+        properties: columnProperties(REFERRAL_VERSIONS.columns),
       },
       Problem: {
         type: 'object',
@@ -149,6 +190,29 @@ export function buildOpenApi(host: string = PLACEHOLDER_HOST): Record<string, un
       },
     },
   };
+}
+
+function friendlyParameter(p: FriendlyParam): Record<string, unknown> {
+  return {
+    name: p.name,
+    in: 'query',
+    required: false,
+    type: 'string',
+    ...(p.format ? { format: p.format } : {}),
+    ...(p.values ? { enum: [...p.values] } : {}),
+    ...(p.example !== undefined ? { 'x-example': p.example } : {}),
+    description: p.description,
+    'x-ms-summary': p.summary,
+  };
+}
+
+function columnProperties(columns: readonly ColumnSpec[]): Record<string, unknown> {
+  return Object.fromEntries(
+    columns.map((c) => [
+      c.name,
+      { ...COLUMN_SCHEMAS[c.type], description: c.doc, 'x-ms-summary': c.name, 'x-nullable': c.nullable },
+    ]),
+  );
 }
 
 /** Relative to the repository root (npm scripts and tests run there). */

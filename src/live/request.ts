@@ -152,7 +152,8 @@ function shown(name: string): string {
   return JSON.stringify(truncate(name, 40));
 }
 
-function checkValue(name: string, value: string): void {
+/** A friendly parameter's value: not empty, not too long, no control characters. */
+export function checkValue(name: string, value: string): void {
   if (value.length > MAX_FRIENDLY_VALUE_LENGTH) {
     throw new BadQueryError(name, `${name} is longer than ${MAX_FRIENDLY_VALUE_LENGTH} characters`);
   }

@@ -215,11 +215,16 @@ describe('referrals-lake serve', () => {
     expect(guide).toContain(`blob ${started.azurite.blobEndpoint}, queue ${started.azurite.queueEndpoint}`);
     expect(guide).toContain('data kept in .data/serve-azurite/');
     expect(guide).toContain(`referrals-lake webhooks register --url ${started.receiverUrl}`);
-    expect(guide).toMatch(/GET\s+\/api\/triggers\/referrals\s+the flows' trigger: not declared yet/);
+    expect(guide).toMatch(/GET\s+\/api\/triggers\/referrals\s+referralsTrigger \(function key\)/);
     for (const printed of [guide, JSON.stringify(serve.line)]) {
       expect(printed).not.toContain(AZURITE_KEY);
       expect(printed).not.toMatch(/AccountKey/i);
     }
+
+    // A flow's trigger, started before the change: it answers the change once the lake has it.
+    const key = { 'x-functions-key': serve.functionKey };
+    const trigger = await get(`${serve.baseUrl}/api/triggers/referrals`, key);
+    expect(trigger.status).toBe(202);
 
     await register(started.receiverUrl);
     const changedAt = Date.now();
@@ -233,6 +238,9 @@ describe('referrals-lake serve', () => {
     }, 30_000);
     expect(landed).toBe(expected);
     expect(Date.now() - changedAt).toBeLessThan(30_000);
+    const changes = await get(trigger.location ?? '', key);
+    expect(changes.status).toBe(200);
+    expect(JSON.parse(changes.text).value.map((c: { referral_id: string }) => c.referral_id)).toEqual([id]);
     // The invocation ends once its run has published: the message is then deleted, not retried.
     const executed = /"message":"executed","function":"processReferralEvents".*"outcome":"succeeded"/;
     await until(async () => (executed.test(serve?.stderr() ?? '') ? true : undefined), 10_000);

@@ -78,14 +78,21 @@ export async function startServe(options: { env: Record<string, string>; cwd?: s
 export function httpGet(
   url: string,
   headers: Record<string, string> = {},
-): Promise<{ status: number; type: string; text: string }> {
+): Promise<{ status: number; type: string; text: string; location?: string }> {
   return new Promise((resolve, reject) => {
     request(url, { headers }, (res) => {
       let text = '';
       res.on('data', (c: Buffer) => {
         text += c.toString();
       });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), text }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          type: String(res.headers['content-type']),
+          text,
+          ...(res.headers.location ? { location: res.headers.location } : {}),
+        }),
+      );
       res.on('error', reject);
     })
       .on('error', reject)
