@@ -7,15 +7,19 @@
  * events that arrive while a run works wait for the next one.
  * Each submission settles with the run that took it: resolved once that run has published, rejected
  * with its error (the host then retries the message, and after maxDequeueCount parks it in the poison
- * queue). A run the lake's lease refuses (a scheduled sync is writing) is tried again after an
+ * queue). A run that published all but a few referrals (Partner Center kept failing for those)
+ * rejects only their submissions. A run the lake's lease refuses (a scheduled sync is writing) is tried again after an
  * interval, up to `maxWaitMs`, rather than failing every waiting event at once.
  */
 import { AlreadyRunningError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 
 export interface BatcherOptions {
-  /** One event run for these referral ids (distinct), logging to a waiting invocation's logger. */
-  readonly run: (referralIds: string[], logger: Logger | undefined) => Promise<void>;
+  /**
+   * One event run for these referral ids (distinct), logging to a waiting invocation's logger;
+   * returns the referrals it had to leave out, with why (their events are then retried).
+   */
+  readonly run: (referralIds: string[], logger: Logger | undefined) => Promise<ReadonlyMap<string, Error> | undefined>;
   /** EVENTS_FLUSH_SECONDS, in ms. */
   readonly intervalMs: number;
   /** How long a run may wait for a busy lake before its events fail (then the host retries them). */
@@ -75,8 +79,12 @@ export class EventBatcher {
     const started = now();
     for (;;) {
       try {
-        await this.options.run(ids, batch[0]?.logger);
-        for (const waiting of batch) waiting.resolve();
+        const left = await this.options.run(ids, batch[0]?.logger);
+        for (const waiting of batch) {
+          const error = left?.get(waiting.referralId);
+          if (error) waiting.reject(error);
+          else waiting.resolve();
+        }
         return;
       } catch (error) {
         const busy =

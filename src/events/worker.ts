@@ -39,8 +39,15 @@ export function parseQueuedEvent(body: unknown): QueuedEvent {
 
 export interface WorkerDependencies {
   readonly env: Readonly<Record<string, string | undefined>>;
-  /** One event run for these referrals (runSyncJob in the app; a stand-in in tests). */
-  readonly runEvents: (referralIds: string[], logger: Logger) => Promise<RunManifest>;
+  /**
+   * One event run for these referrals (runSyncJob in the app; a stand-in in tests), telling
+   * `onFailed` of each referral Partner Center kept failing for (left out of the run).
+   */
+  readonly runEvents: (
+    referralIds: string[],
+    logger: Logger,
+    onFailed: (id: string, error: Error) => void,
+  ) => Promise<RunManifest>;
   /** The events queue, for parking; made from the settings when absent. */
   readonly queue?: EventQueue<unknown>;
   /** How long a run may wait for a busy lake; default 10 minutes. */
@@ -84,10 +91,12 @@ export class EventWorker {
     }
   }
 
-  private async run(ids: string[], logger: Logger | undefined): Promise<void> {
+  private async run(ids: string[], logger: Logger | undefined): Promise<ReadonlyMap<string, Error>> {
     if (!logger) throw new Error('no invocation to log for');
-    const manifest = await this.deps.runEvents(ids, logger);
+    const failed = new Map<string, Error>();
+    const manifest = await this.deps.runEvents(ids, logger, (id, error) => failed.set(id, error));
     logger.info('event run summary', { summary: manifest });
+    return failed;
   }
 
   private eventQueue(): Promise<EventQueue<unknown>> {

@@ -13,7 +13,8 @@ let worker: EventWorker | undefined;
 export async function processEventHandler(message: unknown, context: InvocationContext): Promise<void> {
   worker ??= new EventWorker({
     env: process.env,
-    runEvents: (referralIds, logger) => runSyncJob(process.env, { mode: 'event', referralIds }, { logger }),
+    runEvents: (referralIds, logger, onReferralFailed) =>
+      runSyncJob(process.env, { mode: 'event', referralIds }, { logger, onReferralFailed }),
   });
   const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
   await worker.handle(message, contextLogger(context), dequeueCount);

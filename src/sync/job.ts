@@ -30,6 +30,7 @@ export interface SyncJobOverrides {
 export interface SyncJobHooks {
   readonly logger: Logger;
   readonly onProgress?: SyncDependencies['onProgress'];
+  readonly onReferralFailed?: SyncDependencies['onReferralFailed'];
   readonly signal?: AbortSignal;
 }
 
@@ -55,6 +56,7 @@ export async function runSyncJob(
         apiBaseUrl: partnerCenter.apiBaseUrl,
         logger: hooks.logger,
         onProgress: hooks.onProgress,
+        onReferralFailed: hooks.onReferralFailed,
       },
       {
         mode: overrides.mode ?? settings.mode,

@@ -24,6 +24,8 @@ export interface RunCounts {
   newVersions?: number;
   /** Event runs: referrals an event named that Partner Center answered 404 for. */
   notFound?: number;
+  /** Event runs: referrals Partner Center kept failing for; their events are retried (failedReferralIds). */
+  failed?: number;
   rows: Record<string, number>;
 }
 

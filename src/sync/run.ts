@@ -8,7 +8,7 @@
  */
 
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { ShrinkRefusedError } from '../common/errors.js';
+import { ShrinkRefusedError, type UpstreamError } from '../common/errors.js';
 import { type Logger, silentLogger } from '../common/log.js';
 import { processTuningInEffect } from '../common/process-tuning.js';
 import { canonicalTimestamp } from '../common/time.js';
@@ -77,6 +77,11 @@ export interface SyncDependencies {
   readonly logger?: Logger;
   /** Called after every page: referrals so far, and the total when Partner Center says it. */
   readonly onProgress?: (progress: { pages: number; referrals: number; total?: number }) => void;
+  /**
+   * Event runs: told of each referral Partner Center kept failing for, left out of the run (its
+   * event is to be retried). When every referral fails, the run fails instead.
+   */
+  readonly onReferralFailed?: (id: string, error: UpstreamError) => void;
 }
 
 export async function runSync(deps: SyncDependencies, options: SyncOptions): Promise<RunManifest> {
@@ -148,6 +153,7 @@ async function runWithIds(
   // changes from re-reads, and to replace those rows in latest); they are few.
   const runVersions = plan.mode === 'full' ? undefined : new Map<string, Version>();
   const notFound = new IdSample();
+  const failed = new Map<string, UpstreamError>();
   const unknownDropped = new IdSample();
   // The newest known version and its text: the watermark's candidate, made canonical once at the end.
   let newestVersion = Number.NEGATIVE_INFINITY;
@@ -169,6 +175,7 @@ async function runWithIds(
           concurrency: options.concurrency,
           signal,
           onNotFound: (id) => notFound.add(id),
+          onFailed: (id, error) => failed.set(id, error),
         })
       : extractPages(client, plan, { concurrency: options.concurrency, signal });
     for await (const page of extracted) {
@@ -210,6 +217,21 @@ async function runWithIds(
     throw error;
   }
   timings.lap('extract');
+  if (failed.size > 0) {
+    const [first] = failed.values();
+    // Nothing fetched: a failure of Partner Center, not of some referrals; the whole run is retried.
+    if (failed.size === new Set(plan.referralIds).size) {
+      await files?.abort();
+      throw first;
+    }
+    counts.failed = failed.size;
+    ctx.logger.warn('referrals Partner Center kept failing for were left out; their events are retried', {
+      referrals: failed.size,
+      referralIds: [...failed.keys()].slice(0, 20),
+      error: first,
+    });
+    for (const [id, error] of failed) deps.onReferralFailed?.(id, error);
+  }
   if (unknownDropped.count > 0) {
     ctx.logger.warn('copies met again with an updatedDateTime the lake cannot hold were dropped for a readable one', {
       copies: unknownDropped.count,

@@ -9,13 +9,14 @@ import { EventBatcher } from '../../src/events/batcher.js';
 
 const INTERVAL = 60;
 
-function recorder(fail?: (call: number) => unknown) {
+function recorder(fail?: (call: number) => unknown, leftOut?: (ids: string[]) => Map<string, Error>) {
   const runs: string[][] = [];
   const run = async (ids: string[]) => {
     runs.push(ids);
     await sleep(5);
     const error = fail?.(runs.length);
     if (error) throw error;
+    return leftOut?.(ids);
   };
   return { runs, run };
 }
@@ -50,6 +51,24 @@ describe('EventBatcher', () => {
     expect(results[0]).toMatchObject({ status: 'rejected', reason: new Error('upstream down') });
     await expect(batcher.submit('b')).resolves.toBeUndefined();
     expect(runs).toEqual([['a'], ['b']]);
+  });
+
+  it('rejects only the events of the referrals a run left out, with their own error', async () => {
+    const { runs, run } = recorder(
+      undefined,
+      (ids) => new Map(ids.filter((id) => id.startsWith('bad')).map((id) => [id, new Error(`no ${id}`)])),
+    );
+    const batcher = new EventBatcher({ run, intervalMs: INTERVAL, maxWaitMs: 1_000 });
+    await batcher.submit('first');
+    const settled = await Promise.allSettled(['a', 'bad-1', 'b', 'bad-1', 'bad-2'].map((id) => batcher.submit(id)));
+    expect(settled.map((s) => (s.status === 'rejected' ? (s.reason as Error).message : 'ok'))).toEqual([
+      'ok',
+      'no bad-1',
+      'ok',
+      'no bad-1',
+      'no bad-2',
+    ]);
+    expect(runs).toEqual([['first'], ['a', 'bad-1', 'b', 'bad-2']]);
   });
 
   it('waits for a busy lake within its limit, then gives the events back to the queue', async () => {
