@@ -5,7 +5,8 @@
  * `referrals-lake webhooks register` does); one referral changes in the sandbox, and the demo follows
  * it: the signed delivery (the sandbox's delivery log), the receiver queueing it and the worker's
  * event run (serve's log lines), then the row in referrals_latest read back with DuckDB, before and
- * after, each step timed from the change.
+ * after, and the flows' trigger (started before the change) answering it, each step timed from the
+ * change.
  */
 import { join } from 'node:path';
 import type { Sandbox } from '../../sandbox/sandbox.js';
@@ -48,6 +49,8 @@ export async function showOneEvent(out: Out, event: OneEvent): Promise<string[]>
   out(`  \`referrals-lake serve\` (${serve.baseUrl}) hosts the receiver and the worker; its receiver URL,`);
   out(`  ${serve.receiverUrl}, is registered with the sandbox for ${EVENTS.join(', ')}.`);
 
+  // A flow's trigger, started before the change as a flow would have been.
+  const trigger = await startTrigger(serve);
   const settled = sandbox.webhookDeliveries.settledCount;
   const changedAt = Date.now();
   const [id] = sandbox.mutate(1).updated;
@@ -69,6 +72,8 @@ export async function showOneEvent(out: Out, event: OneEvent): Promise<string[]>
   const runId = await eventRunId(serve, taken);
   const newest = await newestFiles(event.lake);
   const readAt = Date.now();
+  const fired = await pollTrigger(serve, trigger, id);
+  const firedAt = Date.now();
   // Copied after the timings: the copy is the demo's, not a step of the event's way.
   await event.copy();
   const rows = await readBeforeAndAfter(event, newest, id);
@@ -82,13 +87,34 @@ export async function showOneEvent(out: Out, event: OneEvent): Promise<string[]>
       [at(queued.time), 'receiver', `signature checked, event queued; answered ${delivery.status}`],
       [at(taken.time), 'worker', `${WORKER} took the message (dequeueCount ${String(taken.dequeueCount)})`],
       [at(ran.time), 'event run', `${runId} published referrals_latest and the other tables`],
-      [at(readAt), 'lake', "referrals_latest's newest version holds the row; read back with DuckDB (times UTC):"],
+      [at(readAt), 'lake', "referrals_latest's newest version holds the row (read back with DuckDB below, times UTC)"],
+      [at(firedAt), 'trigger', `GET /api/triggers/referrals answered ${fired}: a flow on it runs now`],
     ],
     [true],
   );
   printTable(out, [['referral_id', 'status', 'substatus', 'updated_date_time', '_run_id', ''], ...rows]);
   out();
   return newest;
+}
+
+/** The first call of a flow's trigger: serve answers 202 and where to poll. */
+async function startTrigger(serve: ServeChild): Promise<string> {
+  const res = await fetch(`${serve.baseUrl}/api/triggers/referrals`, {
+    headers: { 'x-functions-key': serve.functionKey },
+  });
+  const location = res.headers.get('location');
+  if (res.status !== 202 || !location) throw new Error(`the trigger did not start: HTTP ${res.status}`);
+  return location;
+}
+
+/** The trigger's next poll, which must answer the change to `id`; says what it answered. */
+async function pollTrigger(serve: ServeChild, location: string, id: string): Promise<string> {
+  const res = await fetch(location, { headers: { 'x-functions-key': serve.functionKey } });
+  const body = res.status === 200 ? ((await res.json()) as { value: { referral_id: string }[] }) : { value: [] };
+  const ids = body.value.map((change) => change.referral_id);
+  if (!ids.includes(id))
+    throw new Error(`the trigger did not answer the change: HTTP ${res.status}, ${ids.length} changes`);
+  return `200 with ${ids.length} change${ids.length === 1 ? '' : 's'} (referral ${short(id)})`;
 }
 
 /** POST /webhooks/v1/registration as the seeded admin (a fresh sign-in: the sync redeemed the first). */

@@ -20,6 +20,8 @@ export interface LogLine {
 export interface ServeChild {
   readonly baseUrl: string;
   readonly receiverUrl: string;
+  /** The key serve's function-key routes take (x-functions-key). */
+  readonly functionKey: string;
   /** The first log line, past or to come, that `match` accepts; rejects after `timeoutMs`. */
   waitForLog(match: (line: LogLine) => boolean, timeoutMs: number): Promise<LogLine>;
   /** The last lines serve wrote on stderr, for an error message (its logs are redacted at the source). */
@@ -61,7 +63,10 @@ export async function startServeChild(settings: Readonly<Record<string, string>>
 }
 
 /** serve's JSON line on stdout, or why it never came. */
-async function firstLine(child: ChildProcess, logs: LogLines): Promise<{ baseUrl: string; receiverUrl: string }> {
+async function firstLine(
+  child: ChildProcess,
+  logs: LogLines,
+): Promise<{ baseUrl: string; receiverUrl: string; functionKey: string }> {
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   let timer: NodeJS.Timeout | undefined;
   const failed = new Promise<never>((_, reject) => {
@@ -71,7 +76,8 @@ async function firstLine(child: ChildProcess, logs: LogLines): Promise<{ baseUrl
   failed.catch(() => undefined);
   try {
     const [line] = (await Promise.race([once(lines, 'line'), failed])) as [string];
-    return JSON.parse(line) as { baseUrl: string; receiverUrl: string };
+    const { baseUrl, receiverUrl, functionKey } = JSON.parse(line) as Record<string, string>;
+    return { baseUrl: baseUrl ?? '', receiverUrl: receiverUrl ?? '', functionKey: functionKey ?? '' };
   } finally {
     clearTimeout(timer);
   }

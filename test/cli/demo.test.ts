@@ -123,7 +123,7 @@ describe('referrals-lake demo', () => {
     expect(await readdir(join(work, '.data', 'azurite'))).toContain('__blobstorage__');
   });
 
-  it('shows one event travelling: the change, its webhook, the queue, the event run, the row before and after', () => {
+  it('shows one event travelling: the change, its webhook, the queue, the event run, the row before and after, the trigger', () => {
     const lines = section(first.stdout, /^One event, travelling: a change in the sandbox → /);
     const receiver = /^ {2}(http:\/\/127\.0\.0\.1:\d+\/api\/partner-center\/events), is registered with the sandbox/m;
     expect(lines.join('\n')).toMatch(receiver);
@@ -135,6 +135,7 @@ describe('referrals-lake demo', () => {
       'worker',
       'event run',
       'lake',
+      'trigger',
     ]);
     const times = steps.map((line) => Number(/\+([\d.]+) s/.exec(line)?.[1]));
     expect(times[0]).toBe(0);
@@ -146,6 +147,8 @@ describe('referrals-lake demo', () => {
     expect(steps[3]).toMatch(/processReferralEvents took the message \(dequeueCount 1\)/);
     const runId = /event run\s+(\d{8}T\d{6}Z-[0-9a-f]{4}) published/.exec(steps[4] ?? '')?.[1];
     expect(runId).toBeDefined();
+    const changed = /referral ([0-9a-f]{8})… updated/.exec(steps[0] ?? '')?.[1];
+    expect(steps[6]).toContain(`answered 200 with 1 change (referral ${changed}…)`);
 
     const header = lines.findIndex((line) =>
       /^ {2}referral_id\s+status\s+substatus\s+updated_date_time\s+_run_id/.test(line),
