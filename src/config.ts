@@ -264,6 +264,13 @@ export const SETTINGS = {
     default: '30',
     schema: z.coerce.number().int().min(1).max(600),
   }),
+
+  // ---- The flows' trigger -----------------------------------------------------------------------
+  TRIGGER_STATE_KEY: setting({
+    doc: "Secret (32 characters or more) the flows' trigger seals its states with; unset, the key derives from the Entra ID credential, and rotating that makes every flow's trigger start again. A Key Vault reference in Azure (docs/operations.md).",
+    secret: true,
+    schema: z.string().min(32, 'needs 32 characters or more'),
+  }),
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;

@@ -95,7 +95,8 @@ export function buildOpenApi(host: string = PLACEHOLDER_HOST): Record<string, un
           operationId: 'OnReferralChanged',
           summary: 'When a referral is created or changes',
           description:
-            'Polling trigger: each new version of a referral that matches the filters, once, oldest first, as the ' +
+            'Polling trigger: each new version of a referral that matches the filters, once, in the order the lake ' +
+            'recorded them (oldest updatedDateTime first within a run), as the ' +
             "lake records it (webhook events within a minute, the scheduled sync as the backstop). Reads the lake's " +
             'referral_versions table, not Partner Center. The first poll starts from now.',
           'x-ms-trigger': 'batch',

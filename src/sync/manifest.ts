@@ -24,7 +24,7 @@ export interface RunCounts {
   newVersions?: number;
   /** Event runs: referrals an event named that Partner Center answered 404 for. */
   notFound?: number;
-  /** Event runs: referrals Partner Center kept failing for; their events are retried (failedReferralIds). */
+  /** Event runs: referrals Partner Center kept failing for, left out; their events are retried (the run's log names them). */
   failed?: number;
   rows: Record<string, number>;
 }

@@ -175,7 +175,8 @@ async function runWithIds(
           concurrency: options.concurrency,
           signal,
           onNotFound: (id) => notFound.add(id),
-          onFailed: (id, error) => failed.set(id, error),
+          // Only a caller that retries the referrals left out may have a run publish without them.
+          onFailed: deps.onReferralFailed ? (id, error) => failed.set(id, error) : undefined,
         })
       : extractPages(client, plan, { concurrency: options.concurrency, signal });
     for await (const page of extracted) {
@@ -219,7 +220,7 @@ async function runWithIds(
   timings.lap('extract');
   if (failed.size > 0) {
     const [first] = failed.values();
-    // Nothing fetched: a failure of Partner Center, not of some referrals; the whole run is retried.
+    // Every referral failed: a failure of Partner Center, not of some referrals; the whole run is retried.
     if (failed.size === new Set(plan.referralIds).size) {
       await files?.abort();
       throw first;

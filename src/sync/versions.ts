@@ -29,6 +29,9 @@ import type { PublishCopy, TableCommit } from './publish.js';
 import { SeenIds } from './seen-ids.js';
 import { compareVersions, rowVersion, type Version } from './version.js';
 
+/** Rows per row group of referral_versions' files. */
+export const VERSIONS_ROW_GROUP_ROWS = 10_000;
+
 export interface VersionsStaged {
   readonly rows: number;
   /** The append and the new keys file; undefined when every version was recorded already. */
@@ -71,7 +74,9 @@ export class VersionsRecorder {
     const writer = createParquetWriter(
       REFERRAL_VERSIONS,
       await target.openWrite(`${REFERRAL_VERSIONS.name}/${fileName}`),
-      lakeTableWriterOptions('referrals'),
+      // The flows' trigger (src/live/trigger/feed.ts) decodes a row group per poll: groups of
+      // 10,000 rows keep that short, where the referrals default would make it up to a million.
+      { ...lakeTableWriterOptions('referrals'), rowGroupRows: VERSIONS_ROW_GROUP_ROWS },
     );
     const recorder = new VersionsRecorder(options, keysPath, keys, fileName, writer);
     try {

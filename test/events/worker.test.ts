@@ -76,6 +76,25 @@ describe('EventWorker', () => {
       expect(inLake.get(referral.id), referral.id).toBe(Date.parse(referral.updatedDateTime));
   });
 
+  it("fails only the messages of the referrals a run left out, with their run's reason", async () => {
+    const worker = new EventWorker({
+      env,
+      queue,
+      runEvents: async (referralIds, _logger, onFailed) => {
+        for (const id of referralIds)
+          if (id.startsWith('bad')) onFailed(id, new Error(`Partner Center failed for ${id}`));
+        return { runId: 'stand-in' } as RunManifest;
+      },
+    });
+    const settled = await Promise.allSettled(
+      ['good-1', 'bad-1', 'good-2'].map((referralId) =>
+        worker.handle({ eventName: 'referral-updated', referralId }, silentLogger),
+      ),
+    );
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((settled[1] as PromiseRejectedResult).reason).toEqual(new Error('Partner Center failed for bad-1'));
+  });
+
   it('parks a message that is not an event in the poison queue at once, with why', async () => {
     const worker = new EventWorker({ env, queue, runEvents: () => Promise.reject(new Error('never called')) });
     await worker.handle({ something: 'else' }, silentLogger);

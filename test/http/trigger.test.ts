@@ -5,7 +5,7 @@
  * declared function is called with @azure/functions test-mode objects, as the host calls it; what
  * it answers is checked against the sandbox's own book.
  */
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
@@ -200,19 +200,46 @@ describe('the flow trigger', () => {
     await bad(tampered, 'state');
     // The same state with its own filter repeated is fine.
     expect((await poll(`${started}&status=New`)).status).toBe(202);
+  });
 
-    // Log cleanup removed the commit the state points at: the flow must start again.
-    const cleaned = join(work, 'cleaned');
-    await cp(lake, cleaned, { recursive: true });
-    await rm(join(cleaned, 'referral_versions', '_delta_log', `${'0'.repeat(20)}.json`));
-    process.env.LAKE_LOCAL_DIR = cleaned;
+  it('answers 410 when the log was cleaned past the state or the table was made anew, naming what to do', async () => {
+    const started = await start();
+    sandbox.mutate(2);
+    await sync('incremental');
+    const log = join(lake, 'referral_versions', '_delta_log');
+    const position = new TriggerStateCodec(Sealer.secretOf(loadPartnerCenterConfig(env))).open(
+      new URL(started).searchParams.get('state') ?? '',
+    ).position;
+    const before = join(log, `${String(position.version - 1).padStart(20, '0')}.json`);
+    const saved = await readFile(before);
+    try {
+      // Made anew: the commit before the state holds other bytes now.
+      await writeFile(before, Buffer.concat([saved, Buffer.from('\n')]));
+      const anew = await poll(started);
+      expect(anew.status).toBe(410);
+      expect(JSON.parse(anew.body).detail).toMatch(/made anew.*save the flow as a new copy/);
+      // Cleaned: the commit before the state is gone.
+      await rm(before);
+      expect((await poll(started)).status).toBe(410);
+    } finally {
+      await writeFile(before, saved);
+    }
+    expect((await poll(started)).status).toBe(200);
+  });
+
+  it("started before the lake had a table, answers only what changed since, not the first run's history", async () => {
+    const emptyLake = join(work, 'later-lake');
+    process.env.LAKE_LOCAL_DIR = emptyLake;
     resetTriggerInstance();
     try {
-      const codec = new TriggerStateCodec(Sealer.secretOf(loadPartnerCenterConfig(env)));
-      const state = codec.seal({ filters: {}, position: { version: 0, file: 0, group: 0, row: 0 } });
-      const gone = await poll(`${URL_BASE}?state=${state}`);
-      expect(gone.status).toBe(410);
-      expect(JSON.parse(gone.body).detail).toMatch(/Turn the flow off and on/);
+      const started = await start();
+      await runSyncJob({ ...env, LAKE_LOCAL_DIR: emptyLake }, { mode: 'full' }, { logger: silentLogger });
+      const first = await poll(started);
+      expect(first.status).toBe(202);
+      const changed = sandbox.mutate(3);
+      await runSyncJob({ ...env, LAKE_LOCAL_DIR: emptyLake }, { mode: 'incremental' }, { logger: silentLogger });
+      const changes = changesOf(await poll(first.location as string));
+      expect(changes.map((c) => c.referral_id).sort()).toEqual([...changed.updated].sort());
     } finally {
       process.env.LAKE_LOCAL_DIR = lake;
       resetTriggerInstance();

@@ -41,6 +41,8 @@ const NOT_IN_AZURE: Readonly<Partial<Record<SettingName, string>>> = {
   PARTNER_CENTER_CLIENT_CERTIFICATE_FILE:
     'a local PEM file path; the deployment authenticates with the client secret from Key Vault (config refuses both)',
   PARTNER_CENTER_CA_FILE: 'only for the sandbox or a TLS-inspecting proxy; Azure trusts the public roots',
+  TRIGGER_STATE_KEY:
+    'a secret Bicep cannot make once and keep (a generated value would change at every provision, ending every trigger state); the operator stores it in Key Vault once (docs/operations.md)',
 };
 
 interface SettingsInBicep {

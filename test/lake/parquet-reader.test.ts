@@ -74,7 +74,7 @@ describe('openParquetRowGroups', () => {
     const path = join(root, 'duck.parquet');
     await duck.query(
       `COPY (SELECT 'a' AS id, 42::BIGINT AS count, TIMESTAMPTZ '2026-12-06 10:11:12.123456+00' AS created_at, ` +
-        `DATE '2026-12-06' AS due_date) TO ${sqlString(path)} (FORMAT parquet)`,
+        `DATE '2026-12-06' AS due_date, TIMESTAMP_MS '2026-12-06 10:11:12.123' AS updated_at) TO ${sqlString(path)} (FORMAT parquet)`,
     );
     const file = await openParquetRowGroups(target, 'duck.parquet', (await stat(path)).size, EDGE_TABLE);
     expect(await file.read(0)).toEqual([
@@ -85,7 +85,7 @@ describe('openParquetRowGroups', () => {
         amount: null,
         flag: null,
         created_at: Date.UTC(2026, 11, 6, 10, 11, 12, 123) * 1000 + 456,
-        updated_at: null,
+        updated_at: Date.UTC(2026, 11, 6, 10, 11, 12, 123) * 1000,
         due_date: '2026-12-06',
       },
     ]);

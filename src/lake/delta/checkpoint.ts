@@ -27,6 +27,21 @@ export function lastCheckpointPath(tableRoot: string): string {
   return `${logFolder(tableRoot)}/_last_checkpoint`;
 }
 
+/**
+ * The version `_last_checkpoint` names, or undefined when there is none or it cannot be read: the
+ * protocol makes it a hint, so a torn or foreign one means "look for yourself".
+ */
+export async function lastCheckpointVersion(target: StorageTarget, tableRoot: string): Promise<number | undefined> {
+  const file = await target.read(lastCheckpointPath(tableRoot));
+  if (!file) return undefined;
+  try {
+    const version = (JSON.parse(file.body.toString('utf8')) as { version?: unknown }).version;
+    return Number.isSafeInteger(version) ? (version as number) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The version of a checkpoint file name, or undefined for any other file. */
 export function checkpointVersion(fileName: string): number | undefined {
   const match = CHECKPOINT_FILE.exec(fileName);

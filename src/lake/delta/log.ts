@@ -228,7 +228,7 @@ class SnapshotBuilder {
   }
 }
 
-function checkedProtocol(protocol: ProtocolAction, path: string): ProtocolAction {
+export function checkedProtocol(protocol: ProtocolAction, path: string): ProtocolAction {
   const { minReaderVersion, minWriterVersion } = protocol;
   if (!Number.isInteger(minReaderVersion) || !Number.isInteger(minWriterVersion)) {
     throw new DeltaLogError('the protocol action has no reader and writer versions', path);

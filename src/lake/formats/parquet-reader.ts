@@ -15,6 +15,8 @@ export interface ParquetRowGroups {
   readonly rowGroups: number;
   /** The rows of one row group, in file order, with the table's columns (missing ones null). */
   read(rowGroup: number): Promise<Row[]>;
+  /** Frees what the decoder holds for the file (WebAssembly memory the garbage collector does not see). */
+  close(): void;
 }
 
 /** Opens a Parquet file of `size` bytes in the lake for row-group reads; reads its footer now. */
@@ -36,6 +38,9 @@ export async function openParquetRowGroups(
       }
       const wasmTable = await file.read({ rowGroups: [rowGroup] });
       return toRows(arrow.tableFromIPC(wasmTable.intoIPCStream()), table);
+    },
+    close() {
+      file.free();
     },
   };
 }
@@ -61,6 +66,7 @@ function rangedBlob(target: StorageTarget, path: string, size: number) {
 }
 
 interface ArrowData {
+  readonly type: { readonly unit?: number };
   readonly length: number;
   readonly values: ArrayLike<unknown>;
   getValid(index: number): boolean;
@@ -92,6 +98,15 @@ function toRows(table: ArrowTable, spec: TableSpec): Row[] {
 
 const DAY_MS = 86_400_000;
 
+/** Arrow's TimeUnit: another writer's file may hold seconds, milliseconds or nanoseconds. */
+const MICROSECOND = 2;
+const TO_MICROS: Readonly<Record<number, (value: bigint) => number>> = {
+  0: (v) => Number(v) * 1_000_000,
+  1: (v) => Number(v) * 1000,
+  2: (v) => Number(v),
+  3: (v) => Number(v / 1000n),
+};
+
 /** A column's cells, as the writers were given them. */
 function columnCells(column: ColumnSpec, vector: ArrowColumn): Cell[] {
   const cells: Cell[] = [];
@@ -99,7 +114,8 @@ function columnCells(column: ColumnSpec, vector: ArrowColumn): Cell[] {
     // The stored microseconds themselves: Arrow's get() gives fractional milliseconds, a double that
     // loses microseconds far from 1970.
     for (const data of vector.data) {
-      for (let j = 0; j < data.length; j++) cells.push(data.getValid(j) ? Number(data.values[j] as bigint) : null);
+      const toMicros = TO_MICROS[data.type.unit ?? MICROSECOND] ?? ((v: bigint) => Number(v));
+      for (let j = 0; j < data.length; j++) cells.push(data.getValid(j) ? toMicros(data.values[j] as bigint) : null);
     }
     return cells;
   }

@@ -129,7 +129,7 @@ export class BlobStorageTarget implements StorageTarget {
         return await collect((await blob.download(offset, length)).readableStreamBody);
       } catch (error) {
         if (statusOf(error) === 404) return undefined;
-        // A range starting at the very end of the blob: nothing left to read.
+        // A range starting at or past the end of the blob (or any range of an empty one): nothing to read.
         if (statusOf(error) === 416) return Buffer.alloc(0);
         throw error;
       }

@@ -9,8 +9,9 @@
  * the order is the same at every read and a position inside it stays valid).
  */
 import { type AddAction, decodeDataPath } from '../../lake/delta/actions.js';
-import { addedData, newestVersion, readCommitAt } from '../../lake/delta/log-tail.js';
-import { openParquetRowGroups } from '../../lake/formats/parquet-reader.js';
+import { commitPath } from '../../lake/delta/log-paths.js';
+import { addedData, newestVersion, readTailCommit } from '../../lake/delta/log-tail.js';
+import { openParquetRowGroups, type ParquetRowGroups } from '../../lake/formats/parquet-reader.js';
 import type { StorageTarget } from '../../lake/storage/storage.js';
 import type { Row } from '../../schema/table.js';
 import { REFERRAL_VERSIONS } from '../../schema/tables.js';
@@ -23,6 +24,13 @@ export interface FeedPosition {
   readonly file: number;
   readonly group: number;
   readonly row: number;
+  /** Digest of commit `version - 1` as read (log-tail.ts): checked before reading on. */
+  readonly previous?: string;
+  /**
+   * Epoch ms the trigger started at, when the table did not exist yet: the commit that creates it
+   * counts only versions updated since (it holds the history of every referral seen so far).
+   */
+  readonly since?: number;
 }
 
 export interface FeedLimits {
@@ -42,14 +50,23 @@ export interface FeedRead {
 }
 
 /** The position after every commit made so far: a new trigger starts from now. */
-export async function headPosition(target: StorageTarget): Promise<FeedPosition> {
-  return { version: (await newestVersion(target, TABLE_ROOT)) + 1, file: 0, group: 0, row: 0 };
+export async function headPosition(target: StorageTarget, now: number = Date.now()): Promise<FeedPosition> {
+  for (const useHint of [true, false]) {
+    const newest = await newestVersion(target, TABLE_ROOT, useHint);
+    if (newest < 0) return { version: 0, file: 0, group: 0, row: 0, since: now };
+    const head = await readTailCommit(target, TABLE_ROOT, newest);
+    if (head) return { version: newest + 1, file: 0, group: 0, row: 0, previous: head.digest };
+  }
+  throw new Error(`${TABLE_ROOT}'s newest commit disappeared while it was read`);
 }
 
-/** The log no longer holds the trigger's commit: cleanup removed it (LAKE_RETENTION_DAYS). */
+/** The feed cannot go on from a position: its commits or files are gone, or the table was made anew. */
 export class FeedExpiredError extends Error {
-  constructor(readonly version: number) {
-    super(`version ${version} of ${TABLE_ROOT} is no longer in its log (removed after the lake's retention)`);
+  constructor(
+    readonly version: number,
+    why: string,
+  ) {
+    super(`version ${version} of ${TABLE_ROOT}: ${why}`);
     this.name = 'FeedExpiredError';
   }
 }
@@ -61,38 +78,102 @@ export async function readChanges(
   matches: (row: Row) => boolean,
   limits: FeedLimits,
 ): Promise<FeedRead> {
+  await checkPrevious(target, from);
   const changes: Row[] = [];
   let scanned = 0;
   let at = from;
   for (let commits = 0; commits < limits.commits; commits++) {
-    const read = await readCommitAt(target, TABLE_ROOT, at.version);
-    if (read.kind === 'none') return { changes, next: at, more: false };
-    if (read.kind === 'expired') throw new FeedExpiredError(at.version);
-    const files = addedData(read.actions);
+    const commit = await readTailCommit(target, TABLE_ROOT, at.version);
+    if (!commit) {
+      await checkNotCleaned(target, at);
+      return { changes, next: at, more: false };
+    }
+    const keep = at.since !== undefined && at.version === 0 ? updatedSince(at.since, matches) : matches;
+    const files = addedData(commit.actions);
     for (let f = at.file; f < files.length; f++) {
-      const add = files[f] as AddAction;
-      const file = await openParquetRowGroups(target, dataPath(add), add.size, REFERRAL_VERSIONS);
-      const firstGroup = f === at.file ? at.group : 0;
-      for (let g = firstGroup; g < file.rowGroups; g++) {
-        const rows = oldestFirst(await file.read(g));
-        const firstRow = f === at.file && g === at.group ? at.row : 0;
-        for (let r = firstRow; r < rows.length; r++) {
-          scanned++;
-          const row = rows[r] as Row;
-          if (matches(row)) changes.push(row);
-          if (changes.length >= limits.changes || scanned >= limits.scanned) {
-            return { changes, next: { version: at.version, file: f, group: g, row: r + 1 }, more: true };
+      const file = await openDataFile(target, files[f] as AddAction, at.version);
+      try {
+        for (let g = f === at.file ? at.group : 0; g < file.rowGroups; g++) {
+          const rows = oldestFirst(await file.read(g));
+          for (let r = f === at.file && g === at.group ? at.row : 0; r < rows.length; r++) {
+            scanned++;
+            const row = rows[r] as Row;
+            if (keep(row)) changes.push(row);
+            if (changes.length >= limits.changes || scanned >= limits.scanned) {
+              const next = after(
+                at,
+                commit.digest,
+                { f, g, r },
+                { files: files.length, groups: file.rowGroups, rows: rows.length },
+              );
+              return { changes, next, more: true };
+            }
           }
         }
+      } finally {
+        file.close();
       }
     }
-    at = { version: at.version + 1, file: 0, group: 0, row: 0 };
+    at = { version: at.version + 1, file: 0, group: 0, row: 0, previous: commit.digest };
   }
   return { changes, next: at, more: true };
 }
 
-function dataPath(add: AddAction): string {
-  return `${TABLE_ROOT}/${decodeDataPath(add.path)}`;
+/**
+ * The position after row r of group g of file f: the start of the next group, file or commit when
+ * that row ends one, so that a poll never opens a group only to find it read.
+ */
+function after(
+  at: FeedPosition,
+  digest: string,
+  { f, g, r }: { f: number; g: number; r: number },
+  sizes: { files: number; groups: number; rows: number },
+): FeedPosition {
+  if (r + 1 < sizes.rows) return { ...at, file: f, group: g, row: r + 1 };
+  if (g + 1 < sizes.groups) return { ...at, file: f, group: g + 1, row: 0 };
+  if (f + 1 < sizes.files) return { ...at, file: f + 1, group: 0, row: 0 };
+  return { version: at.version + 1, file: 0, group: 0, row: 0, previous: digest };
+}
+
+/** The commit before the position must still be the one the trigger read (see log-tail.ts). */
+async function checkPrevious(target: StorageTarget, at: FeedPosition): Promise<void> {
+  if (at.version === 0) return;
+  const previous = await readTailCommit(target, TABLE_ROOT, at.version - 1);
+  if (!previous) {
+    throw new FeedExpiredError(
+      at.version,
+      'the log no longer holds the commit before it (cleaned up after the retention)',
+    );
+  }
+  if (at.previous !== undefined && previous.digest !== at.previous) {
+    throw new FeedExpiredError(at.version, 'the table was made anew since the trigger read it');
+  }
+}
+
+/**
+ * A position at version 0 has no commit before it to check: the table did not exist when the trigger
+ * started. Its first commit missing while a later one is there means the log was cleaned past it.
+ */
+async function checkNotCleaned(target: StorageTarget, at: FeedPosition): Promise<void> {
+  if (at.version === 0 && (await target.exists(commitPath(TABLE_ROOT, 1)))) {
+    throw new FeedExpiredError(0, 'the log no longer holds the first commit (cleaned up after the retention)');
+  }
+}
+
+async function openDataFile(target: StorageTarget, add: AddAction, version: number): Promise<ParquetRowGroups> {
+  const path = `${TABLE_ROOT}/${decodeDataPath(add.path)}`;
+  if (!(await target.exists(path))) {
+    throw new FeedExpiredError(version, `${path}, which the commit added, is gone (vacuumed after the retention)`);
+  }
+  return openParquetRowGroups(target, path, add.size, REFERRAL_VERSIONS);
+}
+
+function updatedSince(sinceMs: number, matches: (row: Row) => boolean): (row: Row) => boolean {
+  const since = sinceMs * 1000;
+  return (row) => {
+    const updated = row._source_updated_date_time;
+    return typeof updated === 'number' && updated >= since && matches(row);
+  };
 }
 
 function oldestFirst(rows: Row[]): Row[] {

@@ -8,6 +8,7 @@
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { contextLogger } from '../../common/azure-functions.js';
+import { StorageError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import { createRowLineEncoder } from '../../lake/formats/ndjson-writer.js';
 import type { Row } from '../../schema/table.js';
@@ -21,7 +22,7 @@ import { rowMatcher } from './filters.js';
 import { triggerInstance } from './instance.js';
 import { BACKLOG_POLL_SECONDS, FEED_LIMITS, POLL_SECONDS } from './polling.js';
 import { checkSameFilters, readTriggerRequest } from './request.js';
-import { STATE_PARAM, type TriggerState } from './state.js';
+import { RESTART_ADVICE, STATE_PARAM, type TriggerState } from './state.js';
 
 const encodeChange = createRowLineEncoder(REFERRAL_VERSIONS);
 
@@ -45,7 +46,7 @@ export async function referralsTriggerHandler(
     const next = codec.seal({ filters: state.filters, position: read.next });
     const retryAfter = read.more ? BACKLOG_POLL_SECONDS : POLL_SECONDS;
     logger.info('trigger polled', { changes: read.changes.length, more: read.more, version: read.next.version });
-    return answer(request, next, retryAfter, correlationId, read.changes);
+    return answer(request, next, retryAfter, correlationId, encodeChanges(read.changes, logger));
   } catch (error) {
     return failure(error, logger, correlationId);
   }
@@ -56,7 +57,7 @@ function answer(
   state: string,
   retryAfter: number,
   correlationId: string,
-  changes: readonly Row[] = [],
+  changes: readonly string[] = [],
 ): HttpResponseInit {
   const headers = {
     location: linkBack(request, STATE_PARAM, state),
@@ -64,23 +65,51 @@ function answer(
     [CORRELATION_HEADER]: correlationId,
   };
   if (changes.length === 0) return { status: 202, headers };
-  const body = `{"value":[${changes.map((row, i) => encodeChange(row, i + 1)).join(',')}]}`;
-  return { status: 200, headers: { ...headers, 'content-type': CONTENT_TYPES.json }, body };
+  return {
+    status: 200,
+    headers: { ...headers, 'content-type': CONTENT_TYPES.json },
+    body: `{"value":[${changes.join(',')}]}`,
+  };
+}
+
+/**
+ * The changes as JSON objects. A row the lake's column contract refuses is logged and left out: it
+ * would fail every poll of this state otherwise, and the lake's tables still hold it.
+ */
+function encodeChanges(rows: readonly Row[], logger: Logger): string[] {
+  const encoded: string[] = [];
+  for (const [i, row] of rows.entries()) {
+    try {
+      encoded.push(encodeChange(row, i + 1));
+    } catch (error) {
+      logger.error('a change the trigger cannot answer was left out', { referralId: row.referral_id, error });
+    }
+  }
+  return encoded;
 }
 
 function failure(error: unknown, logger: Logger, correlationId: string): HttpResponseInit {
   if (error instanceof FeedExpiredError) {
-    logger.warn('trigger state older than the lake keeps its log', { version: error.version });
+    logger.warn('trigger state no longer readable in the lake', { version: error.version, reason: error.message });
     return problemResponse(
       {
         status: 410,
         title: 'Trigger state expired',
         detail:
-          'The changes since this trigger last polled are older than the lake keeps them (LAKE_RETENTION_DAYS). ' +
-          'Turn the flow off and on again to start the trigger from now; the referrals tables hold what happened meanwhile.',
+          'The lake no longer holds the changes since this trigger last polled (kept LAKE_RETENTION_DAYS), or its ' +
+          `referral_versions table was made anew; ${RESTART_ADVICE}. The referrals tables hold what happened meanwhile.`,
       },
       correlationId,
     );
+  }
+  if (error instanceof StorageError) {
+    // The lake did not answer: the engine should try again later, not give up on the flow.
+    logger.error('trigger poll failed: the lake did not answer', { error });
+    const response = problemResponse(
+      { status: 503, title: 'Lake unavailable', detail: 'The lake could not be read; the next poll tries again.' },
+      correlationId,
+    );
+    return { ...response, headers: { ...response.headers, 'retry-after': String(POLL_SECONDS) } };
   }
   const problem = problemFor(error);
   (problem.status >= 500 ? logger.error : logger.warn)('trigger poll failed', { status: problem.status, error });

@@ -3,7 +3,7 @@
  * state codec. Built at the first poll; a settings error is not cached, so fixing an app setting
  * needs no restart.
  */
-import { loadLakeConfig, loadPartnerCenterConfig } from '../../config.js';
+import { loadLakeConfig, loadPartnerCenterConfig, readSetting } from '../../config.js';
 import { createStorageTarget } from '../../lake/storage/create-target.js';
 import type { StorageTarget } from '../../lake/storage/storage.js';
 import { Sealer } from '../sealed.js';
@@ -27,7 +27,9 @@ export function triggerInstance(
 }
 
 async function build(env: Readonly<Record<string, string | undefined>>): Promise<TriggerInstance> {
-  const codec = new TriggerStateCodec(Sealer.secretOf(loadPartnerCenterConfig(env)));
+  // TRIGGER_STATE_KEY outlives credential rotations; without it, the credential is the secret at hand.
+  const secret = readSetting(env, 'TRIGGER_STATE_KEY') ?? Sealer.secretOf(loadPartnerCenterConfig(env));
+  const codec = new TriggerStateCodec(secret);
   return { target: await createStorageTarget(loadLakeConfig(env)), codec };
 }
 

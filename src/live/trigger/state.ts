@@ -1,9 +1,11 @@
 /**
  * A trigger's state: the filters the flow chose and where in the change feed it is, sealed
  * (../sealed.ts) into the `state` of the Location URL the flow polls next. The flow engine keeps it,
- * so the app keeps nothing per flow. It does not expire: a flow may sleep for weeks. Rotating the
- * Entra ID credential the key derives from makes every state unreadable; the answer then says to
- * turn the flow off and on, which starts it again from now (docs/operations.md).
+ * so the app keeps nothing per flow. It does not expire: a flow may sleep for weeks.
+ *
+ * The key is TRIGGER_STATE_KEY, or else derived from the Entra ID credential; changing it makes every
+ * state unreadable, and the answer then says to re-create the flow (a polling trigger turned off and
+ * on resumes from its last state: Power Automate keeps it).
  */
 import { BadQueryError } from '../../common/errors.js';
 import { Sealer } from '../sealed.js';
@@ -15,8 +17,23 @@ export interface TriggerState {
   readonly position: FeedPosition;
 }
 
-const VERSION = 1;
+const VERSION = 2;
 export const STATE_PARAM = 'state';
+/** What a flow owner does about a state that cannot be used (Power Automate's own advice for skipping a trigger's backlog). */
+export const RESTART_ADVICE =
+  'save the flow as a new copy (or re-create it) and delete this one: its trigger then starts from now';
+
+interface SealedState {
+  readonly v: number;
+  /** Filters. */
+  readonly f: TriggerFilters;
+  /** Position: version, file, row group, row. */
+  readonly p: readonly number[];
+  /** Digest of the commit before the position. */
+  readonly d?: string;
+  /** Start time (ms), while the table did not exist yet. */
+  readonly s?: number;
+}
 
 export class TriggerStateCodec {
   private readonly sealer: Sealer;
@@ -25,27 +42,45 @@ export class TriggerStateCodec {
     this.sealer = new Sealer(secret, { key: 'flow trigger state v1', purpose: 'referrals-lake flow trigger state v1' });
   }
 
-  seal(state: TriggerState): string {
-    const { version, file, group, row } = state.position;
-    return this.sealer.seal({ v: VERSION, f: state.filters, p: [version, file, group, row] });
+  seal({ filters, position }: TriggerState): string {
+    const { version, file, group, row, previous, since } = position;
+    const body: SealedState = {
+      v: VERSION,
+      f: filters,
+      p: [version, file, group, row],
+      ...(previous !== undefined ? { d: previous } : {}),
+      ...(since !== undefined ? { s: since } : {}),
+    };
+    return this.sealer.seal(body);
   }
 
   /** The state, or a 400-worthy BadQueryError naming `state`. */
   open(token: string): TriggerState {
     const opened = this.sealer.open(token);
-    if ('failure' in opened) {
-      throw new BadQueryError(
-        STATE_PARAM,
-        `the trigger state is ${opened.failure}; turn the flow off and on again to start the trigger from now`,
-      );
-    }
-    const body = opened.body as { v?: unknown; f?: unknown; p?: unknown };
+    if ('failure' in opened)
+      throw new BadQueryError(STATE_PARAM, `the trigger state is ${opened.failure}; ${RESTART_ADVICE}`);
+    const body = opened.body as Partial<SealedState>;
     const position = Array.isArray(body.p) ? body.p : [];
-    if (body.v !== VERSION || !isFilters(body.f) || position.length !== 4 || !position.every(isCount)) {
-      throw new BadQueryError(STATE_PARAM, 'the trigger state is from another version; turn the flow off and on again');
-    }
-    const [version, file, group, row] = position as number[];
-    return { filters: body.f, position: { version, file, group, row } as FeedPosition };
+    const valid =
+      body.v === VERSION &&
+      isFilters(body.f) &&
+      position.length === 4 &&
+      position.every(isCount) &&
+      (body.d === undefined || typeof body.d === 'string') &&
+      (body.s === undefined || isCount(body.s));
+    if (!valid) throw new BadQueryError(STATE_PARAM, `the trigger state is from another version; ${RESTART_ADVICE}`);
+    const [version = 0, file = 0, group = 0, row = 0] = position;
+    return {
+      filters: body.f as TriggerFilters,
+      position: {
+        version,
+        file,
+        group,
+        row,
+        ...(body.d !== undefined ? { previous: body.d } : {}),
+        ...(body.s !== undefined ? { since: body.s } : {}),
+      },
+    };
   }
 }
 
