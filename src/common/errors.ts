@@ -18,7 +18,8 @@ export type ErrorCode =
   | 'shrink_refused'
   | 'bad_event'
   | 'webhook_in_use'
-  | 'webhook_not_ready';
+  | 'webhook_not_ready'
+  | 'referral_refused';
 
 export abstract class ReferralsLakeError extends Error {
   abstract readonly code: ErrorCode;
@@ -73,6 +74,19 @@ export class BadQueryError extends ReferralsLakeError {
 
   constructor(
     readonly target: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Partner Center refused a write (a 400): what it said, and the field it named when it named one. */
+export class ReferralRefusedError extends ReferralsLakeError {
+  readonly code = 'referral_refused';
+
+  constructor(
+    readonly target: string | undefined,
     message: string,
     options?: { cause?: unknown },
   ) {

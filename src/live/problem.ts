@@ -7,7 +7,14 @@
  * keeps the whole error, found by the correlation id. Every text still passes through redact().
  */
 import type { HttpResponseInit } from '@azure/functions';
-import { AuthRequiredError, BadQueryError, ConfigError, ThrottledError, UpstreamError } from '../common/errors.js';
+import {
+  AuthRequiredError,
+  BadQueryError,
+  ConfigError,
+  ReferralRefusedError,
+  ThrottledError,
+  UpstreamError,
+} from '../common/errors.js';
 import { redact } from '../common/redact.js';
 
 export const CORRELATION_HEADER = 'x-correlation-id';
@@ -30,6 +37,15 @@ export interface Problem {
 export function problemFor(error: unknown): Problem {
   if (error instanceof BadQueryError) {
     return { status: 400, title: 'Bad request', detail: error.message, target: error.target };
+  }
+  if (error instanceof ReferralRefusedError) {
+    // Partner Center's words about the caller's change: theirs to read, as a 400 of ours.
+    return {
+      status: 400,
+      title: 'Refused by Partner Center',
+      detail: error.message,
+      ...(error.target !== undefined ? { target: error.target } : {}),
+    };
   }
   if (error instanceof ThrottledError) {
     const seconds = Math.max(1, Math.ceil(error.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS));

@@ -6,7 +6,7 @@
  * bodies; a 401 gets one fresh token per request.
  */
 import { randomUUID } from 'node:crypto';
-import { UpstreamError } from '../common/errors.js';
+import { ReferralRefusedError, UpstreamError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { safeUrl } from '../common/redact.js';
 import type { ListQuery } from '../odata/ast.js';
@@ -105,6 +105,53 @@ export class PartnerCenterClient {
     return answer?.value;
   }
 
+  /**
+   * Applies a JSON Patch to a referral, conditionally when `ifMatch` is given, and returns the
+   * referral as it is now (`Prefer: return=representation`). A write is not sent twice unless
+   * Partner Center refused it unprocessed (429): a 5xx may have applied it.
+   */
+  async patchReferral(
+    id: string,
+    operations: readonly JsonPatchOperation[],
+    options: { ifMatch?: string; signal?: AbortSignal } = {},
+  ): Promise<WriteResult> {
+    const url = new URL(`${LIST_PATH}/${encodeURIComponent(id)}`, this.apiBase);
+    return this.http.call(
+      {
+        method: 'PATCH',
+        url,
+        body: operations,
+        signal: options.signal,
+        headers: {
+          Prefer: 'return=representation',
+          ...(options.ifMatch !== undefined ? { 'If-Match': options.ifMatch } : {}),
+        },
+        accept: [200, 204, 404, 412],
+        retry: 'throttling',
+        badRequest: (detail, target) => new ReferralRefusedError(target, `Partner Center refused the change${detail}`),
+      },
+      (answer) => writeResult(answer.status, answer.status === 200 ? readJson(answer, url) : undefined),
+    );
+  }
+
+  /** Creates a referral; returns it as Partner Center made it (id, eTag, dates). Never sent twice but after a 429. */
+  async createReferral(referral: unknown, options: { signal?: AbortSignal } = {}): Promise<unknown> {
+    const url = new URL(LIST_PATH, this.apiBase);
+    return this.http.call(
+      {
+        method: 'POST',
+        url,
+        body: referral,
+        signal: options.signal,
+        accept: [200, 201],
+        retry: 'throttling',
+        badRequest: (detail, target) =>
+          new ReferralRefusedError(target, `Partner Center refused the referral${detail}`),
+      },
+      (answer) => readJson(answer, url),
+    );
+  }
+
   private async *pages(query: ListQuery, options: ListOptions): AsyncGenerator<ReferralPage> {
     const maxPages = this.options.maxPages ?? DEFAULT_MAX_PAGES;
     const seen = new Set<string>();
@@ -169,6 +216,26 @@ export class PartnerCenterClient {
           },
     );
   }
+}
+
+/** One operation of a JSON Patch document (RFC 6902); Partner Center takes `replace` and `add`. */
+export interface JsonPatchOperation {
+  readonly op: 'replace' | 'add';
+  readonly path: string;
+  readonly value: unknown;
+}
+
+export type WriteResult =
+  /** Applied; the referral as it is now, when Partner Center sent it (204 sends none). */
+  | { readonly kind: 'applied'; readonly referral?: unknown }
+  /** If-Match named another version: someone changed the referral since it was read. */
+  | { readonly kind: 'stale' }
+  | { readonly kind: 'not-found' };
+
+function writeResult(status: number, body: unknown): WriteResult {
+  if (status === 404) return { kind: 'not-found' };
+  if (status === 412) return { kind: 'stale' };
+  return body === undefined ? { kind: 'applied' } : { kind: 'applied', referral: body };
 }
 
 interface Fetched<T> {

@@ -13,6 +13,7 @@ import {
   DeltaLogError,
   type ErrorCode,
   InconsistentRunError,
+  ReferralRefusedError,
   type ReferralsLakeError,
   ShrinkRefusedError,
   StorageError,
@@ -35,10 +36,11 @@ const MESSAGE = `Entra ID refused the cached sign-in (file ${PATHS.join(', ')}) 
 const CAUSE = new Error(`ENOENT: no such file or directory, open '${PATHS[1]}'`);
 
 /**
- * One error of every code a caller can meet, but bad_query (its message is about the caller's query)
- * and bad_event (the webhook receiver answers it with its own 400, never through problem+json).
+ * One error of every code a caller can meet, but bad_query and referral_refused (their messages are
+ * about the caller's request) and bad_event (the webhook receiver answers it with its own 400, never
+ * through problem+json).
  */
-const ERRORS: Record<Exclude<ErrorCode, 'bad_query' | 'bad_event'>, ReferralsLakeError[]> = {
+const ERRORS: Record<Exclude<ErrorCode, 'bad_query' | 'bad_event' | 'referral_refused'>, ReferralsLakeError[]> = {
   config_invalid: [new ConfigError('PARTNER_CENTER_CLIENT_CERTIFICATE_FILE', MESSAGE, { cause: CAUSE })],
   auth_required: [new AuthRequiredError(MESSAGE, { cause: CAUSE })],
   run_inconsistent: [new InconsistentRunError(MESSAGE, { cause: CAUSE })],
@@ -96,5 +98,19 @@ describe('problem+json from typed errors', () => {
     for (const error of [ERRORS.storage_failed[0], ERRORS.upstream_failed[0], new Error('x')]) {
       expect(await detail(error)).toMatch(/log has the details under this correlationId/);
     }
+  });
+
+  it("a write Partner Center refused is the caller's 400, with its words and the field it named", async () => {
+    const refused = new ReferralRefusedError(
+      '/substatus',
+      "Partner Center refused the change: 'Won' does not fit status Active",
+    );
+    const { status, text } = await answer(refused);
+    expect(status).toBe(400);
+    expect(JSON.parse(text)).toMatchObject({
+      title: 'Refused by Partner Center',
+      target: '/substatus',
+      detail: "Partner Center refused the change: 'Won' does not fit status Active",
+    });
   });
 });

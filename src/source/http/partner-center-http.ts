@@ -57,6 +57,8 @@ export interface CallSpec {
   readonly url: URL;
   /** Sent as JSON. */
   readonly body?: unknown;
+  /** Sent besides the standard ones (If-Match, Prefer); never Authorization. */
+  readonly headers?: Readonly<Record<string, string>>;
   readonly signal?: AbortSignal;
   /** Statuses handed to the reader rather than thrown (default: 200 only). */
   readonly accept?: readonly number[];
@@ -163,12 +165,14 @@ export class PartnerCenterHttp {
     const msRequestId = randomUUID();
     this.options.stats.requests++;
     const headers = {
-      Authorization: `Bearer ${token}`,
       Accept: 'application/json',
       'Content-Type': 'application/json',
       'MS-RequestId': msRequestId,
       'MS-CorrelationId': this.options.correlationId,
       'User-Agent': this.options.userAgent ?? 'referrals-lake',
+      ...spec.headers,
+      // Last: a caller's header never replaces the token.
+      Authorization: `Bearer ${token}`,
     };
     try {
       return await this.transmit(method, url, headers, spec.body, signal);

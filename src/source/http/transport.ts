@@ -24,7 +24,7 @@ export interface Transport {
   close(): void;
 }
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /**
  * A transport that also writes. Kept apart from Transport so that the GET-only transports tests
