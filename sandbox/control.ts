@@ -15,8 +15,9 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type FaultInjector, faultPlanSchema, parseFaultSpec } from './faults.js';
 import type { IdentityProvider } from './identity.js';
+import type { Mutator } from './mutator.js';
 import { readJsonObject, sendError, sendJson } from './referrals-api.js';
-import type { Mutator, SandboxStats } from './sandbox.js';
+import type { SandboxStats } from './sandbox.js';
 import type { ReferralStore } from './store.js';
 import type { WebhookDelivery } from './webhook-delivery.js';
 

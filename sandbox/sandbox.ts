@@ -12,22 +12,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SettingName } from '../src/config.js';
 import type { Referral } from '../src/schema/referral-resource.js';
+import { BookWriter } from './book-writer.js';
+import { SandboxClock } from './clock.js';
 import { handleControl } from './control.js';
 import { FaultInjector, type FaultPlan, parseFaultSpec } from './faults.js';
-import { createGeneratorContext, createReferral, generateReferrals } from './generator.js';
+import { createGeneratorContext, generateReferrals } from './generator.js';
 import { IdentityProvider, type SandboxUser } from './identity.js';
-import { updateReferral } from './mutations.js';
-import { createRandom, type Random } from './random.js';
+import { type MutationResult, Mutator } from './mutator.js';
+import { createRandom } from './random.js';
 import { type ApiOptions, type AuthResult, ReferralsApi, sendError } from './referrals-api.js';
 import { loadReferralsFile } from './referrals-file.js';
-import type { GeneratorContext } from './seed-data.js';
 import { SkipTokenCodec } from './skiptoken.js';
 import { ReferralStore } from './store.js';
 import { loadOrCreateTls, SANDBOX_ORGANIZATION, type SandboxTls } from './tls.js';
 import { type DeliveryStats, WebhookDelivery } from './webhook-delivery.js';
 import { PARTNER_CENTER_RESOURCE_BASE } from './webhook-events.js';
-import { type ReferralChangeListener, Webhooks } from './webhooks.js';
+import { Webhooks } from './webhooks.js';
 import { CERTIFICATE_PATH, WebhooksApi, type WebhooksApiDependencies } from './webhooks-api.js';
+
+/** What a mutation changed; re-exported for the tests that drive the sandbox in process. */
+export type { MutationResult } from './mutator.js';
 
 export interface SandboxOptions {
   readonly host?: string;
@@ -189,7 +193,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     certificateUrl,
     authenticate: (header) => authenticate(identity, header),
   });
-  const mutator = new Mutator(store, createRandom(seed ^ 0x5eed), createGeneratorContext({ seed }), webhooks);
+  const clock = new SandboxClock();
+  const writer = new BookWriter(store, webhooks);
+  const mutator = new Mutator(store, writer, createRandom(seed ^ 0x5eed), createGeneratorContext({ seed }), clock);
   const api = new ReferralsApi(
     {
       defaultPageSize: options.defaultPageSize ?? 100,
@@ -312,62 +318,6 @@ async function authenticate(identity: IdentityProvider, header: string | undefin
     return { ok: false, status: 403, error: 'insufficient_role', description: 'The user has no Referrals role.' };
   }
   return { ok: true, caller: { email: result.user.email, role } };
-}
-
-export interface MutationResult {
-  readonly updated: string[];
-  readonly created: string[];
-  /** Referrals that left the book: deleted in Partner Center, or no longer visible to the user. */
-  readonly removed: string[];
-}
-
-/**
- * Applies Partner Center-like changes: existing referrals progress, new ones arrive, some leave.
- * Each update and creation is told to the listener (the webhooks) as it happens; removals are not,
- * as Partner Center has no event for them.
- */
-export class Mutator {
-  private clock = 0;
-
-  constructor(
-    private readonly store: ReferralStore,
-    private readonly random: Random,
-    private readonly context: GeneratorContext,
-    private readonly listener?: ReferralChangeListener,
-  ) {}
-
-  mutate(updates: number, creates: number, removes = 0): MutationResult {
-    const all = this.store.all();
-    const updated: string[] = [];
-    const created: string[] = [];
-    for (let i = 0; i < updates && all.length > 0; i++) {
-      const target = this.random.pick(all);
-      const next = updateReferral(target, this.random, this.tick(target.updatedDateTime));
-      this.store.put(next);
-      this.listener?.referralUpdated(next);
-      updated.push(next.id);
-    }
-    for (let i = 0; i < creates; i++) {
-      const referral = createReferral(this.random, this.store.size + i, this.tick(), this.context);
-      this.store.put(referral);
-      this.listener?.referralCreated(referral);
-      created.push(referral.id);
-    }
-    const removed: string[] = [];
-    const remaining = this.store.all().map((r) => r.id);
-    for (let i = 0; i < removes && remaining.length > 0; i++) {
-      const [id] = remaining.splice(this.random.int(0, remaining.length - 1), 1);
-      if (id !== undefined && this.store.remove(id)) removed.push(id);
-    }
-    return { updated: [...new Set(updated)], created, removed };
-  }
-
-  /** A moment after both the wall clock and the given timestamp, and after every earlier tick. */
-  private tick(after?: string): Date {
-    const floor = after ? Date.parse(after) + 1 : 0;
-    this.clock = Math.max(Date.now(), this.clock + 1, floor);
-    return new Date(this.clock);
-  }
 }
 
 interface RouteContext {
