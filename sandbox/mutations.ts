@@ -106,7 +106,8 @@ function responseDeadlineMs(referral: Referral): number {
   return (timestampToEpochMs(referral.createdDateTime) ?? 0) + RESPONSE_WINDOW_MS;
 }
 
-function nextETag(random: Random, previous: string | null | undefined, atMs: number): string {
+/** A new ETag for a change at `atMs`, never the one the referral had. */
+export function nextETag(random: Random, previous: string | null | undefined, atMs: number): string {
   let tag = makeETag(random, atMs);
   while (tag === previous) tag = makeETag(random, atMs);
   return tag;

@@ -29,6 +29,7 @@ import { type DeliveryStats, WebhookDelivery } from './webhook-delivery.js';
 import { PARTNER_CENTER_RESOURCE_BASE } from './webhook-events.js';
 import { Webhooks } from './webhooks.js';
 import { CERTIFICATE_PATH, WebhooksApi, type WebhooksApiDependencies } from './webhooks-api.js';
+import { WriteService } from './write-service.js';
 
 /** What a mutation changed; re-exported for the tests that drive the sandbox in process. */
 export type { MutationResult } from './mutator.js';
@@ -193,9 +194,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     certificateUrl,
     authenticate: (header) => authenticate(identity, header),
   });
-  const clock = new SandboxClock();
-  const writer = new BookWriter(store, webhooks);
-  const mutator = new Mutator(store, writer, createRandom(seed ^ 0x5eed), createGeneratorContext({ seed }), clock);
+  const { mutator, writes } = createWriters(store, webhooks, seed);
   const api = new ReferralsApi(
     {
       defaultPageSize: options.defaultPageSize ?? 100,
@@ -205,6 +204,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
     {
       store,
+      writes,
       faults,
       skipTokens: new SkipTokenCodec(randomBytes(32)),
       authenticate: (header) => authenticate(identity, header),
@@ -217,7 +217,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
   );
   const server = createServer({ cert: tls.certPem, key: tls.keyPem }, (req, res) => {
-    const context = { api, webhooksApi, identity, faults, store, mutator, deliveries, stats: () => stats() };
+    const context = { api, webhooksApi, identity, faults, store, mutator, deliveries, stats };
     route(req, res, context).catch((error: unknown) => {
       if (!res.headersSent) sendError(res, 500, 'InternalServerError', describe(error), randomUUID());
       else res.destroy();
@@ -267,6 +267,26 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       deliveries.close();
       return closeServer(server);
     },
+  };
+}
+
+/**
+ * Everything that changes the book, on one clock and through one BookWriter (so every change
+ * reaches the webhooks): the mutator and the write routes' service. Each draws from its own seeded
+ * stream, so using one never shifts what the other draws.
+ */
+function createWriters(store: ReferralStore, webhooks: Webhooks, seed: number) {
+  const clock = new SandboxClock();
+  const writer = new BookWriter(store, webhooks);
+  const context = createGeneratorContext({ seed });
+  return {
+    mutator: new Mutator(store, writer, createRandom(seed ^ 0x5eed), context, clock),
+    writes: new WriteService({
+      store,
+      writer,
+      clock,
+      random: createRandom(seed ^ 0x3717e5),
+    }),
   };
 }
 
