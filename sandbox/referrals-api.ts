@@ -2,8 +2,8 @@
  * The sandbox's Referrals API: `GET /v1.0/engagements/referrals` and `…/referrals/{id}`, answered
  * the way ../shared/partner-center/ describes Partner Center: bearer auth, OData options, keyset
  * `$skiptoken` paging, `Request-ID` headers, OData error bodies, and the faults of the run. The
- * write, `PATCH …/referrals/{id}`, is routed here with the same auth, headers and faults; its rules
- * live in write-service.ts and the files it calls.
+ * writes, `PATCH …/referrals/{id}` and `POST …/referrals`, are routed here with the same auth,
+ * headers and faults; their rules live in write-service.ts and the files it calls.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -65,7 +65,7 @@ export interface ApiStats {
   referralsServed: number;
   unauthorized: number;
   badRequests: number;
-  /** PATCHes that changed the book. */
+  /** PATCHes and POSTs that changed the book. */
   writes: number;
 }
 
@@ -120,6 +120,7 @@ export class ReferralsApi {
     try {
       if (req.method === 'PATCH')
         await this.patch(req, res, decodeURIComponent(idMatch ?? ''), auth.caller, fault, requestId);
+      else if (req.method === 'POST') await this.create(req, res, fault);
       else if (idMatch) this.getOne(res, decodeURIComponent(idMatch), auth.caller, url, fault, requestId);
       else this.list(res, url, auth.caller, fault);
     } catch (error) {
@@ -159,6 +160,14 @@ export class ReferralsApi {
     this.stats.writes++;
     if (prefersRepresentation(req)) sendBody(res, this.deps.store.jsonOf(id) ?? '', fault);
     else sendNoContent(res, fault);
+  }
+
+  /** `POST …/referrals`: 201 with the referral as stored, and its address in Location. */
+  private async create(req: IncomingMessage, res: ServerResponse, fault: FaultDecision): Promise<void> {
+    const referral = this.deps.writes.create(await readJsonObject(req));
+    this.stats.writes++;
+    res.setHeader('Location', `${this.deps.origin()}${LIST_PATH}/${encodeURIComponent(referral.id)}`);
+    sendBody(res, this.deps.store.jsonOf(referral.id) ?? '', fault, 201);
   }
 
   private getOne(res: ServerResponse, id: string, caller: Caller, url: URL, fault: FaultDecision, requestId: string) {
@@ -240,7 +249,7 @@ export class ReferralsApi {
 }
 
 const ITEM_METHODS = ['GET', 'PATCH'];
-const COLLECTION_METHODS = ['GET'];
+const COLLECTION_METHODS = ['GET', 'POST'];
 
 /** A request the service would answer 400, with the `target` its error body names; undefined for any other error. */
 function asInvalidInput(error: unknown): { message: string; target?: string } | undefined {
@@ -306,20 +315,20 @@ function answeredByFault(res: ServerResponse, fault: FaultDecision, requestId: s
  * the change is already made when the fault breaks the answer: the client cannot tell whether it
  * happened, which is what a retried write must be ready for.
  */
-function sendBody(res: ServerResponse, body: string, fault: FaultDecision): void {
+function sendBody(res: ServerResponse, body: string, fault: FaultDecision, status = 200): void {
   const bytes = Buffer.from(body, 'utf8');
   if (fault.kind === 'reset') {
-    res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': bytes.length });
+    res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': bytes.length });
     res.write(bytes.subarray(0, Math.floor(bytes.length / 2)), () => res.socket?.destroy());
     return;
   }
   if (fault.kind === 'malformed') {
     const cut = Buffer.concat([bytes.subarray(0, Math.floor(bytes.length / 2)), Buffer.from('<!-- upstream error')]);
-    res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': cut.length });
+    res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': cut.length });
     res.end(cut);
     return;
   }
-  res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': bytes.length });
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': bytes.length });
   res.end(bytes);
 }
 

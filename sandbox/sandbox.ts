@@ -286,6 +286,7 @@ function createWriters(store: ReferralStore, webhooks: Webhooks, seed: number) {
       writer,
       clock,
       random: createRandom(seed ^ 0x3717e5),
+      organization: context.organization,
     }),
   };
 }

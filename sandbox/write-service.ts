@@ -1,7 +1,7 @@
 /**
  * The write side of the sandbox's Referrals API, between the HTTP routes (referrals-api.ts) and the
  * book: it finds the referral the caller may see, honours If-Match, applies the rules
- * (referral-writes.ts) at an instant of the sandbox clock, and writes the result
+ * (referral-writes.ts, referral-create.ts) at an instant of the sandbox clock, and writes the result
  * through the BookWriter, so the change shows in later reads and reaches the webhooks.
  */
 import type { Referral } from '../src/schema/referral-resource.js';
@@ -9,7 +9,9 @@ import type { BookWriter } from './book-writer.js';
 import type { SandboxClock } from './clock.js';
 import type { PatchOperation } from './json-patch.js';
 import type { Random } from './random.js';
+import { createdReferral } from './referral-create.js';
 import { patchReferral } from './referral-writes.js';
+import type { Organization } from './seed-data.js';
 import type { ReferralStore } from './store.js';
 
 export type PatchOutcome =
@@ -24,6 +26,7 @@ export interface WriteServiceDependencies {
   readonly clock: SandboxClock;
   /** Its own stream, so writes never shift what the mutator or the generator draw. */
   readonly random: Random;
+  readonly organization: Organization;
 }
 
 export class WriteService {
@@ -43,6 +46,13 @@ export class WriteService {
     const referral = patchReferral(current, operations, { at, random: this.deps.random });
     this.deps.writer.updated(referral);
     return { kind: 'patched', referral };
+  }
+
+  create(body: Record<string, unknown>): Referral {
+    const { clock, random, organization } = this.deps;
+    const referral = createdReferral(body, { at: clock.stamp(), random, organization });
+    this.deps.writer.created(referral);
+    return referral;
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * The sandbox's writes as a client meets them, over real HTTPS: PATCH (JSON Patch, If-Match,
- * Prefer, the transition rules, the fields no patch may touch) and the webhook event it sends. Expected values are written out here from the docs' rules,
+ * Prefer, the transition rules, the fields no patch may touch), POST (required fields, what the
+ * service fills in), and the webhook event every write sends. Expected values are written out here from the docs' rules,
  * never computed with the sandbox's own rule code.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -8,7 +9,7 @@ import { generateReferrals } from '../../sandbox/generator.js';
 import { type Sandbox, type SandboxOptions, startSandbox } from '../../sandbox/sandbox.js';
 import { canonicalTimestamp, timestampToEpochMs } from '../../src/common/time.js';
 import type { Referral } from '../../src/schema/referral-resource.js';
-import { accessToken, type RawResponse, send } from '../helpers/sandbox-http.js';
+import { accessToken, type ListPage, listUrl, type RawResponse, send } from '../helpers/sandbox-http.js';
 import { Receiver } from '../helpers/webhook-receiver.js';
 
 type Operation = { op: string; path: string; value?: unknown };
@@ -29,6 +30,28 @@ const FAST: SandboxOptions['webhooks'] = { retryDelaysMs: [5], attemptTimeoutMs:
 /** A book "as of now", so unanswered incoming referrals are still inside their 14 days. */
 const currentBook = (seed: number, count: number) => generateReferrals({ count, seed, now: new Date() });
 
+/** What a create needs, as Microsoft's "Create a referral" example sends it (trimmed). */
+function newReferralBody(): Record<string, unknown> {
+  return {
+    name: 'Contoso Field Service rollout',
+    externalReferenceId: 'CRM-000123',
+    status: 'New',
+    substatus: 'Pending',
+    type: 'Shared',
+    qualification: 'SalesQualified',
+    customerProfile: {
+      name: 'Contoso Customer Inc',
+      address: { addressLine1: 'One Microsoft Way', city: 'Redmond', state: 'WA', postalCode: '98052', country: 'US' },
+      size: '10to50employees',
+      team: [{ firstName: 'Sue', lastName: 'Smith', email: 'sue.smith@contoso.com', phoneNumber: '1234567890' }],
+      ids: [],
+    },
+    consent: { consentToToShareInfoWithOthers: true, consentToContact: true },
+    details: { notes: 'Supply chain on Dynamics 365.', dealValue: 50000, currency: 'USD' },
+    team: [{ firstName: 'Ada', lastName: 'Admin', email: 'admin@contoso-partner.example' }],
+  };
+}
+
 /** The HTTP calls of one sandbox, as the seeded admin unless a token is given. */
 function client(sandbox: Sandbox, token: () => string) {
   const itemUrl = (id: string) => `${sandbox.baseUrl}/v1.0/engagements/referrals/${encodeURIComponent(id)}`;
@@ -40,6 +63,12 @@ function client(sandbox: Sandbox, token: () => string) {
   return {
     patch: (id: string, body: unknown, headers: Record<string, string> = {}, bearer?: string) =>
       send(sandbox, itemUrl(id), { method: 'PATCH', headers: withAuth(headers, bearer), body: JSON.stringify(body) }),
+    create: (body: unknown) =>
+      send(sandbox, `${sandbox.baseUrl}/v1.0/engagements/referrals`, {
+        method: 'POST',
+        headers: withAuth({}),
+        body: JSON.stringify(body),
+      }),
     /** The referral as a later GET shows it. */
     async read(id: string): Promise<Referral> {
       const res = await send(sandbox, itemUrl(id), { headers: withAuth({}) });
@@ -362,6 +391,98 @@ describe('sandbox writes', () => {
     });
   });
 
+  describe('POST', () => {
+    it('creates an outgoing referral: 201 with what the service sets, then visible by id and in the list', async () => {
+      const before = Date.now();
+      const res = await http.create(newReferralBody());
+      expect(res.status, res.text).toBe(201);
+      const created = res.json<Referral>();
+      expect(created.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      expect(res.headers.location).toBe(`${sandbox.baseUrl}/v1.0/engagements/referrals/${created.id}`);
+      expect(created).toMatchObject({
+        name: 'Contoso Field Service rollout',
+        externalReferenceId: 'CRM-000123',
+        direction: 'Outgoing',
+        type: 'Shared',
+        qualification: 'SalesQualified',
+        // The docs' example: sent New/Pending, answered Active/Accepted.
+        status: 'Active',
+        substatus: 'Accepted',
+        organizationName: 'Contoso Company',
+        expirationDateTime: null,
+        customerProfile: newReferralBody().customerProfile,
+        consent: newReferralBody().consent,
+        details: newReferralBody().details,
+      });
+      expect(created.eTag).toMatch(/^"[0-9a-f-]+"$/);
+      expect(created.engagementId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(created.updatedDateTime).toBe(created.createdDateTime);
+      expect(created.acceptedDateTime).toBe(created.createdDateTime);
+      expect(timestampToEpochMs(created.createdDateTime)).toBeGreaterThanOrEqual(before);
+      expect(created.links?.self?.uri).toMatch(new RegExp(`/referrals/${created.id}$`));
+
+      expect(await http.read(created.id)).toEqual(created);
+      const filter = `direction eq 'Outgoing' and engagementId eq '${created.engagementId}'`;
+      const page = await send(sandbox, listUrl(sandbox, { $filter: filter }), {
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      expect(page.json<ListPage>().value).toEqual([created]);
+    });
+
+    it('keeps an engagementId it is given (a connected referral) and fields the model does not list', async () => {
+      const engagementId = '37ef26aa-1d15-4533-9f93-a69bd33ab1e5';
+      const res = await http.create({ ...newReferralBody(), engagementId, partnerRole: 'ServicesPartner' });
+      expect(res.status, res.text).toBe(201);
+      expect(res.json<Referral>()).toMatchObject({ engagementId, partnerRole: 'ServicesPartner' });
+    });
+
+    it.each([
+      ['/type'],
+      ['/name'],
+      ['/customerProfile'],
+      ['/customerProfile/name'],
+      ['/customerProfile/address'],
+      ['/customerProfile/address/country'],
+      ['/consent'],
+      ['/details'],
+    ])('refuses a create without %s, naming it, and creates nothing', async (path) => {
+      const body = newReferralBody();
+      const tokens = path.slice(1).split('/');
+      const parent = tokens
+        .slice(0, -1)
+        .reduce<Record<string, unknown>>((o, t) => o[t] as Record<string, unknown>, body);
+      delete parent[tokens[tokens.length - 1] as string];
+      const size = sandbox.store.size;
+      expectBadRequest(await http.create(body), path, /required/);
+      expect(sandbox.store.size).toBe(size);
+    });
+
+    it.each([
+      ['a server-set id', { id: '4111fffc-f9ee-4d53-bba6-569135228642' }, '/id'],
+      ['a server-set eTag', { eTag: '"x"' }, '/eTag'],
+      ['a direction', { direction: 'Incoming' }, '/direction'],
+      ['a referral type that does not exist', { type: 'Private' }, '/type'],
+      ['a closed opening status', { status: 'Closed', substatus: 'Won' }, '/status'],
+      ['a substatus that does not fit', { status: 'New', substatus: 'Accepted' }, '/substatus'],
+      ['consent flags that are not booleans', { consent: { consentToContact: 'yes' } }, '/consent/consentToContact'],
+    ])('refuses a create with %s', async (_, change, target) => {
+      const size = sandbox.store.size;
+      expectBadRequest(await http.create({ ...newReferralBody(), ...change }), target);
+      expect(sandbox.store.size).toBe(size);
+    });
+
+    it('a created referral can be patched with the eTag it came back with', async () => {
+      const created = (await http.create(newReferralBody())).json<Referral>();
+      const won = [
+        { op: 'replace', path: '/status', value: 'Closed' },
+        { op: 'replace', path: '/substatus', value: 'Won' },
+      ];
+      const res = await http.patch(created.id, won, { 'If-Match': String(created.eTag) });
+      expect(res.status).toBe(204);
+      expectNewVersion(created, await http.read(created.id));
+    });
+  });
+
   describe('webhook events', () => {
     let receiver: Receiver;
     const registration = () => `${sandbox.baseUrl}/webhooks/v1/registration`;
@@ -380,13 +501,14 @@ describe('sandbox writes', () => {
       await receiver.close();
     });
 
-    it('a PATCH sends referral-updated pointing at the changed referral; a refused one sends nothing', async () => {
+    it('a PATCH sends referral-updated and a POST referral-created, each pointing at the changed referral', async () => {
       const settledBefore = sandbox.webhookDeliveries.settledCount;
       const accepted = incomingNew();
       expect((await http.patch(accepted.id, ACCEPT)).status).toBe(204);
+      const created = (await http.create(newReferralBody())).json<Referral>();
       const refused = await http.patch(accepted.id, ACCEPT, { 'If-Match': '"stale"' });
       expect(refused.status).toBe(412);
-      const log = await http.control('GET', `/_sandbox/webhooks/events?settled=${settledBefore + 1}&timeoutMs=20000`);
+      const log = await http.control('GET', `/_sandbox/webhooks/events?settled=${settledBefore + 2}&timeoutMs=20000`);
       expect(log.json<{ reached: boolean }>().reached).toBe(true);
       const events = receiver.events();
       const updatedAt = (await http.read(accepted.id)).updatedDateTime;
@@ -397,6 +519,13 @@ describe('sandbox writes', () => {
           ResourceName: 'referral',
           AuditUri: null,
           ResourceChangeUtcDate: (canonicalTimestamp(updatedAt) ?? '').replace('Z', '+00:00'),
+        },
+        {
+          EventName: 'referral-created',
+          ResourceUri: `https://api.partnercenter.microsoft.com/engagements/v1/referrals/${created.id}`,
+          ResourceName: 'referral',
+          AuditUri: null,
+          ResourceChangeUtcDate: (canonicalTimestamp(created.updatedDateTime) ?? '').replace('Z', '+00:00'),
         },
       ]);
     });
