@@ -98,6 +98,11 @@ function isUnanswered(referral: Referral): boolean {
   return referral.direction === 'Incoming' && referral.status === 'New';
 }
 
+/** An unanswered incoming referral whose response deadline has passed at `atMs`: the expiry job's to close. */
+export function isOverdue(referral: Referral, atMs: number): boolean {
+  return isUnanswered(referral) && atMs >= responseDeadlineMs(referral);
+}
+
 /** expirationDateTime when present, else created + 14 days (referrals-api.md). */
 function responseDeadlineMs(referral: Referral): number {
   const explicit =
@@ -128,7 +133,7 @@ function nextUpdatedTimestamp(previous: string, atMs: number, ticks: number): [s
 type Change = 'expire' | 'receive' | 'accept' | 'decline' | 'win' | 'lose' | 'advance' | 'edit';
 
 function chooseChange(referral: Referral, random: Random, atMs: number): Change {
-  if (isUnanswered(referral) && atMs >= responseDeadlineMs(referral)) return 'expire';
+  if (isOverdue(referral, atMs)) return 'expire';
   switch (referral.status) {
     case 'New':
       if (referral.direction !== 'Incoming') return random.chance(0.6) ? 'accept' : 'edit';

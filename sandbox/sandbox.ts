@@ -15,6 +15,7 @@ import type { Referral } from '../src/schema/referral-resource.js';
 import { BookWriter } from './book-writer.js';
 import { SandboxClock } from './clock.js';
 import { handleControl } from './control.js';
+import { type ClockAdvance, ExpiryJob } from './expiry.js';
 import { FaultInjector, type FaultPlan, parseFaultSpec } from './faults.js';
 import { createGeneratorContext, generateReferrals } from './generator.js';
 import { IdentityProvider, type SandboxUser } from './identity.js';
@@ -157,6 +158,10 @@ export interface Sandbox {
   readonly receiverTls: { readonly certPem: string; readonly keyPem: string };
   /** Updates, creates and removes referrals now, as Partner Center users (and lost visibility) would. */
   mutate(updates: number, creates?: number, removes?: number): MutationResult;
+  /** The clock every change is stamped with: the wall clock plus what advanceClock added. */
+  readonly clock: SandboxClock;
+  /** Moves the clock on by `days` and runs the expiry job, as `POST /_sandbox/clock` does. */
+  advanceClock(days: number): ClockAdvance;
   stats(): SandboxStats;
   close(): Promise<void>;
 }
@@ -194,7 +199,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     certificateUrl,
     authenticate: (header) => authenticate(identity, header),
   });
-  const { mutator, writes } = createWriters(store, webhooks, seed);
+  const { clock, mutator, writes, expiry } = createWriters(store, webhooks, seed);
   const api = new ReferralsApi(
     {
       defaultPageSize: options.defaultPageSize ?? 100,
@@ -217,7 +222,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
   );
   const server = createServer({ cert: tls.certPem, key: tls.keyPem }, (req, res) => {
-    const context = { api, webhooksApi, identity, faults, store, mutator, deliveries, stats };
+    const context = { api, webhooksApi, identity, faults, store, mutator, deliveries, clock, expiry, stats };
     route(req, res, context).catch((error: unknown) => {
       if (!res.headersSent) sendError(res, 500, 'InternalServerError', describe(error), randomUUID());
       else res.destroy();
@@ -262,6 +267,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     webhookCertificateUrl: certificateUrl(),
     receiverTls: { certPem: tls.certPem, keyPem: tls.keyPem },
     mutate: (updates, creates = 0, removes = 0) => mutator.mutate(updates, creates, removes),
+    clock,
+    advanceClock: (days) => expiry.advance(days),
     stats,
     close: () => {
       deliveries.close();
@@ -272,14 +279,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
 /**
  * Everything that changes the book, on one clock and through one BookWriter (so every change
- * reaches the webhooks): the mutator and the write routes' service. Each draws from its own seeded
- * stream, so using one never shifts what the other draws.
+ * reaches the webhooks): the mutator, the write routes' service and the expiry job. Each draws from
+ * its own seeded stream, so using one never shifts what another draws.
  */
 function createWriters(store: ReferralStore, webhooks: Webhooks, seed: number) {
   const clock = new SandboxClock();
   const writer = new BookWriter(store, webhooks);
   const context = createGeneratorContext({ seed });
   return {
+    clock,
     mutator: new Mutator(store, writer, createRandom(seed ^ 0x5eed), context, clock),
     writes: new WriteService({
       store,
@@ -288,6 +296,7 @@ function createWriters(store: ReferralStore, webhooks: Webhooks, seed: number) {
       random: createRandom(seed ^ 0x3717e5),
       organization: context.organization,
     }),
+    expiry: new ExpiryJob(store, writer, createRandom(seed ^ 0xe4b1e), clock),
   };
 }
 
@@ -349,6 +358,8 @@ interface RouteContext {
   readonly faults: FaultInjector;
   readonly store: ReferralStore;
   readonly mutator: Mutator;
+  readonly clock: SandboxClock;
+  readonly expiry: ExpiryJob;
   readonly stats: () => SandboxStats;
 }
 

@@ -1,7 +1,8 @@
 /**
  * The sandbox's writes as a client meets them, over real HTTPS: PATCH (JSON Patch, If-Match,
  * Prefer, the transition rules, the fields no patch may touch), POST (required fields, what the
- * service fills in), and the webhook event every write sends. Expected values are written out here from the docs' rules,
+ * service fills in), the expiry of unanswered leads on a clock the control route moves, and the
+ * webhook event every write sends. Expected values are written out here from the docs' rules,
  * never computed with the sandbox's own rule code.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -24,6 +25,7 @@ const decline = (reason?: string): Operation[] => [
   { op: 'replace', path: '/substatus', value: 'Declined' },
   ...(reason === undefined ? [] : [{ op: 'add', path: '/statusReason', value: reason }]),
 ];
+const DAY_MS = 86_400_000;
 /** Retries a few milliseconds apart, so that a test never waits on a failed delivery. */
 const FAST: SandboxOptions['webhooks'] = { retryDelaysMs: [5], attemptTimeoutMs: 1000 };
 
@@ -529,5 +531,102 @@ describe('sandbox writes', () => {
         },
       ]);
     });
+  });
+});
+
+describe('sandbox clock and expiry', () => {
+  let sandbox: Sandbox;
+  let token: string;
+  let http: ReturnType<typeof client>;
+  let receiver: Receiver;
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({ referrals: currentBook(22, 400), seed: 22, webhooks: FAST });
+    token = (await accessToken(sandbox)).accessToken;
+    http = client(sandbox, () => token);
+    receiver = await Receiver.start();
+    await send(sandbox, `${sandbox.baseUrl}/webhooks/v1/registration`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ WebhookUrl: receiver.url, WebhookEvents: ['referral-updated'] }),
+    });
+  });
+  afterAll(async () => {
+    await sandbox.close();
+    await receiver.close();
+  });
+
+  /** Incoming referrals nobody has answered, with the deadline the docs give them. */
+  function unanswered(): { id: string; deadlineMs: number }[] {
+    return sandbox.store
+      .all()
+      .filter((r) => r.direction === 'Incoming' && r.status === 'New')
+      .map((r) => ({
+        id: r.id,
+        deadlineMs:
+          timestampToEpochMs(r.expirationDateTime ?? '') ?? (timestampToEpochMs(r.createdDateTime) ?? 0) + 14 * DAY_MS,
+      }));
+  }
+
+  it('tells the time: the wall clock until moved', async () => {
+    const res = await http.control('GET', '/_sandbox/clock');
+    const clock = res.json<{ now: string; advancedMs: number }>();
+    expect(clock.advancedMs).toBe(0);
+    expect(Math.abs(Date.parse(clock.now) - Date.now())).toBeLessThan(5000);
+  });
+
+  it('expires, on each move of the clock, exactly the unanswered incoming referrals whose deadline has passed', async () => {
+    const waiting = unanswered();
+    expect(waiting.length).toBeGreaterThan(3);
+    const before = new Map(waiting.map(({ id }) => [id, sandbox.store.get(id) as Referral]));
+    const settledBefore = sandbox.webhookDeliveries.settledCount;
+
+    const day = (await http.control('POST', '/_sandbox/clock', { advanceDays: 7 })).json<{
+      now: string;
+      advancedMs: number;
+      expired: string[];
+    }>();
+    expect(day.advancedMs).toBe(7 * DAY_MS);
+    const dueByThen = waiting.filter((w) => w.deadlineMs <= Date.parse(day.now)).map((w) => w.id);
+    expect(dueByThen.length).toBeGreaterThan(0);
+    expect(dueByThen.length).toBeLessThan(waiting.length);
+    expect([...day.expired].sort()).toEqual([...dueByThen].sort());
+
+    const fortnight = (await http.control('POST', '/_sandbox/clock', { advanceDays: 8 })).json<{
+      expired: string[];
+    }>();
+    expect([...day.expired, ...fortnight.expired].sort()).toEqual(waiting.map((w) => w.id).sort());
+
+    for (const { id } of waiting) {
+      const after = await http.read(id);
+      expect([after.status, after.substatus]).toEqual(['Closed', 'Expired']);
+      const old = before.get(id) as Referral;
+      expect(after.eTag).not.toBe(old.eTag);
+      expect(timestampToEpochMs(after.updatedDateTime)).toBeGreaterThan(timestampToEpochMs(old.updatedDateTime) ?? 0);
+      expect(after.lastModifiedVia).toBe('System');
+    }
+    const log = await http.control(
+      'GET',
+      `/_sandbox/webhooks/events?settled=${settledBefore + waiting.length}&timeoutMs=20000`,
+    );
+    expect(log.json<{ reached: boolean }>().reached).toBe(true);
+    const updatedIds = receiver.events().map((e) => String(e.ResourceUri).split('/').pop());
+    expect(updatedIds.sort()).toEqual(waiting.map((w) => w.id).sort());
+  });
+
+  it('refuses to accept an expired referral, and stamps later writes on the moved clock', async () => {
+    const expired = sandbox.store.all().find((r) => r.substatus === 'Expired') as Referral;
+    expectBadRequest(await http.patch(expired.id, ACCEPT), '/status', /from Closed to Active/);
+    const created = (await http.create(newReferralBody())).json<Referral>();
+    expect(timestampToEpochMs(created.createdDateTime)).toBeGreaterThan(Date.now() + 14 * DAY_MS);
+  });
+
+  it('moves only forward, by a number of days', async () => {
+    for (const advanceDays of [-1, 'a week', null]) {
+      const res = await http.control('POST', '/_sandbox/clock', { advanceDays });
+      expect(res.status).toBe(400);
+    }
+    const still = (await http.control('POST', '/_sandbox/clock', { advanceDays: 0 })).json<{ expired: string[] }>();
+    expect(still.expired).toEqual([]);
   });
 });
