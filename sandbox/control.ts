@@ -10,13 +10,18 @@
  *   POST /_sandbox/refresh-token     a new bootstrap refresh token for the seeded admin (a second "login")
  *   GET  /_sandbox/webhooks/events   every webhook event (delivered, parked, dropped, pending) with its
  *                                    attempts; ?settled=N&timeoutMs=M first waits until N have settled
+ *   GET  /_sandbox/clock             the sandbox clock: {now, advancedMs}
+ *   POST /_sandbox/clock             {"advanceDays": d} moves it on and runs the expiry job → {now, advancedMs, expired}
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SandboxClock } from './clock.js';
+import type { ExpiryJob } from './expiry.js';
 import { type FaultInjector, faultPlanSchema, parseFaultSpec } from './faults.js';
 import type { IdentityProvider } from './identity.js';
+import type { Mutator } from './mutator.js';
 import { readJsonObject, sendError, sendJson } from './referrals-api.js';
-import type { Mutator, SandboxStats } from './sandbox.js';
+import type { SandboxStats } from './sandbox.js';
 import type { ReferralStore } from './store.js';
 import type { WebhookDelivery } from './webhook-delivery.js';
 
@@ -26,11 +31,15 @@ interface ControlContext {
   readonly store: ReferralStore;
   readonly mutator: Mutator;
   readonly deliveries: WebhookDelivery;
+  readonly clock: SandboxClock;
+  readonly expiry: ExpiryJob;
   readonly stats: () => SandboxStats;
 }
 
 /** The longest a control request waits for webhook deliveries. */
 const MAX_WAIT_MS = 120_000;
+/** The furthest one request moves the clock: ten years, far past any deadline a test needs. */
+const MAX_ADVANCE_DAYS = 3650;
 
 export async function handleControl(
   req: IncomingMessage,
@@ -70,6 +79,14 @@ export async function handleControl(
       case 'POST /_sandbox/refresh-token':
         sendJson(res, 200, { refreshToken: ctx.identity.issueBootstrapRefreshToken(0) });
         return true;
+      case 'GET /_sandbox/clock':
+        sendJson(res, 200, { now: new Date(ctx.clock.nowMs()).toISOString(), advancedMs: ctx.clock.advancedMs });
+        return true;
+      case 'POST /_sandbox/clock': {
+        const body = await readJsonObject(req);
+        sendJson(res, 200, ctx.expiry.advance(days(body.advanceDays)));
+        return true;
+      }
       case 'GET /_sandbox/webhooks/events':
         sendJson(res, 200, await webhookEvents(url, ctx.deliveries));
         return true;
@@ -106,6 +123,14 @@ async function webhookEvents(url: URL, deliveries: WebhookDelivery) {
           Math.min(nonNegative(Number(url.searchParams.get('timeoutMs') ?? 10_000), 0), MAX_WAIT_MS),
         );
   return { reached, settled: deliveries.settledCount, events: deliveries.events() };
+}
+
+/** Days to move the clock: a number from 0 (run the expiry job without moving) to MAX_ADVANCE_DAYS; fractions allowed. */
+function days(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_ADVANCE_DAYS) {
+    throw new Error(`advanceDays must be a number of days from 0 to ${MAX_ADVANCE_DAYS}, got ${JSON.stringify(value)}`);
+  }
+  return value;
 }
 
 function nonNegative(value: unknown, fallback: number): number {

@@ -98,6 +98,11 @@ function isUnanswered(referral: Referral): boolean {
   return referral.direction === 'Incoming' && referral.status === 'New';
 }
 
+/** An unanswered incoming referral whose response deadline has passed at `atMs`: the expiry job's to close. */
+export function isOverdue(referral: Referral, atMs: number): boolean {
+  return isUnanswered(referral) && atMs >= responseDeadlineMs(referral);
+}
+
 /** expirationDateTime when present, else created + 14 days (referrals-api.md). */
 function responseDeadlineMs(referral: Referral): number {
   const explicit =
@@ -106,7 +111,8 @@ function responseDeadlineMs(referral: Referral): number {
   return (timestampToEpochMs(referral.createdDateTime) ?? 0) + RESPONSE_WINDOW_MS;
 }
 
-function nextETag(random: Random, previous: string | null | undefined, atMs: number): string {
+/** A new ETag for a change at `atMs`, never the one the referral had. */
+export function nextETag(random: Random, previous: string | null | undefined, atMs: number): string {
   let tag = makeETag(random, atMs);
   while (tag === previous) tag = makeETag(random, atMs);
   return tag;
@@ -127,7 +133,7 @@ function nextUpdatedTimestamp(previous: string, atMs: number, ticks: number): [s
 type Change = 'expire' | 'receive' | 'accept' | 'decline' | 'win' | 'lose' | 'advance' | 'edit';
 
 function chooseChange(referral: Referral, random: Random, atMs: number): Change {
-  if (isUnanswered(referral) && atMs >= responseDeadlineMs(referral)) return 'expire';
+  if (isOverdue(referral, atMs)) return 'expire';
   switch (referral.status) {
     case 'New':
       if (referral.direction !== 'Incoming') return random.chance(0.6) ? 'accept' : 'edit';

@@ -1,7 +1,9 @@
 /**
  * The sandbox's Referrals API: `GET /v1.0/engagements/referrals` and `…/referrals/{id}`, answered
  * the way ../shared/partner-center/ describes Partner Center: bearer auth, OData options, keyset
- * `$skiptoken` paging, `Request-ID` headers, OData error bodies, and the faults of the run.
+ * `$skiptoken` paging, `Request-ID` headers, OData error bodies, and the faults of the run. The
+ * writes, `PATCH …/referrals/{id}` and `POST …/referrals`, are routed here with the same auth,
+ * headers and faults; their rules live in write-service.ts and the files it calls.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -11,8 +13,11 @@ import type { OrderBy } from '../src/odata/ast.js';
 import { parseListQuery } from '../src/odata/parse.js';
 import type { Referral } from '../src/schema/referral-resource.js';
 import type { FaultDecision, FaultInjector } from './faults.js';
+import { parsePatch } from './json-patch.js';
 import type { SkipTokenCodec, SkipTokenState } from './skiptoken.js';
 import type { ReferralStore } from './store.js';
+import { InvalidWriteError } from './write-error.js';
+import type { WriteService } from './write-service.js';
 
 export const LIST_PATH = '/v1.0/engagements/referrals';
 /** Where the seed example's nextLink points: wrong path, plain http. A client must repair it. */
@@ -43,6 +48,7 @@ export type AuthResult =
 
 export interface ApiDependencies {
   readonly store: ReferralStore;
+  readonly writes: WriteService;
   readonly faults: FaultInjector;
   readonly skipTokens: SkipTokenCodec;
   readonly authenticate: (authorization: string | undefined) => Promise<AuthResult>;
@@ -59,10 +65,19 @@ export interface ApiStats {
   referralsServed: number;
   unauthorized: number;
   badRequests: number;
+  /** PATCHes and POSTs that changed the book. */
+  writes: number;
 }
 
 export class ReferralsApi {
-  readonly stats: ApiStats = { requests: 0, pagesServed: 0, referralsServed: 0, unauthorized: 0, badRequests: 0 };
+  readonly stats: ApiStats = {
+    requests: 0,
+    pagesServed: 0,
+    referralsServed: 0,
+    unauthorized: 0,
+    badRequests: 0,
+    writes: 0,
+  };
 
   constructor(
     private readonly options: ApiOptions,
@@ -78,8 +93,16 @@ export class ReferralsApi {
     res.setHeader('Request-ID', requestId);
     const correlationId = headerValue(req, 'ms-correlationid');
     if (correlationId) res.setHeader('MS-CorrelationId', correlationId);
-    if (req.method !== 'GET') {
-      sendError(res, 405, 'MethodNotAllowed', `${req.method} is not allowed here; use GET`, requestId);
+    const allowed = idMatch ? ITEM_METHODS : COLLECTION_METHODS;
+    if (!allowed.includes(req.method ?? '')) {
+      res.setHeader('Allow', allowed.join(', '));
+      sendError(
+        res,
+        405,
+        'MethodNotAllowed',
+        `${req.method} is not allowed here; use ${allowed.join(' or ')}`,
+        requestId,
+      );
       return true;
     }
     const n = ++this.stats.requests;
@@ -95,14 +118,56 @@ export class ReferralsApi {
     const fault = this.deps.faults.decide(n);
     if (answeredByFault(res, fault, requestId)) return true;
     try {
-      if (idMatch) this.getOne(res, decodeURIComponent(idMatch), auth.caller, url, fault, requestId);
+      if (req.method === 'PATCH')
+        await this.patch(req, res, decodeURIComponent(idMatch ?? ''), auth.caller, fault, requestId);
+      else if (req.method === 'POST') await this.create(req, res, fault);
+      else if (idMatch) this.getOne(res, decodeURIComponent(idMatch), auth.caller, url, fault, requestId);
       else this.list(res, url, auth.caller, fault);
     } catch (error) {
-      if (!(error instanceof BadQueryError)) throw error;
+      const invalid = asInvalidInput(error);
+      if (!invalid) throw error;
       this.stats.badRequests++;
-      sendError(res, 400, 'BadRequest', error.message, requestId, error.target);
+      sendError(res, 400, 'BadRequest', invalid.message, requestId, invalid.target);
     }
     return true;
+  }
+
+  /**
+   * `PATCH …/referrals/{id}`: the body is read and parsed first (a malformed patch is a 400 whatever
+   * the id), then an id the caller cannot see is a 404, a stale If-Match a 412, a rule broken a 400;
+   * only then is anything written. 204, or 200 with the referral under `Prefer: return=representation`.
+   */
+  private async patch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    id: string,
+    caller: Caller,
+    fault: FaultDecision,
+    requestId: string,
+  ): Promise<void> {
+    const operations = parsePatch(await readJson(req));
+    const ifMatch = headerValue(req, 'if-match');
+    const outcome = this.deps.writes.patch(id, operations, ifMatch, visibleTo(caller));
+    if (outcome.kind === 'not-found') {
+      sendError(res, 404, 'NotFound', `Referral '${id}' was not found`, requestId);
+      return;
+    }
+    if (outcome.kind === 'stale') {
+      const message = `The referral has changed since the ETag ${ifMatch} was read; GET it again for its current eTag`;
+      sendError(res, 412, 'PreconditionFailed', message, requestId, 'If-Match');
+      return;
+    }
+    this.stats.writes++;
+    if (prefersRepresentation(req)) sendBody(res, this.deps.store.jsonOf(id) ?? '', fault);
+    else sendNoContent(res, fault);
+  }
+
+  /** `POST …/referrals`: 201 with the referral as stored, and its address in Location. */
+  private async create(req: IncomingMessage, res: ServerResponse, fault: FaultDecision): Promise<void> {
+    const referral = this.deps.writes.create(await readJsonObject(req));
+    this.stats.writes++;
+    res.setHeader('Location', `${this.deps.origin()}${LIST_PATH}/${encodeURIComponent(referral.id)}`);
+    sendBody(res, this.deps.store.jsonOf(referral.id) ?? '', fault, 201);
   }
 
   private getOne(res: ServerResponse, id: string, caller: Caller, url: URL, fault: FaultDecision, requestId: string) {
@@ -183,6 +248,21 @@ export class ReferralsApi {
   }
 }
 
+const ITEM_METHODS = ['GET', 'PATCH'];
+const COLLECTION_METHODS = ['GET', 'POST'];
+
+/** A request the service would answer 400, with the `target` its error body names; undefined for any other error. */
+function asInvalidInput(error: unknown): { message: string; target?: string } | undefined {
+  if (error instanceof BadQueryError || error instanceof InvalidWriteError) return error;
+  if (error instanceof BadRequestBodyError) return { message: error.message, target: 'body' };
+  return undefined;
+}
+
+/** RFC 7240 `Prefer: return=representation`, among any other preferences sent. */
+function prefersRepresentation(req: IncomingMessage): boolean {
+  return /(^|[\s,;])return=representation($|[\s,;])/i.test(headerValue(req, 'prefer') ?? '');
+}
+
 function pickOptions(url: URL): Record<string, string> {
   const options: Record<string, string> = {};
   for (const key of ['$filter', '$orderby', '$top', '$skip', '$select', '$count']) {
@@ -230,22 +310,36 @@ function answeredByFault(res: ServerResponse, fault: FaultDecision, requestId: s
   return false;
 }
 
-/** Sends a 200 body, or the broken version of it that a reset/malformed fault asks for. */
-function sendBody(res: ServerResponse, body: string, fault: FaultDecision): void {
+/**
+ * Sends a body, or the broken version of it that a reset/malformed fault asks for. After a write
+ * the change is already made when the fault breaks the answer: the client cannot tell whether it
+ * happened, which is what a retried write must be ready for.
+ */
+function sendBody(res: ServerResponse, body: string, fault: FaultDecision, status = 200): void {
   const bytes = Buffer.from(body, 'utf8');
   if (fault.kind === 'reset') {
-    res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': bytes.length });
+    res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': bytes.length });
     res.write(bytes.subarray(0, Math.floor(bytes.length / 2)), () => res.socket?.destroy());
     return;
   }
   if (fault.kind === 'malformed') {
     const cut = Buffer.concat([bytes.subarray(0, Math.floor(bytes.length / 2)), Buffer.from('<!-- upstream error')]);
-    res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': cut.length });
+    res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': cut.length });
     res.end(cut);
     return;
   }
-  res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': bytes.length });
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': bytes.length });
   res.end(bytes);
+}
+
+/** 204 after a write; a reset fault drops the connection instead, the change made but never confirmed. */
+function sendNoContent(res: ServerResponse, fault: FaultDecision): void {
+  if (fault.kind === 'reset') {
+    res.socket?.destroy();
+    return;
+  }
+  res.writeHead(204);
+  res.end();
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -260,6 +354,15 @@ export class BadRequestBodyError extends Error {
 
 /** A request's JSON object body ({} when empty); throws BadRequestBodyError saying what is wrong. */
 export async function readJsonObject(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const parsed = await readJson(req);
+  if (parsed === undefined) return {};
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new BadRequestBodyError('body must be a JSON object');
+  return parsed as Record<string, unknown>;
+}
+
+/** A request's JSON body, any JSON value (undefined when empty); throws BadRequestBodyError when too large or not JSON. */
+export async function readJson(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -268,16 +371,12 @@ export async function readJsonObject(req: IncomingMessage): Promise<Record<strin
     chunks.push(chunk as Buffer);
   }
   const text = Buffer.concat(chunks).toString('utf8').trim();
-  if (text === '') return {};
-  let parsed: unknown;
+  if (text === '') return undefined;
   try {
-    parsed = JSON.parse(text);
+    return JSON.parse(text);
   } catch (error) {
     throw new BadRequestBodyError(`body is not JSON: ${(error as Error).message}`, { cause: error });
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-    throw new BadRequestBodyError('body must be a JSON object');
-  return parsed as Record<string, unknown>;
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {

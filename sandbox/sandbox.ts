@@ -12,22 +12,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SettingName } from '../src/config.js';
 import type { Referral } from '../src/schema/referral-resource.js';
+import { BookWriter } from './book-writer.js';
+import { SandboxClock } from './clock.js';
 import { handleControl } from './control.js';
+import { type ClockAdvance, ExpiryJob } from './expiry.js';
 import { FaultInjector, type FaultPlan, parseFaultSpec } from './faults.js';
-import { createGeneratorContext, createReferral, generateReferrals } from './generator.js';
+import { createGeneratorContext, generateReferrals } from './generator.js';
 import { IdentityProvider, type SandboxUser } from './identity.js';
-import { updateReferral } from './mutations.js';
-import { createRandom, type Random } from './random.js';
+import { type MutationResult, Mutator } from './mutator.js';
+import { createRandom } from './random.js';
 import { type ApiOptions, type AuthResult, ReferralsApi, sendError } from './referrals-api.js';
 import { loadReferralsFile } from './referrals-file.js';
-import type { GeneratorContext } from './seed-data.js';
 import { SkipTokenCodec } from './skiptoken.js';
 import { ReferralStore } from './store.js';
 import { loadOrCreateTls, SANDBOX_ORGANIZATION, type SandboxTls } from './tls.js';
 import { type DeliveryStats, WebhookDelivery } from './webhook-delivery.js';
 import { PARTNER_CENTER_RESOURCE_BASE } from './webhook-events.js';
-import { type ReferralChangeListener, Webhooks } from './webhooks.js';
+import { Webhooks } from './webhooks.js';
 import { CERTIFICATE_PATH, WebhooksApi, type WebhooksApiDependencies } from './webhooks-api.js';
+import { WriteService } from './write-service.js';
+
+/** What a mutation changed; re-exported for the tests that drive the sandbox in process. */
+export type { MutationResult } from './mutator.js';
 
 export interface SandboxOptions {
   readonly host?: string;
@@ -152,6 +158,10 @@ export interface Sandbox {
   readonly receiverTls: { readonly certPem: string; readonly keyPem: string };
   /** Updates, creates and removes referrals now, as Partner Center users (and lost visibility) would. */
   mutate(updates: number, creates?: number, removes?: number): MutationResult;
+  /** The clock every change is stamped with: the wall clock plus what advanceClock added. */
+  readonly clock: SandboxClock;
+  /** Moves the clock on by `days` and runs the expiry job, as `POST /_sandbox/clock` does. */
+  advanceClock(days: number): ClockAdvance;
   stats(): SandboxStats;
   close(): Promise<void>;
 }
@@ -189,7 +199,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     certificateUrl,
     authenticate: (header) => authenticate(identity, header),
   });
-  const mutator = new Mutator(store, createRandom(seed ^ 0x5eed), createGeneratorContext({ seed }), webhooks);
+  const { clock, mutator, writes, expiry } = createWriters(store, webhooks, seed);
   const api = new ReferralsApi(
     {
       defaultPageSize: options.defaultPageSize ?? 100,
@@ -199,6 +209,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
     {
       store,
+      writes,
       faults,
       skipTokens: new SkipTokenCodec(randomBytes(32)),
       authenticate: (header) => authenticate(identity, header),
@@ -211,7 +222,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
   );
   const server = createServer({ cert: tls.certPem, key: tls.keyPem }, (req, res) => {
-    const context = { api, webhooksApi, identity, faults, store, mutator, deliveries, stats: () => stats() };
+    const context = { api, webhooksApi, identity, faults, store, mutator, deliveries, clock, expiry, stats };
     route(req, res, context).catch((error: unknown) => {
       if (!res.headersSent) sendError(res, 500, 'InternalServerError', describe(error), randomUUID());
       else res.destroy();
@@ -256,11 +267,36 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     webhookCertificateUrl: certificateUrl(),
     receiverTls: { certPem: tls.certPem, keyPem: tls.keyPem },
     mutate: (updates, creates = 0, removes = 0) => mutator.mutate(updates, creates, removes),
+    clock,
+    advanceClock: (days) => expiry.advance(days),
     stats,
     close: () => {
       deliveries.close();
       return closeServer(server);
     },
+  };
+}
+
+/**
+ * Everything that changes the book, on one clock and through one BookWriter (so every change
+ * reaches the webhooks): the mutator, the write routes' service and the expiry job. Each draws from
+ * its own seeded stream, so using one never shifts what another draws.
+ */
+function createWriters(store: ReferralStore, webhooks: Webhooks, seed: number) {
+  const clock = new SandboxClock();
+  const writer = new BookWriter(store, webhooks);
+  const context = createGeneratorContext({ seed });
+  return {
+    clock,
+    mutator: new Mutator(store, writer, createRandom(seed ^ 0x5eed), context, clock),
+    writes: new WriteService({
+      store,
+      writer,
+      clock,
+      random: createRandom(seed ^ 0x3717e5),
+      organization: context.organization,
+    }),
+    expiry: new ExpiryJob(store, writer, createRandom(seed ^ 0xe4b1e), clock),
   };
 }
 
@@ -314,62 +350,6 @@ async function authenticate(identity: IdentityProvider, header: string | undefin
   return { ok: true, caller: { email: result.user.email, role } };
 }
 
-export interface MutationResult {
-  readonly updated: string[];
-  readonly created: string[];
-  /** Referrals that left the book: deleted in Partner Center, or no longer visible to the user. */
-  readonly removed: string[];
-}
-
-/**
- * Applies Partner Center-like changes: existing referrals progress, new ones arrive, some leave.
- * Each update and creation is told to the listener (the webhooks) as it happens; removals are not,
- * as Partner Center has no event for them.
- */
-export class Mutator {
-  private clock = 0;
-
-  constructor(
-    private readonly store: ReferralStore,
-    private readonly random: Random,
-    private readonly context: GeneratorContext,
-    private readonly listener?: ReferralChangeListener,
-  ) {}
-
-  mutate(updates: number, creates: number, removes = 0): MutationResult {
-    const all = this.store.all();
-    const updated: string[] = [];
-    const created: string[] = [];
-    for (let i = 0; i < updates && all.length > 0; i++) {
-      const target = this.random.pick(all);
-      const next = updateReferral(target, this.random, this.tick(target.updatedDateTime));
-      this.store.put(next);
-      this.listener?.referralUpdated(next);
-      updated.push(next.id);
-    }
-    for (let i = 0; i < creates; i++) {
-      const referral = createReferral(this.random, this.store.size + i, this.tick(), this.context);
-      this.store.put(referral);
-      this.listener?.referralCreated(referral);
-      created.push(referral.id);
-    }
-    const removed: string[] = [];
-    const remaining = this.store.all().map((r) => r.id);
-    for (let i = 0; i < removes && remaining.length > 0; i++) {
-      const [id] = remaining.splice(this.random.int(0, remaining.length - 1), 1);
-      if (id !== undefined && this.store.remove(id)) removed.push(id);
-    }
-    return { updated: [...new Set(updated)], created, removed };
-  }
-
-  /** A moment after both the wall clock and the given timestamp, and after every earlier tick. */
-  private tick(after?: string): Date {
-    const floor = after ? Date.parse(after) + 1 : 0;
-    this.clock = Math.max(Date.now(), this.clock + 1, floor);
-    return new Date(this.clock);
-  }
-}
-
 interface RouteContext {
   readonly api: ReferralsApi;
   readonly webhooksApi: WebhooksApi;
@@ -378,6 +358,8 @@ interface RouteContext {
   readonly faults: FaultInjector;
   readonly store: ReferralStore;
   readonly mutator: Mutator;
+  readonly clock: SandboxClock;
+  readonly expiry: ExpiryJob;
   readonly stats: () => SandboxStats;
 }
 

@@ -1,7 +1,7 @@
 /**
  * The sandbox tenant's webhook registration and the emitter every writer of referrals calls: the
- * mutator today, write routes when the sandbox gains them. An event goes out only when the tenant
- * has registered a URL for its name, to the URL registered at that moment.
+ * BookWriter, through which the mutator, the write routes and the expiry job all write. An event
+ * goes out only when the tenant has registered a URL for its name, to the URL registered then.
  *
  * Removals emit nothing: Partner Center lists no referral-deleted event (a referral is closed, not
  * deleted), and a referral that leaves a user's view is not a change to the referral at all.
