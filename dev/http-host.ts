@@ -24,8 +24,10 @@ const { HttpRequest, HttpResponse, InvocationContext } = azureFunctions;
 
 export interface HttpHostOptions {
   readonly port?: number;
-  /** The function key to require; a random one when absent. */
+  /** The function key of the read routes; a random one when absent. */
   readonly functionKey?: string;
+  /** The function key of the write routes (`keys: 'write'`); a random one, never the read key, when absent. */
+  readonly writeKey?: string;
   readonly functions?: readonly HttpFunction[];
   /** Where the functions' log lines go (stderr by default: stdout is for the one JSON line). */
   readonly logHandler?: LogHandler;
@@ -35,6 +37,7 @@ export interface HttpHost {
   /** `http://127.0.0.1:PORT` (functions are under `/api/`). */
   readonly baseUrl: string;
   readonly functionKey: string;
+  readonly writeKey: string;
   close(): Promise<void>;
 }
 
@@ -84,6 +87,8 @@ const stderrLog: LogHandler = (_level, ...args) => {
 
 export async function startHttpHost(options: HttpHostOptions = {}): Promise<HttpHost> {
   const functionKey = options.functionKey ?? randomBytes(24).toString('base64url');
+  const writeKey = options.writeKey ?? randomBytes(24).toString('base64url');
+  if (writeKey === functionKey) throw new Error('the write key must not be the read key');
   const routes = (options.functions ?? (await loadHttpFunctions())).map(compileRoute);
   const logHandler = options.logHandler ?? stderrLog;
   let baseUrl = '';
@@ -101,15 +106,18 @@ export async function startHttpHost(options: HttpHostOptions = {}): Promise<Http
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', baseUrl);
-    const match = routes
-      .map((route) => ({ route, found: route.pattern.exec(url.pathname) }))
-      .find((m) => m.found !== null);
-    if (!match?.found) return sendStatus(res, 404, 'No function at this path');
-    const { fn, names } = match.route;
     const method = (req.method ?? 'GET').toUpperCase();
-    if (!(fn.methods ?? ['GET']).includes(method as never)) return sendStatus(res, 405, 'Method not allowed');
-    if (fn.authLevel !== 'anonymous' && !keyMatches(req, url, functionKey)) {
-      return sendStatus(res, 401, 'A function key is needed (x-functions-key header or code parameter)');
+    // Several functions may share a route with different methods (GET and PATCH referrals/{id}).
+    const matches = routes
+      .map((route) => ({ route, found: route.pattern.exec(url.pathname) }))
+      .filter((m) => m.found !== null);
+    if (matches.length === 0) return sendStatus(res, 404, 'No function at this path');
+    const match = matches.find((m) => (m.route.fn.methods ?? ['GET']).includes(method as never));
+    if (!match?.found) return sendStatus(res, 405, 'Method not allowed');
+    const { fn, names } = match.route;
+    const key = fn.keys === 'write' ? writeKey : functionKey;
+    if (fn.authLevel !== 'anonymous' && !keyMatches(req, url, key)) {
+      return sendStatus(res, 401, "This function's key is needed (x-functions-key header or code parameter)");
     }
     const params = Object.fromEntries(names.map((name, i) => [name, routeValue(match.found?.[i + 1] ?? '')]));
     const headers: Record<string, string> = {};
@@ -164,6 +172,7 @@ export async function startHttpHost(options: HttpHostOptions = {}): Promise<Http
   return {
     baseUrl,
     functionKey,
+    writeKey,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -87,6 +87,10 @@ param eventsQueueName string = 'referral-events'
 @description('The worker applies queued events at most once per this many seconds: EVENTS_FLUSH_SECONDS.')
 param eventsFlushSeconds string = '30'
 
+@description('true lets the write routes change referrals in Partner Center (off by default): LIVE_WRITES_ENABLED.')
+@allowed(['true', 'false'])
+param liveWritesEnabled string = 'false'
+
 // ---- Hosting ----------------------------------------------------------------------------------
 
 @allowed([2048, 4096])
@@ -211,6 +215,7 @@ var codeAppSettings = {
   EVENTS_QUEUE__clientId: appIdentity.outputs.clientId
   EVENTS_QUEUE_NAME: eventsQueueName
   EVENTS_FLUSH_SECONDS: eventsFlushSeconds
+  LIVE_WRITES_ENABLED: liveWritesEnabled
 }
 
 // The identity and its roles come first; the site is created only after both (dependsOn below).

@@ -7,7 +7,7 @@
  * Facts: ../shared/partner-center/referrals-api.md ("Allowed pairs", "Updating and creating") and
  * Microsoft's "Update a lead or opportunity" and "Update referral status" pages (the transition table).
  */
-import { type REFERRAL_STATUS, type Referral, SUBSTATUS_BY_STATUS } from '../src/schema/referral-resource.js';
+import { type Referral, STATUS_TRANSITIONS, SUBSTATUS_BY_STATUS } from '../src/schema/referral-resource.js';
 import { applyPatch, type PatchOperation } from './json-patch.js';
 import { nextETag } from './mutations.js';
 import type { Random } from './random.js';
@@ -15,17 +15,8 @@ import { checkValue, fieldAt, NOT_PATCHABLE } from './referral-fields.js';
 import { drawTicks, stampAt } from './referral-parts.js';
 import { InvalidWriteError } from './write-error.js';
 
-type ReferralStatus = (typeof REFERRAL_STATUS)[number];
-
-/**
- * Where each status may go: the docs' "Status & Substatus transition states" table. Forward only
- * (New → Active → Closed, or New → Closed); staying put lets the substatus or reason change.
- */
-export const NEXT_STATUSES: Readonly<Record<string, readonly ReferralStatus[]>> = {
-  New: ['New', 'Active', 'Closed'],
-  Active: ['Active', 'Closed'],
-  Closed: ['Closed'],
-};
+/** Where each status may go (the docs' transition table, declared in the resource model). */
+const NEXT_STATUSES: Readonly<Record<string, readonly string[]>> = STATUS_TRANSITIONS;
 
 /** The channel a change made through the API is recorded as (one of the values the book already holds). */
 export const API_CHANNEL = 'Api';
@@ -69,7 +60,7 @@ export function checkTransition(before: Referral, after: Referral): void {
   const to = String(after.status ?? 'None');
   const next = NEXT_STATUSES[from];
   if (!next) throw new InvalidWriteError('/status', `A referral whose status is ${from} cannot change status`);
-  if (!next.includes(to as ReferralStatus)) {
+  if (!next.includes(to)) {
     throw new InvalidWriteError(
       '/status',
       `A referral cannot move from ${from} to ${to}; from ${from} it can go to ${next.join(', ')}`,

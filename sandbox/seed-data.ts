@@ -5,7 +5,7 @@
  * the shape in which createGeneratorContext (generator.ts) holds one seed's pools.
  */
 
-import { CUSTOMER_SIZE } from '../src/schema/referral-resource.js';
+import { CUSTOMER_SIZE, DECLINE_REASONS as DECLINE_REASONS_OFFERED } from '../src/schema/referral-resource.js';
 import type { Random } from './random.js';
 
 export interface Organization {
@@ -253,13 +253,8 @@ export const VIA = ['PartnerCenter', 'PartnerCenter', 'Api', 'CrmConnector'];
 export const CALLS_TO_ACTION = ['ContactMe', 'FreeTrial', 'TestDrive', 'RequestQuote'];
 export const CUSTOMER_ACTIONS = ['Contact me', 'Request a quote', 'Request a demo', 'Start a free trial', 'Get it now'];
 
-export const DECLINE_REASONS = [
-  'Not a fit for our practice',
-  'Outside our geography',
-  'No capacity this quarter',
-  'Customer already engaged with another partner',
-  'Duplicate of an existing opportunity',
-];
+/** The reasons the app's decline action offers: the book's declined referrals give the same. */
+export const DECLINE_REASONS: readonly string[] = DECLINE_REASONS_OFFERED;
 export const LOSS_REASONS = [
   'Lost to competitor',
   'No budget',

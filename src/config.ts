@@ -265,6 +265,13 @@ export const SETTINGS = {
     schema: z.coerce.number().int().min(1).max(600),
   }),
 
+  // ---- Writes (issue 21) ------------------------------------------------------------------------
+  LIVE_WRITES_ENABLED: setting({
+    doc: '`true` lets the write routes (accept, decline, update a referral) change Partner Center; anything else, and they answer 403 naming this setting.',
+    default: 'false',
+    schema: z.enum(['true', 'false']).transform((value) => value === 'true'),
+  }),
+
   // ---- The flows' trigger -----------------------------------------------------------------------
   TRIGGER_STATE_KEY: setting({
     doc: "Secret (32 characters or more) the flows' trigger seals its states with; unset, the key derives from the Entra ID credential, and rotating that makes every flow's trigger start again. A Key Vault reference in Azure (docs/operations.md).",

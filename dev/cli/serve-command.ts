@@ -5,7 +5,8 @@
  * settings of this process's environment. With no lake or events queue setting it starts Azurite
  * (blob and queue) itself, its data kept in `<data-dir>/serve-azurite/`.
  *
- * Once serving it prints exactly one JSON line on stdout (`baseUrl`, `functionKey`, `receiverUrl`,
+ * Once serving it prints exactly one JSON line on stdout (`baseUrl`, `functionKey`, `writeKey` (the
+ * write routes' own key), `receiverUrl`,
  * `queues`, and `azurite`'s endpoints when it started it), and for a person, on stderr, what runs
  * where and how to register the receiver; then it serves until SIGINT/SIGTERM. Nothing printed holds
  * a connection string or an account key, Azurite's well-known one included. For development and
@@ -57,6 +58,7 @@ function startedLine(app: LocalApp): Record<string, unknown> {
   return {
     baseUrl: app.http.baseUrl,
     functionKey: app.http.functionKey,
+    writeKey: app.http.writeKey,
     receiverUrl: app.receiverUrl,
     queues: app.queueHost.queues.map((q) => ({
       function: q.functionName,
@@ -82,7 +84,7 @@ function printGuide(out: Out, app: LocalApp, env: NodeJS.ProcessEnv): void {
     ...app.httpFunctions.map((fn) => [
       (fn.methods ?? ['GET']).join(','),
       `/api/${fn.route}`,
-      `${fn.name}${fn.authLevel === 'anonymous' ? '' : ' (function key)'}`,
+      `${fn.name}${fn.authLevel === 'anonymous' ? '' : fn.keys === 'write' ? ' (write key)' : ' (function key)'}`,
     ]),
     ...app.queueHost.queues.map((q) => [
       'queue',

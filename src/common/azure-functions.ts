@@ -25,6 +25,12 @@ export function contextLogger(context: InvocationContext): Logger {
 export interface HttpFunction extends HttpFunctionOptions {
   readonly name: string;
   readonly route: string;
+  /**
+   * Which function keys open it: 'write' for the routes that change Partner Center, whose keys are
+   * not the read routes' keys (docs/security.md); 'read' when absent. The host does not read this:
+   * in Azure the keys are set per function; `serve` gives each group a key of its own.
+   */
+  readonly keys?: 'read' | 'write';
 }
 
 /**
@@ -32,7 +38,7 @@ export interface HttpFunction extends HttpFunctionOptions {
  * it, and `referrals-lake serve` hosts the same declarations, loaded the way the host loads them.
  */
 export function httpFunction(fn: HttpFunction): HttpFunction {
-  const { name, ...options } = fn;
+  const { name, keys: _keys, ...options } = fn;
   azureFunctions.app.http(name, options);
   return fn;
 }

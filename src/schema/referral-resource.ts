@@ -83,6 +83,23 @@ export const SUBSTATUS_BY_STATUS: Readonly<Record<string, readonly string[]>> = 
   Active: ['Accepted'],
   Closed: ['Won', 'Lost', 'Declined', 'Expired'],
 };
+/**
+ * Where each status may go: the docs' "Status & Substatus transition states" table. Forward only
+ * (New → Active → Closed, or New → Closed); staying put lets the substatus or reason change.
+ */
+export const STATUS_TRANSITIONS: Readonly<Record<string, readonly string[]>> = {
+  New: ['New', 'Active', 'Closed'],
+  Active: ['Active', 'Closed'],
+  Closed: ['Closed'],
+};
+/** Reasons a flow or an operator declines a lead with (the API takes any text as statusReason). */
+export const DECLINE_REASONS = [
+  'Not a fit for our practice',
+  'Outside our geography',
+  'No capacity this quarter',
+  'Customer already engaged with another partner',
+  'Duplicate of an existing opportunity',
+] as const;
 export const REFERRAL_TYPE = ['Independent', 'Shared'] as const;
 export const REFERRAL_QUALIFICATION = ['None', 'Direct', 'MarketingQualified', 'SalesQualified'] as const;
 export const DIRECTION = ['Incoming', 'Outgoing'] as const;

@@ -16,6 +16,8 @@
  *   _runs/20261124T060000Z-ab12.json
  *   _state/watermark.json, _state/latest.json, _state/publish.json
  *   _staging/<run id>/…              files a run publishes by copy once its commits are in
+ *   _audit/date=2026-12-06/20261206T101112.123Z-<random>.ndjson   one line per write attempt
+ *   _state/idempotency/<key digest>.json                           a write's first answer, 24 h
  *
  * Every input is validated, so no caller can build a key that escapes its folder.
  */
@@ -39,6 +41,7 @@ export const RUNS_FOLDER = '_runs';
 export const STATE_FOLDER = '_state';
 export const STAGING_FOLDER = '_staging';
 export const QUARANTINE_FOLDER = 'quarantine';
+export const AUDIT_FOLDER = '_audit';
 
 const RUN_ID = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z-[0-9a-f]{4}$/;
 const TABLE = /^[a-z][a-z0-9_]{0,62}$/;
@@ -189,6 +192,18 @@ export function latestNdjsonPath(table: string): string {
 
 /** Names the run the latest tables come from and each table's version; written after them. */
 export const LATEST_POINTER_PATH = statePath('latest.json');
+
+/** One write attempt's audit record: partitioned by its UTC day, named so names sort by time. */
+export function auditRecordPath(at: Date, suffix: string = randomBytes(4).toString('hex')): string {
+  const stamp = at.toISOString().replaceAll('-', '').replaceAll(':', '');
+  return `${AUDIT_FOLDER}/date=${snapshotDateOf(at)}/${stamp}-${suffix}.ndjson`;
+}
+
+/** Where the first answer to an Idempotency-Key is kept (`digest`: base64url of a SHA-256). */
+export function idempotencyRecordPath(digest: string): string {
+  if (!/^[A-Za-z0-9_-]{20,64}$/.test(digest)) throw new LakePathError('idempotency', digest, 'not a key digest');
+  return `${STATE_FOLDER}/idempotency/${digest}.json`;
+}
 
 /** A run's publish, written before its first table commit and deleted after its last step. */
 export const PUBLISH_JOURNAL_PATH = statePath('publish.json');

@@ -3,9 +3,9 @@
  * state codec. Built at the first poll; a settings error is not cached, so fixing an app setting
  * needs no restart.
  */
-import { loadLakeConfig, loadPartnerCenterConfig, readSetting } from '../../config.js';
-import { createStorageTarget } from '../../lake/storage/create-target.js';
+import { loadPartnerCenterConfig, readSetting } from '../../config.js';
 import type { StorageTarget } from '../../lake/storage/storage.js';
+import { liveLake, resetLiveLake } from '../lake.js';
 import { Sealer } from '../sealed.js';
 import { TriggerStateCodec } from './state.js';
 
@@ -30,10 +30,11 @@ async function build(env: Readonly<Record<string, string | undefined>>): Promise
   // TRIGGER_STATE_KEY outlives credential rotations; without it, the credential is the secret at hand.
   const secret = readSetting(env, 'TRIGGER_STATE_KEY') ?? Sealer.secretOf(loadPartnerCenterConfig(env));
   const codec = new TriggerStateCodec(secret);
-  return { target: await createStorageTarget(loadLakeConfig(env)), codec };
+  return { target: await liveLake(env), codec };
 }
 
 /** Tests: the next poll builds the instance again from the settings then. */
 export function resetTriggerInstance(): void {
   instance = undefined;
+  resetLiveLake();
 }

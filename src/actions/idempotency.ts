@@ -1,0 +1,116 @@
+/**
+ * Idempotency-Key: a retried write returns the first answer instead of writing again. The first
+ * request with a key claims it in the lake (`_state/idempotency/<digest>.json`, created only if
+ * absent, so two instances racing with one key cannot both write), then stores its answer there.
+ * Records live 24 hours. The digest covers the caller too: one caller's key never answers another.
+ *
+ * A claim whose request never finished (its instance died) blocks the key for CLAIM_TIMEOUT_MS,
+ * then may be taken over: the write is conditional (If-Match), so a first attempt that did land
+ * makes the second one stale, never a second change. An answer that is a failure of ours or of
+ * Partner Center (5xx) is not kept: the caller's retry runs again.
+ */
+import { createHash } from 'node:crypto';
+import { idempotencyRecordPath } from '../lake/layout/paths.js';
+import type { StorageTarget } from '../lake/storage/storage.js';
+
+export const RECORD_LIFETIME_MS = 24 * 60 * 60 * 1000;
+const CLAIM_TIMEOUT_MS = 10 * 60 * 1000;
+const MAX_KEY_LENGTH = 255;
+
+/** What the caller got the first time: replayed as is. */
+export interface StoredAnswer {
+  readonly status: number;
+  readonly body: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+interface IdempotencyRecord {
+  readonly createdAt: number;
+  /** Digest of the request the key was first used for. */
+  readonly request: string;
+  readonly answer?: StoredAnswer;
+}
+
+export type Claim =
+  | { readonly kind: 'claimed'; finish(answer: StoredAnswer): Promise<void> }
+  | { readonly kind: 'replay'; readonly answer: StoredAnswer }
+  | { readonly kind: 'conflict'; readonly status: 409 | 422; readonly detail: string };
+
+export class IdempotencyStore {
+  constructor(
+    private readonly target: StorageTarget,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Claims `key` for this request, or says why not (the first answer, or a conflict). */
+  async claim(key: string, caller: string, request: string): Promise<Claim> {
+    const path = idempotencyRecordPath(digest(`${caller}\n${key}`));
+    const mine: IdempotencyRecord = { createdAt: this.now(), request: digest(request) };
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const created = await this.target.createIfAbsent(path, encode(mine), { contentType: 'application/json' });
+      if (created.created) return this.claimed(path, mine, created.etag);
+      const found = await this.target.read(path);
+      if (!found) continue;
+      const record = decode(found.body);
+      const age = this.now() - (record?.createdAt ?? 0);
+      const takeOver = !record || age > RECORD_LIFETIME_MS || (!record.answer && age > CLAIM_TIMEOUT_MS);
+      if (takeOver) {
+        const replaced = await this.target.replaceIfMatch(path, encode(mine), found.etag, {
+          contentType: 'application/json',
+        });
+        if (replaced.replaced) return this.claimed(path, mine, replaced.etag);
+        continue;
+      }
+      if (record.request !== mine.request) {
+        return { kind: 'conflict', status: 422, detail: 'this Idempotency-Key was used for another request' };
+      }
+      if (!record.answer) {
+        return {
+          kind: 'conflict',
+          status: 409,
+          detail: 'the first request with this Idempotency-Key is still running',
+        };
+      }
+      return { kind: 'replay', answer: record.answer };
+    }
+    return { kind: 'conflict', status: 409, detail: 'this Idempotency-Key is being claimed by another request' };
+  }
+
+  private claimed(path: string, mine: IdempotencyRecord, etag: string): Claim {
+    return {
+      kind: 'claimed',
+      finish: async (answer) => {
+        if (answer.status >= 500) {
+          await this.target.delete(path);
+          return;
+        }
+        await this.target.replaceIfMatch(path, encode({ ...mine, answer }), etag, { contentType: 'application/json' });
+      },
+    };
+  }
+}
+
+/** The key as the caller sent it: printable, not too long. */
+export function checkIdempotencyKey(key: string): string | undefined {
+  if (key === '' || key.length > MAX_KEY_LENGTH || !/^[\x21-\x7e]+$/.test(key)) {
+    return `Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} printable ASCII characters without spaces`;
+  }
+  return undefined;
+}
+
+function digest(text: string): string {
+  return createHash('sha256').update(text).digest('base64url');
+}
+
+function encode(record: IdempotencyRecord): Buffer {
+  return Buffer.from(JSON.stringify(record));
+}
+
+function decode(body: Buffer): IdempotencyRecord | undefined {
+  try {
+    const value = JSON.parse(body.toString('utf8')) as IdempotencyRecord;
+    return typeof value.createdAt === 'number' && typeof value.request === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * The write routes' HTTP side: `POST /api/referrals/{id}/accept`, `POST /api/referrals/{id}/decline`,
+ * `PATCH /api/referrals/{id}`. Off unless LIVE_WRITES_ENABLED is true (403 naming it); behind a
+ * function key of their own (docs/security.md); Idempotency-Key honoured; the change itself is
+ * src/actions/act.ts, audited there. The answer is the referral after the change as the lake's flat
+ * row (as GET /api/referrals/{id} gives it), with its eTag in the ETag header for the next change.
+ */
+import { createHash } from 'node:crypto';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { type WriteRequest, writeReferral } from '../actions/act.js';
+import { type ActionKind, appendAudit } from '../actions/audit.js';
+import { checkIdempotencyKey, IdempotencyStore, type StoredAnswer } from '../actions/idempotency.js';
+import { contextLogger } from '../common/azure-functions.js';
+import { BadQueryError } from '../common/errors.js';
+import type { Logger } from '../common/log.js';
+import { readSetting } from '../config.js';
+import { CONTENT_TYPES, flatLine, flatRow } from './encode.js';
+import { liveInstance } from './instance.js';
+import { liveLake } from './lake.js';
+import { KEY_PARAM } from './params.js';
+import { CORRELATION_HEADER, problemFor, problemResponse } from './problem.js';
+import { queryOf } from './request.js';
+
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
+const MAX_BODY_BYTES = 64 * 1024;
+export const WRITES_SETTING = 'LIVE_WRITES_ENABLED';
+
+type WriteAction = WriteRequest['action'];
+
+export const acceptReferralHandler = writeHandler('accept');
+export const declineReferralHandler = writeHandler('decline');
+export const updateReferralHandler = writeHandler('patch');
+
+function writeHandler(action: WriteAction) {
+  return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+    const logger = contextLogger(context);
+    const correlationId = context.invocationId;
+    const caller = callerOf(request);
+    try {
+      if (readSetting(process.env, 'LIVE_WRITES_ENABLED') !== true)
+        return await disabled(action, request, caller, correlationId, logger);
+      const asked = await readWriteRequest(action, request, caller, correlationId);
+      const key = request.headers.get('idempotency-key') ?? undefined;
+      if (key === undefined) return toResponse(await perform(asked, logger), correlationId);
+      const problem = checkIdempotencyKey(key);
+      if (problem) throw new BadQueryError('Idempotency-Key', problem);
+      const claim = await new IdempotencyStore(await liveLake()).claim(key, caller, fingerprint(asked));
+      if (claim.kind === 'replay') {
+        await appendAudit(
+          await liveLake(),
+          {
+            time: new Date().toISOString(),
+            action,
+            caller,
+            referralId: asked.referralId,
+            status: claim.answer.status,
+            outcome: 'replayed',
+            idempotencyKey: key,
+            correlationId,
+          },
+          logger,
+        );
+        return toResponse(
+          { ...claim.answer, headers: { ...claim.answer.headers, 'idempotent-replayed': 'true' } },
+          correlationId,
+        );
+      }
+      if (claim.kind === 'conflict') {
+        return problemResponse(
+          { status: claim.status, title: 'Idempotency-Key conflict', detail: claim.detail, target: 'Idempotency-Key' },
+          correlationId,
+        );
+      }
+      let answer: StoredAnswer;
+      try {
+        answer = await perform({ ...asked, idempotencyKey: key }, logger);
+      } catch (error) {
+        await claim.finish({ status: 500, body: '', headers: {} });
+        throw error;
+      }
+      await claim.finish(answer);
+      return toResponse(answer, correlationId);
+    } catch (error) {
+      const problem = problemFor(error);
+      (problem.status >= 500 ? logger.error : logger.warn)('referral write failed', {
+        action,
+        status: problem.status,
+        error,
+      });
+      return problemResponse(problem, correlationId);
+    }
+  };
+}
+
+/** The change, as an answer that can be kept for an Idempotency-Key and given again. */
+async function perform(asked: WriteRequest, logger: Logger): Promise<StoredAnswer> {
+  const outcome = await writeReferral(
+    { client: liveInstance().source.client, target: await liveLake(), logger },
+    asked,
+  );
+  if (outcome.kind === 'refused') {
+    const { status, title, detail, target } = outcome;
+    const problem = problemResponse({ status, title, detail, ...(target ? { target } : {}) }, asked.correlationId);
+    return { status, body: String(problem.body), headers: problem.headers as Record<string, string> };
+  }
+  const row = flatRow(outcome.referral, `live-${asked.correlationId}`, Date.now() * 1000);
+  const body = row ? flatLine(row, 1) : JSON.stringify(outcome.referral);
+  const headers: Record<string, string> = { 'content-type': CONTENT_TYPES.json };
+  if (typeof outcome.referral.eTag === 'string') headers.etag = outcome.referral.eTag;
+  return { status: 200, body, headers };
+}
+
+async function disabled(
+  action: ActionKind,
+  request: HttpRequest,
+  caller: string,
+  correlationId: string,
+  logger: Logger,
+): Promise<HttpResponseInit> {
+  const detail = `Writes are off in this function app: set the app setting ${WRITES_SETTING}=true to allow them.`;
+  const lake = await liveLake().catch(() => undefined);
+  const record = {
+    time: new Date().toISOString(),
+    action,
+    caller,
+    referralId: request.params.id,
+    status: 403,
+    outcome: 'disabled',
+    detail,
+    correlationId,
+  };
+  if (lake) await appendAudit(lake, record, logger);
+  else logger.warn('referral write', record);
+  return problemResponse({ status: 403, title: 'Writes disabled', detail, target: WRITES_SETTING }, correlationId);
+}
+
+async function readWriteRequest(
+  action: WriteAction,
+  request: HttpRequest,
+  caller: string,
+  correlationId: string,
+): Promise<WriteRequest> {
+  const referralId = request.params.id ?? '';
+  if (!ID_PATTERN.test(referralId)) throw new BadQueryError('id', 'the referral id must be a GUID');
+  for (const name of queryOf(request.url).keys()) {
+    if (name !== KEY_PARAM)
+      throw new BadQueryError(name, `unknown parameter '${name.slice(0, 40)}'; the change goes in the body`);
+  }
+  const ifMatch = request.headers.get('if-match') ?? undefined;
+  const text = await request.text();
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES)
+    throw new BadQueryError('body', `the body is over ${MAX_BODY_BYTES} bytes`);
+  let input: unknown;
+  if (text.trim() !== '') {
+    try {
+      input = JSON.parse(text);
+    } catch {
+      throw new BadQueryError('body', 'the body is not JSON');
+    }
+  }
+  if (action === 'accept' && input !== undefined && !isEmptyObject(input)) {
+    throw new BadQueryError('body', 'accepting takes no body (or {})');
+  }
+  return { action, referralId, ...(ifMatch !== undefined ? { ifMatch } : {}), input, caller, correlationId };
+}
+
+/** Names the caller by a digest of the key it presented: the audit can tell callers apart, never learn a key. */
+function callerOf(request: HttpRequest): string {
+  const key = request.headers.get('x-functions-key') ?? request.query.get(KEY_PARAM);
+  if (!key) return 'anonymous';
+  return `key:${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
+}
+
+function fingerprint(asked: WriteRequest): string {
+  return JSON.stringify([asked.action, asked.referralId, asked.ifMatch ?? null, asked.input ?? null]);
+}
+
+function isEmptyObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;
+}
+
+function toResponse(answer: StoredAnswer, correlationId: string): HttpResponseInit {
+  return {
+    status: answer.status,
+    headers: { ...answer.headers, [CORRELATION_HEADER]: correlationId },
+    body: answer.body,
+  };
+}
