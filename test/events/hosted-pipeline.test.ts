@@ -3,7 +3,8 @@
  * sandbox changes, signed deliveries to the receiver function, Azurite's queue, the worker polled by
  * dev/queue-host.ts with host.json's settings, referrals_latest and referral_versions read back with
  * the tests' Delta replay and DuckDB.
- * - 50 changes land in referrals_latest within 60 s.
+ * - 50 changes land in referrals_latest within 60 s;
+ * - duplicated and reordered deliveries (sandbox faults) never regress a row nor record a version twice.
  *
  * EVENTS_FLUSH_SECONDS is 1 here: each check waits for a few event runs, and at the default (30) each
  * wait would be 30 s of an idle timer. The 60 s bound is checked at the default too: the flush wait is
@@ -11,6 +12,8 @@
  * start the second run at most (30 − 1) s later than it did here: that sum must stay under 60 s too.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseFaultSpec } from '../../sandbox/faults.js';
+import type { DeliveryRecord } from '../../sandbox/webhook-delivery.js';
 import { SETTINGS } from '../../src/config.js';
 import { type HostedEvents, notAnswered200, startHostedEvents, until } from '../helpers/hosted-events.js';
 
@@ -29,6 +32,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
 });
+
+/** The changed-at instant an event names, epoch ms. */
+const changedAt = (d: DeliveryRecord) =>
+  Date.parse((JSON.parse(d.body) as { ResourceChangeUtcDate: string }).ResourceChangeUtcDate);
 
 describe('the hosted pipeline', () => {
   it('lands 50 changes in referrals_latest within 60 s of the first', async () => {
@@ -59,4 +66,64 @@ describe('the hosted pipeline', () => {
     expect(elapsedMs).toBeLessThan(60_000);
     expect(elapsedMs + (DEFAULT_FLUSH_SECONDS - FLUSH_SECONDS) * 1000).toBeLessThan(60_000);
   }, 70_000);
+
+  it('never regresses a row under duplicated and reordered deliveries, and records no version twice', async () => {
+    const changed = ids.slice(60, 63);
+    const firstEvent = app.sandbox.webhookDeliveries.events().length;
+    const settledBefore = app.sandbox.webhookDeliveries.settledCount;
+    const firstLine = app.lines.length;
+    // Every event delivered twice; held until 12 wait (or 0.5 s), then sent newest first.
+    app.sandbox.faults.replace(parseFaultSpec('webhook-duplicate(every=1),webhook-reorder(hold=12,ms=500)'));
+    let newest: number[] = [];
+    try {
+      // Each referral updated twice at once, and again once those changes are in the lake: the
+      // second pair's older events and every copy then reach a lake that has their version already.
+      app.update(changed);
+      const first = app.update(changed);
+      await until(
+        'the first changes in referrals_latest',
+        async () => {
+          const latest = await app.latest();
+          return changed.every((id, i) => latest.get(id) === first[i]) ? true : undefined;
+        },
+        15_000,
+        250,
+      );
+      app.update(changed);
+      newest = app.update(changed);
+      await app.settled(settledBefore, 2 * 2 * 2 * changed.length);
+    } finally {
+      app.sandbox.faults.replace({});
+    }
+
+    // The premise: each event arrived twice, an older event of a referral after a newer one, and
+    // event runs met versions the lake had recorded already.
+    const sent = app.deliveriesSince(firstEvent);
+    expect(sent).toHaveLength(24);
+    expect(notAnswered200(sent)).toEqual([]);
+    expect(sent.filter((d) => d.duplicateOf !== undefined)).toHaveLength(12);
+    const overtaken = sent.some((late) =>
+      sent.some(
+        (early) =>
+          early.resourceUri === late.resourceUri &&
+          (early.sentOrder ?? 0) < (late.sentOrder ?? 0) &&
+          changedAt(early) > changedAt(late),
+      ),
+    );
+    expect(overtaken, 'an older event sent after a newer one of the same referral').toBe(true);
+    await app.drained();
+    const logged = app.lines.slice(firstLine);
+    const reread = logged.filter(
+      (l) =>
+        l.message === 'the events named nothing new' ||
+        (l.message === 'sync finished' && Number(l.referrals) > Number(l.newVersions ?? 0)),
+    );
+    expect(reread.length, 'event runs that met a version the lake had').toBeGreaterThan(0);
+
+    const latest = await app.latest();
+    expect(changed.map((id) => latest.get(id))).toEqual(newest);
+    const keys = await app.versionKeys();
+    expect(keys.length - new Set(keys).size, 'versions recorded twice').toBe(0);
+    for (const [i, id] of changed.entries()) expect(keys).toContain(`${id}@${newest[i]}`);
+  }, 40_000);
 });
