@@ -17,7 +17,7 @@
  * record (run manifests, commits of referrals_latest) must agree with that count.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HostedEvents, notAnswered200, startHostedEvents, until } from '../helpers/hosted-events.js';
+import { type HostedEvents, notAnswered200, startHostedEvents } from '../helpers/hosted-events.js';
 
 const FLUSH_SECONDS = 4;
 const WAVES = 10;
@@ -62,15 +62,7 @@ describe('a burst of events through the hosted receiver, queue and worker', () =
     expect(app.eventsQueued() - queuedBefore).toBe(WAVES * PER_WAVE);
 
     const expected = new Map([...changed].map((id) => [id, Date.parse(sandbox.store.get(id)?.updatedDateTime ?? '')]));
-    await until(
-      'every changed referral at its newest version in referrals_latest',
-      async () => {
-        const latest = await app.latest();
-        return [...expected].every(([id, at]) => latest.get(id) === at) ? true : undefined;
-      },
-      45_000,
-      250,
-    );
+    await app.landed(expected, 45_000);
     await app.drained();
     const latest = await app.latest();
     for (const [id, at] of expected) expect(latest.get(id), id).toBe(at);

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFaultSpec } from '../../sandbox/faults.js';
 import type { DeliveryRecord } from '../../sandbox/webhook-delivery.js';
 import { SETTINGS } from '../../src/config.js';
-import { type HostedEvents, notAnswered200, startHostedEvents, until } from '../helpers/hosted-events.js';
+import { type HostedEvents, notAnswered200, startHostedEvents } from '../helpers/hosted-events.js';
 
 const FLUSH_SECONDS = 1;
 const DEFAULT_FLUSH_SECONDS = Number(SETTINGS.EVENTS_FLUSH_SECONDS.default);
@@ -45,16 +45,7 @@ describe('the hosted pipeline', () => {
     const settledBefore = app.sandbox.webhookDeliveries.settledCount;
 
     const started = Date.now();
-    const newest = app.update(changed);
-    const landed = await until(
-      'the 50 new versions in referrals_latest',
-      async () => {
-        const latest = await app.latest();
-        return changed.every((id, i) => latest.get(id) === newest[i]) ? Date.now() : undefined;
-      },
-      60_000,
-      250,
-    );
+    const landed = await app.landed(app.update(changed), 60_000);
     const elapsedMs = landed - started;
 
     // They came the whole way: 50 signed deliveries, each answered 200 once queued, and the queue emptied.
@@ -74,21 +65,12 @@ describe('the hosted pipeline', () => {
     const firstLine = app.lines.length;
     // Every event delivered twice; held until 12 wait (or 0.5 s), then sent newest first.
     app.sandbox.faults.replace(parseFaultSpec('webhook-duplicate(every=1),webhook-reorder(hold=12,ms=500)'));
-    let newest: number[] = [];
+    let newest = new Map<string, number>();
     try {
       // Each referral updated twice at once, and again once those changes are in the lake: the
       // second pair's older events and every copy then reach a lake that has their version already.
       app.update(changed);
-      const first = app.update(changed);
-      await until(
-        'the first changes in referrals_latest',
-        async () => {
-          const latest = await app.latest();
-          return changed.every((id, i) => latest.get(id) === first[i]) ? true : undefined;
-        },
-        15_000,
-        250,
-      );
+      await app.landed(app.update(changed), 15_000);
       app.update(changed);
       newest = app.update(changed);
       await app.settled(settledBefore, 2 * 2 * 2 * changed.length);
@@ -121,9 +103,9 @@ describe('the hosted pipeline', () => {
     expect(reread.length, 'event runs that met a version the lake had').toBeGreaterThan(0);
 
     const latest = await app.latest();
-    expect(changed.map((id) => latest.get(id))).toEqual(newest);
+    expect(new Map(changed.map((id) => [id, latest.get(id)]))).toEqual(newest);
     const keys = await app.versionKeys();
     expect(keys.length - new Set(keys).size, 'versions recorded twice').toBe(0);
-    for (const [i, id] of changed.entries()) expect(keys).toContain(`${id}@${newest[i]}`);
+    for (const [id, at] of newest) expect(keys).toContain(`${id}@${at}`);
   }, 40_000);
 });

@@ -71,9 +71,14 @@ export interface HostedEvents {
   /**
    * Updates these referrals in the sandbox's book one after another, each as Partner Center would
    * (a later updatedDateTime, a new ETag), and emits its referral-updated event. Returns the new
-   * updatedDateTime of each, in epoch ms.
+   * updatedDateTime of each, in epoch ms, by id.
    */
-  update(ids: readonly string[]): number[];
+  update(ids: readonly string[]): Map<string, number>;
+  /**
+   * Waits until referrals_latest holds each referral at its version (epoch ms, by id); resolves with
+   * the moment it saw them all (polled every 250 ms).
+   */
+  landed(versions: ReadonlyMap<string, number>, timeoutMs: number): Promise<number>;
   /** The events the sandbox emitted since its log was `from` long, with their attempts. */
   deliveriesSince(from: number): DeliveryRecord[];
   /** Points the sandbox's webhook registration at `url` (the hosted receiver by default). */
@@ -212,6 +217,12 @@ async function start(
   register();
   const random = createRandom(options.seed ^ 0xe7e7);
   const table = (name: string) => deltaParquetSource(join(lake, name));
+  const latest = async () => {
+    const rows = await duck.query(
+      `SELECT referral_id, epoch_ms(_source_updated_date_time) AS at FROM ${table('referrals_latest')}`,
+    );
+    return new Map(rows.map((r) => [String(r.referral_id), Number(r.at)]));
+  };
 
   return {
     sandbox,
@@ -222,12 +233,7 @@ async function start(
     lines,
     eventRunsStarted: () => lines.filter((l) => l.message === 'sync started' && l.mode === 'event').length,
     eventsQueued: () => lines.filter((l) => l.message === 'Partner Center event' && l.outcome === 'queued').length,
-    async latest() {
-      const rows = await duck.query(
-        `SELECT referral_id, epoch_ms(_source_updated_date_time) AS at FROM ${table('referrals_latest')}`,
-      );
-      return new Map(rows.map((r) => [String(r.referral_id), Number(r.at)]));
-    },
+    latest,
     async versionKeys() {
       const rows = await duck.query(
         `SELECT referral_id || '@' || epoch_ms(_source_updated_date_time) AS k FROM ${table('referral_versions')}`,
@@ -245,14 +251,27 @@ async function start(
     register,
     deliveriesSince: (from) => sandbox.webhookDeliveries.events().slice(from),
     update(ids) {
-      return ids.map((id) => {
+      const versions = new Map<string, number>();
+      for (const id of ids) {
         const current = sandbox.store.get(id);
         if (!current) throw new Error(`no referral ${id} in the sandbox`);
         const next = updateReferral(current, random, new Date());
         sandbox.store.put(next);
         sandbox.webhooks.referralUpdated(next);
-        return Date.parse(next.updatedDateTime);
-      });
+        versions.set(id, Date.parse(next.updatedDateTime));
+      }
+      return versions;
+    },
+    landed(versions, timeoutMs) {
+      return until(
+        `${versions.size} referral(s) at their versions in referrals_latest`,
+        async () => {
+          const inLake = await latest();
+          return [...versions].every(([id, at]) => inLake.get(id) === at) ? Date.now() : undefined;
+        },
+        timeoutMs,
+        250,
+      );
     },
     async settled(from, count, timeoutMs = 20_000) {
       if (!(await sandbox.webhookDeliveries.waitForSettled(from + count, timeoutMs))) {
