@@ -4,7 +4,8 @@
  * dev/queue-host.ts with host.json's settings, referrals_latest and referral_versions read back with
  * the tests' Delta replay and DuckDB.
  * - 50 changes land in referrals_latest within 60 s;
- * - duplicated and reordered deliveries (sandbox faults) never regress a row nor record a version twice.
+ * - duplicated and reordered deliveries (sandbox faults) never regress a row nor record a version twice;
+ * - an event delivered again later is harmless; one older than the age window is acknowledged, not queued.
  *
  * EVENTS_FLUSH_SECONDS is 1 here: each check waits for a few event runs, and at the default (30) each
  * wait would be 30 s of an idle timer. The 60 s bound is checked at the default too: the flush wait is
@@ -15,7 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFaultSpec } from '../../sandbox/faults.js';
 import type { DeliveryRecord } from '../../sandbox/webhook-delivery.js';
 import { SETTINGS } from '../../src/config.js';
-import { type HostedEvents, notAnswered200, startHostedEvents } from '../helpers/hosted-events.js';
+import { type HostedEvents, notAnswered200, startHostedEvents, until } from '../helpers/hosted-events.js';
+import { type Received, Receiver } from '../helpers/webhook-receiver.js';
 
 const FLUSH_SECONDS = 1;
 const DEFAULT_FLUSH_SECONDS = Number(SETTINGS.EVENTS_FLUSH_SECONDS.default);
@@ -108,4 +110,85 @@ describe('the hosted pipeline', () => {
     expect(keys.length - new Set(keys).size, 'versions recorded twice').toBe(0);
     for (const [id, at] of newest) expect(keys).toContain(`${id}@${at}`);
   }, 40_000);
+
+  describe('an event delivered again', () => {
+    let captured: Received;
+    let id: string;
+
+    /** Posts a captured delivery to the hosted receiver: the same bytes, the same signature headers. */
+    async function redeliver(delivery: Received): Promise<{ status: number; outcome: unknown }> {
+      const hopByHop = new Set(['host', 'connection', 'content-length', 'transfer-encoding', 'keep-alive']);
+      const headers = Object.entries(delivery.headers).filter(
+        (entry): entry is [string, string] => typeof entry[1] === 'string' && !hopByHop.has(entry[0]),
+      );
+      const response = await fetch(app.receiverUrl, { method: 'POST', headers, body: delivery.body });
+      return { status: response.status, outcome: ((await response.json()) as { outcome?: unknown }).outcome };
+    }
+
+    beforeAll(async () => {
+      // One genuine delivery captured raw, then the registration back on the hosted receiver.
+      id = ids[70] as string;
+      const receiver = await Receiver.start();
+      try {
+        app.register(receiver.url);
+        const settledBefore = app.sandbox.webhookDeliveries.settledCount;
+        app.update([id]);
+        await app.settled(settledBefore, 1);
+        [captured] = receiver.received as [Received];
+      } finally {
+        app.register();
+        await receiver.close();
+      }
+    });
+
+    it('later is harmless: queued again, but the lake neither regresses nor records the version twice', async () => {
+      const version = Date.parse(app.sandbox.store.get(id)?.updatedDateTime ?? '');
+      expect(await redeliver(captured)).toEqual({ status: 200, outcome: 'queued' });
+      await app.landed(new Map([[id, version]]), 15_000);
+      await app.drained();
+      const commits = app.latestCommits();
+      const keys = (await app.versionKeys()).sort();
+      const runs = app.eventRunsStarted();
+      const nothingNew = app.lines.filter((l) => l.message === 'the events named nothing new').length;
+
+      // The same signed request again, once its change is in the lake: an event run takes it, finds nothing new.
+      expect(await redeliver(captured)).toEqual({ status: 200, outcome: 'queued' });
+      await until('an event run for the replay', () => (app.eventRunsStarted() > runs ? true : undefined), 15_000);
+      await app.drained();
+      expect(app.lines.filter((l) => l.message === 'the events named nothing new').length).toBe(nothingNew + 1);
+      expect(app.latestCommits()).toBe(commits);
+      expect((await app.versionKeys()).sort()).toEqual(keys);
+      expect((await app.latest()).get(id)).toBe(version);
+
+      // After a newer change, the old event again: the row stays at the newer version, recorded once.
+      const settledBefore = app.sandbox.webhookDeliveries.settledCount;
+      const newer = app.update([id]);
+      expect(await redeliver(captured)).toEqual({ status: 200, outcome: 'queued' });
+      await app.settled(settledBefore, 1);
+      await app.landed(newer, 15_000);
+      await app.drained();
+      expect((await app.latest()).get(id)).toBe(newer.get(id));
+      expect((await app.versionKeys()).sort()).toEqual([...keys, `${id}@${newer.get(id)}`].sort());
+    }, 60_000);
+
+    it('past PARTNER_CENTER_WEBHOOKS_MAX_EVENT_AGE_MINUTES is acknowledged with 200 and not queued', async () => {
+      const referral = app.sandbox.store.get(ids[80] as string);
+      if (!referral) throw new Error('no referral');
+      const windowMs = Number(SETTINGS.PARTNER_CENTER_WEBHOOKS_MAX_EVENT_AGE_MINUTES.default) * 60_000;
+      const firstEvent = app.sandbox.webhookDeliveries.events().length;
+      const settledBefore = app.sandbox.webhookDeliveries.settledCount;
+      const queuedBefore = app.eventsQueued();
+      const stale = app.lines.filter((l) => l.reason === 'stale').length;
+      // A genuine, signed event whose change is older than the window: a delivery retried too late.
+      app.sandbox.webhooks.referralUpdated({
+        ...referral,
+        updatedDateTime: new Date(Date.now() - windowMs - 3_600_000).toISOString(),
+      });
+      await app.settled(settledBefore, 1);
+      expect(notAnswered200(app.deliveriesSince(firstEvent))).toEqual([]);
+      expect(app.lines.filter((l) => l.reason === 'stale' && l.outcome === 'acknowledged').length).toBe(stale + 1);
+      expect(app.eventsQueued()).toBe(queuedBefore);
+      expect((await app.queue.counts()).queued).toBe(0);
+    });
+  });
 });
