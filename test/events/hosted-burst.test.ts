@@ -14,9 +14,13 @@
  * first (the slowest seen, with another test file running beside this one, was 6 runs in 36 s).
  *
  * A run is counted when the worker's event run logs `sync started`, whatever its end; the lake's own
- * record (run manifests, commits of referrals_latest) must agree with that count.
+ * record (run manifests, commits of referrals_latest) must agree with that count. The runs' start
+ * times must also be an interval apart: on a slow machine runs that ignored the interval could still
+ * stay under 10 (each takes the events that came during the one before), which the count alone
+ * would not show.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunManifest } from '../../src/sync/manifest.js';
 import { type HostedEvents, notAnswered200, startHostedEvents } from '../helpers/hosted-events.js';
 
 const FLUSH_SECONDS = 4;
@@ -38,6 +42,7 @@ describe('a burst of events through the hosted receiver, queue and worker', () =
   it('makes at most 10 event runs of 1,000 events arriving over 10 s, and every change lands', async () => {
     const { sandbox } = app;
     const runsBefore = app.eventRunsStarted();
+    const firstLine = app.lines.length;
     const queuedBefore = app.eventsQueued();
     const commitsBefore = app.latestCommits();
     const manifestsBefore = new Set((await app.manifests()).map((m) => m.runId));
@@ -62,22 +67,34 @@ describe('a burst of events through the hosted receiver, queue and worker', () =
     expect(app.eventsQueued() - queuedBefore).toBe(WAVES * PER_WAVE);
 
     const expected = new Map([...changed].map((id) => [id, Date.parse(sandbox.store.get(id)?.updatedDateTime ?? '')]));
-    await app.landed(expected, 45_000);
+    const landed = await app.landed(expected, 45_000);
     await app.drained();
     const latest = await app.latest();
     for (const [id, at] of expected) expect(latest.get(id), id).toBe(at);
 
     const runs = app.eventRunsStarted() - runsBefore;
     const published = (await app.manifests()).filter((m) => !manifestsBefore.has(m.runId));
+    // Every run that started has ended with its summary, which says when it started.
+    const starts = app.lines
+      .slice(firstLine)
+      .filter((l) => l.message === 'event run summary')
+      .map((l) => Date.parse((l.summary as RunManifest).startedAt))
+      .sort((a, b) => a - b);
+    const gaps = starts.slice(1).map((at, i) => at - (starts[i] ?? 0));
+    console.log(
+      `1,000 events, ${changed.size} referrals: ${runs} event runs (${published.length} published), ` +
+        `starts ${gaps.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s apart; ` +
+        `all landed ${((landed - started) / 1000).toFixed(1)} s after the first change`,
+    );
+    expect(runs).toBeLessThanOrEqual(10);
     expect(published.every((m) => m.mode === 'event')).toBe(true);
     expect(app.latestCommits() - commitsBefore).toBe(published.length);
     expect(published.length).toBeGreaterThan(0);
     expect(published.length).toBeLessThanOrEqual(runs);
-    expect(runs).toBeLessThanOrEqual(10);
-    console.log(
-      `1,000 events, ${changed.size} referrals: ${runs} event runs (${published.length} published), ` +
-        `all landed ${((Date.now() - started) / 1000).toFixed(1)} s after the first change`,
-    );
+    expect(starts).toHaveLength(runs);
+    // At most one run per EVENTS_FLUSH_SECONDS: each started an interval after the one before, less
+    // the moment a run takes to stamp its start (tens of ms here; half a second allowed).
+    expect(Math.min(...gaps)).toBeGreaterThan(FLUSH_SECONDS * 1000 - 500);
 
     // No version recorded twice, though many referrals were named by several events.
     const keys = await app.versionKeys();
