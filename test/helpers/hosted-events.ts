@@ -28,7 +28,7 @@ import { runSyncJob } from '../../src/sync/job.js';
 import type { RunManifest } from '../../src/sync/manifest.js';
 import { startAzurite } from './azurite.js';
 import { deltaParquetSource, logVersions } from './delta-replay.js';
-import { type DuckDb, openDuckDb } from './duckdb.js';
+import { openDuckDb } from './duckdb.js';
 
 export interface HostedOptions {
   /** The sandbox's seed and book size. */
@@ -36,8 +36,6 @@ export interface HostedOptions {
   readonly count: number;
   /** EVENTS_FLUSH_SECONDS; unset (the app's default, 30) when absent. */
   readonly flushSeconds?: number;
-  /** More app settings. */
-  readonly settings?: Readonly<Record<string, string>>;
 }
 
 /** One log line a function wrote (JSON, as contextLogger writes them). */
@@ -49,8 +47,6 @@ export interface FunctionLine {
 
 export interface HostedEvents {
   readonly sandbox: Sandbox;
-  readonly duck: DuckDb;
-  readonly lake: string;
   readonly receiverUrl: string;
   /** The events queue, as the app reaches it (for its counts). */
   readonly queue: EventQueue<unknown>;
@@ -183,7 +179,6 @@ async function start(
     EVENTS_QUEUE: azurite.connectionString,
     EVENTS_QUEUE_NAME: 'hosted-events',
     ...(options.flushSeconds === undefined ? {} : { EVENTS_FLUSH_SECONDS: String(options.flushSeconds) }),
-    ...options.settings,
   };
   // The functions read the app settings from the process, as under the host.
   delete process.env.EVENTS_FLUSH_SECONDS;
@@ -226,8 +221,6 @@ async function start(
 
   return {
     sandbox,
-    duck,
-    lake,
     receiverUrl,
     queue,
     lines,
