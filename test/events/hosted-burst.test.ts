@@ -93,8 +93,9 @@ describe('a burst of events through the hosted receiver, queue and worker', () =
     expect(published.length).toBeLessThanOrEqual(runs);
     expect(starts).toHaveLength(runs);
     // At most one run per EVENTS_FLUSH_SECONDS: each started an interval after the one before, less
-    // the moment a run takes to stamp its start (tens of ms here; half a second allowed).
-    expect(Math.min(...gaps)).toBeGreaterThan(FLUSH_SECONDS * 1000 - 500);
+    // the moment a run takes to stamp its start (tens of ms, 0.2 s on a loaded machine; 1 s allowed).
+    // Runs that ignored the interval start as soon as the one before ends, about a second apart.
+    expect(Math.min(...gaps)).toBeGreaterThan(FLUSH_SECONDS * 1000 - 1000);
 
     // No version recorded twice, though many referrals were named by several events.
     const keys = await app.versionKeys();
