@@ -1,0 +1,235 @@
+/**
+ * The write routes (issue 21): accept, decline and update a referral through `serve`'s host (the
+ * declared functions, the way the Functions host calls them) against the sandbox's PATCH, with a
+ * folder lake for the audit and the idempotency records. What changed is judged in the sandbox's
+ * own book; the audit with DuckDB; the next sync's row with the tests' Delta replay and DuckDB.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type HttpHost, startHttpHost } from '../../dev/http-host.js';
+import { type Sandbox, startSandbox } from '../../sandbox/sandbox.js';
+import { silentLogger } from '../../src/common/log.js';
+import { resetLiveInstance } from '../../src/live/instance.js';
+import { resetLiveLake } from '../../src/live/lake.js';
+import type { Referral } from '../../src/schema/referral-resource.js';
+import { runSyncJob } from '../../src/sync/job.js';
+import { deltaParquetSource } from '../helpers/delta-replay.js';
+import { type DuckDb, openDuckDb, sqlString } from '../helpers/duckdb.js';
+
+let sandbox: Sandbox;
+let host: HttpHost;
+let duck: DuckDb;
+let work: string;
+let lake: string;
+const savedEnv = { ...process.env };
+
+beforeAll(async () => {
+  [sandbox, duck] = await Promise.all([startSandbox({ count: 3000, seed: 83 }), openDuckDb()]);
+  work = await mkdtemp(join(tmpdir(), 'writes-'));
+  lake = join(work, 'lake');
+  process.env = {
+    ...savedEnv,
+    ...sandbox.env,
+    PARTNER_CENTER_TOKEN_CACHE: join(work, 'cache.json'),
+    LAKE_LOCAL_DIR: lake,
+    LIVE_WRITES_ENABLED: 'true',
+  };
+  resetLiveInstance();
+  resetLiveLake();
+  host = await startHttpHost({ logHandler: () => {} });
+});
+
+afterAll(async () => {
+  await host?.close();
+  resetLiveInstance();
+  resetLiveLake();
+  process.env = savedEnv;
+  duck?.close();
+  await sandbox?.close();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  json: Record<string, unknown>;
+}
+
+async function call(
+  method: string,
+  path: string,
+  options: { key?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<Answer> {
+  const res = await fetch(`${host.baseUrl}/api/${path}`, {
+    method,
+    headers: {
+      'x-functions-key': options.key ?? host.writeKey,
+      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...options.headers,
+    },
+    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+function book(id: string): Referral {
+  const referral = sandbox.store.all().find((r) => r.id === id);
+  if (!referral) throw new Error(`no referral ${id} in the sandbox`);
+  return referral;
+}
+
+/** Incoming leads waiting for an answer (as the sandbox started), a different one at each call. */
+let waiting: Referral[] | undefined;
+let next = 0;
+const lead = () => {
+  waiting ??= sandbox.store.all().filter((r) => r.direction === 'Incoming' && r.status === 'New');
+  const found = waiting[next++];
+  if (!found) throw new Error('the sandbox has no more waiting leads');
+  return found;
+};
+
+async function auditRecords(): Promise<Record<string, unknown>[]> {
+  return duck.query(
+    `SELECT * FROM read_json(${sqlString(join(lake, '_audit', 'date=*', '*.ndjson'))}, format = 'newline_delimited') ORDER BY time`,
+  ) as Promise<Record<string, unknown>[]>;
+}
+
+describe('the write routes', () => {
+  it('accept an incoming lead without If-Match (conditional on the eTag read) and decline one with it', async () => {
+    const first = lead();
+    const accepted = await call('POST', `referrals/${first.id}/accept`);
+    expect(accepted.status).toBe(200);
+    expect(accepted.json).toMatchObject({ referral_id: first.id, status: 'Active', substatus: 'Accepted' });
+    expect(book(first.id)).toMatchObject({ status: 'Active', substatus: 'Accepted' });
+    expect(accepted.headers.get('etag')).toBe(book(first.id).eTag);
+
+    const second = lead();
+    const declined = await call('POST', `referrals/${second.id}/decline`, {
+      body: { reason: 'Outside our geography' },
+      headers: { 'if-match': second.eTag as string },
+    });
+    expect(declined.status).toBe(200);
+    expect(book(second.id)).toMatchObject({
+      status: 'Closed',
+      substatus: 'Declined',
+      statusReason: 'Outside our geography',
+    });
+  });
+
+  it('answers a stale If-Match with 412 and changes nothing', async () => {
+    const target = lead();
+    const before = book(target.id).eTag;
+    const stale = await call('POST', `referrals/${target.id}/accept`, { headers: { 'if-match': '"not-the-etag"' } });
+    expect(stale.status).toBe(412);
+    expect(stale.json).toMatchObject({ target: 'If-Match' });
+    expect(book(target.id).eTag).toBe(before);
+  });
+
+  it('refuses an illegal change with 400 naming the field; a bad input reaches Partner Center not at all', async () => {
+    const closed = sandbox.store.all().find((r) => r.status === 'Closed') as Referral;
+    const writes = sandbox.stats().api.writes;
+    const again = await call('POST', `referrals/${closed.id}/accept`);
+    expect(again.status).toBe(400);
+    const illegal = await call('PATCH', `referrals/${closed.id}`, {
+      body: { status: 'Active', substatus: 'Accepted' },
+    });
+    expect(illegal).toMatchObject({ status: 400, json: { target: 'status' } });
+    expect(sandbox.stats().api.writes).toBe(writes);
+
+    const target = lead();
+    const requests = sandbox.stats().api.requests;
+    for (const [body, field] of [
+      [{ reason: 'because' }, 'reason'],
+      [{}, 'reason'],
+    ] as const) {
+      const bad = await call('POST', `referrals/${target.id}/decline`, { body });
+      expect(bad).toMatchObject({ status: 400, json: { target: field } });
+    }
+    for (const [body, field] of [
+      [{ color: 'red' }, 'color'],
+      [{ currency: 'dollars' }, 'currency'],
+      [{ dealValue: -5 }, 'dealValue'],
+      [{ closingDateTime: 'soon' }, 'closingDateTime'],
+      [{ team: [{ name: 'no email' }] }, 'team'],
+    ] as const) {
+      const bad = await call('PATCH', `referrals/${target.id}`, { body });
+      expect(bad, JSON.stringify(body)).toMatchObject({ status: 400, json: { target: field } });
+    }
+    expect(sandbox.stats().api.requests).toBe(requests);
+  });
+
+  it('updates whitelisted fields', async () => {
+    const target = lead();
+    const updated = await call('PATCH', `referrals/${target.id}`, {
+      body: { dealValue: 125000, currency: 'EUR', notes: 'Sized with the customer' },
+    });
+    expect(updated.status).toBe(200);
+    expect(book(target.id).details).toMatchObject({
+      dealValue: 125000,
+      currency: 'EUR',
+      notes: 'Sized with the customer',
+    });
+  });
+
+  it('writes once for a repeated Idempotency-Key, and refuses the key for another request', async () => {
+    const target = lead();
+    const writes = sandbox.stats().api.writes;
+    const headers = { 'idempotency-key': `accept-${target.id}` };
+    const first = await call('POST', `referrals/${target.id}/accept`, { headers });
+    const second = await call('POST', `referrals/${target.id}/accept`, { headers });
+    expect(first.status).toBe(200);
+    expect(second.status).toBe(200);
+    expect(second.json).toEqual(first.json);
+    expect(second.headers.get('idempotent-replayed')).toBe('true');
+    expect(sandbox.stats().api.writes).toBe(writes + 1);
+    const other = await call('POST', `referrals/${lead().id}/accept`, { headers });
+    expect(other.status).toBe(422);
+  });
+
+  it('keeps the read key out of every write route, and the write key out of the read routes', async () => {
+    const target = lead();
+    for (const [method, path] of [
+      ['POST', `referrals/${target.id}/accept`],
+      ['POST', `referrals/${target.id}/decline`],
+      ['PATCH', `referrals/${target.id}`],
+    ] as const) {
+      expect((await call(method, path, { key: host.functionKey, body: {} })).status).toBe(401);
+    }
+    expect((await call('GET', `referrals/${target.id}`, { key: host.writeKey })).status).toBe(401);
+    expect(book(target.id).status).toBe('New');
+  });
+
+  it('answers 403 naming the setting when writes are off', async () => {
+    const target = lead();
+    process.env.LIVE_WRITES_ENABLED = 'false';
+    try {
+      const off = await call('POST', `referrals/${target.id}/accept`);
+      expect(off).toMatchObject({ status: 403, json: { target: 'LIVE_WRITES_ENABLED' } });
+      expect(String(off.json.detail)).toContain('LIVE_WRITES_ENABLED=true');
+    } finally {
+      process.env.LIVE_WRITES_ENABLED = 'true';
+    }
+    expect(book(target.id).status).toBe('New');
+  });
+
+  it('audits every attempt in _audit/, without a key, and the next sync shows the new status', async () => {
+    const records = await auditRecords();
+    const outcomes = records.map((r) => r.outcome);
+    for (const outcome of ['done', 'stale', 'refused', 'replayed', 'disabled']) expect(outcomes).toContain(outcome);
+    const text = JSON.stringify(records);
+    expect(text).not.toContain(host.writeKey);
+    expect(text).not.toContain(host.functionKey);
+    for (const record of records) expect(String(record.caller)).toMatch(/^key:[0-9a-f]{12}$/);
+    const done = records.find((r) => r.outcome === 'done' && r.action === 'accept') as Record<string, unknown>;
+    expect(done).toMatchObject({ before: { status: 'New' }, after: { status: 'Active', substatus: 'Accepted' } });
+
+    await runSyncJob(process.env, { mode: 'full' }, { logger: silentLogger });
+    const [row] = await duck.query(
+      `SELECT status, substatus FROM ${deltaParquetSource(join(lake, 'referrals_latest'))} WHERE referral_id = ${sqlString(String(done.referralId))}`,
+    );
+    expect(row).toEqual({ status: 'Active', substatus: 'Accepted' });
+  });
+});
