@@ -103,10 +103,23 @@ export async function getReferralHandler(request: HttpRequest, context: Invocati
 }
 
 export async function openApiHandler(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  return openApiAnswer(buildOpenApi(new URL(request.url).host), context);
+}
+
+/** The write routes' own connector description (src/live/openapi-writes.ts). */
+export async function writesOpenApiHandler(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  const { buildWritesOpenApi } = await import('./openapi-writes.js');
+  return openApiAnswer(buildWritesOpenApi(new URL(request.url).host), context);
+}
+
+function openApiAnswer(document: Record<string, unknown>, context: InvocationContext): HttpResponseInit {
   return {
     status: 200,
     headers: { 'content-type': CONTENT_TYPES.json, [CORRELATION_HEADER]: context.invocationId },
-    body: JSON.stringify(buildOpenApi(new URL(request.url).host), null, 2),
+    body: JSON.stringify(document, null, 2),
   };
 }
 

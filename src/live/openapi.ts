@@ -2,10 +2,8 @@
  * The OpenAPI 2.0 description Power Automate imports as a custom connector, generated from the
  * same parameter declarations the handler accepts (params.ts) and the lake's `referrals` columns.
  * Served at /api/openapi.json (with the caller's host) and kept in the repo as docs/openapi.json
- * (`npm run openapi:doc`; a test checks the file is current).
+ * (`npm run openapi:doc`, src/live/openapi-doc.ts; a test checks the file is current).
  */
-import { writeFile } from 'node:fs/promises';
-import { pathToFileURL } from 'node:url';
 import type { ColumnSpec, ColumnType } from '../schema/table.js';
 import { REFERRAL_VERSIONS } from '../schema/tables.js';
 import { FLAT_COLUMNS } from './encode.js';
@@ -26,7 +24,7 @@ const COLUMN_SCHEMAS: Readonly<Record<ColumnType, Record<string, string>>> = {
   date: { type: 'string', format: 'date' },
 };
 
-const PROBLEM_RESPONSE = { description: 'problem+json', schema: { $ref: '#/definitions/Problem' } };
+export const PROBLEM_RESPONSE = { description: 'problem+json', schema: { $ref: '#/definitions/Problem' } };
 
 /** The polling protocol's headers: where to poll next (the state is in it) and when. */
 const TRIGGER_HEADERS = {
@@ -207,7 +205,7 @@ function friendlyParameter(p: FriendlyParam): Record<string, unknown> {
   };
 }
 
-function columnProperties(columns: readonly ColumnSpec[]): Record<string, unknown> {
+export function columnProperties(columns: readonly ColumnSpec[]): Record<string, unknown> {
   return Object.fromEntries(
     columns.map((c) => [
       c.name,
@@ -221,10 +219,4 @@ export const OPENAPI_PATH = 'docs/openapi.json';
 
 export function renderOpenApi(): string {
   return `${JSON.stringify(buildOpenApi(), null, 2)}\n`;
-}
-
-const invokedPath = process.argv[1];
-if (invokedPath !== undefined && import.meta.url === pathToFileURL(invokedPath).href) {
-  if (process.argv.includes('--write')) await writeFile(OPENAPI_PATH, renderOpenApi(), 'utf8');
-  else process.stdout.write(renderOpenApi());
 }

@@ -9,7 +9,9 @@ import type { OpenAPIV2 } from 'openapi-types';
 import { describe, expect, it } from 'vitest';
 import { loadHttpFunctions } from '../../dev/http-host.js';
 import { buildOpenApi, OPENAPI_PATH, renderOpenApi } from '../../src/live/openapi.js';
+import { buildWritesOpenApi, OPENAPI_WRITES_PATH, renderWritesOpenApi } from '../../src/live/openapi-writes.js';
 import { FRIENDLY_PARAMS, KEY_PARAM, LIST_PARAM_NAMES } from '../../src/live/params.js';
+import { DECLINE_REASONS } from '../../src/schema/referral-resource.js';
 
 const HTTP_FUNCTIONS = await loadHttpFunctions();
 
@@ -61,5 +63,43 @@ describe('OpenAPI description (docs/openapi.json, /api/openapi.json)', () => {
     const served = JSON.parse(await new HttpResponse(init as never).text());
     expect(served).toEqual(buildOpenApi('referrals.example.net'));
     await expect(SwaggerParser.validate(served)).resolves.toBeDefined();
+  });
+});
+
+describe('OpenAPI description of the write routes (docs/openapi-writes.json, /api/openapi-writes.json)', () => {
+  const writes = () => structuredClone(buildWritesOpenApi()) as unknown as OpenAPIV2.Document;
+
+  it('is a valid OpenAPI 2.0 document, current in the repo', async () => {
+    await expect(SwaggerParser.validate(writes())).resolves.toBeDefined();
+    expect(await readFile(OPENAPI_WRITES_PATH, 'utf8')).toBe(renderWritesOpenApi());
+  });
+
+  it('describes every write function once, by its route and method, under the write key only', () => {
+    const doc = writes();
+    const declared = HTTP_FUNCTIONS.filter((fn) => fn.keys === 'write').flatMap((fn) =>
+      (fn.methods ?? []).map((method) => `${method.toLowerCase()} /${fn.route}`),
+    );
+    const described = Object.entries(doc.paths).flatMap(([path, item]) =>
+      Object.keys(item).map((method) => `${method} ${path}`),
+    );
+    expect(described.sort()).toEqual(declared.sort());
+    expect(doc.security).toEqual([{ writeKey: [] }]);
+    for (const item of Object.values(doc.paths)) {
+      for (const op of Object.values(item) as (OpenAPIV2.OperationObject & Record<string, unknown>)[]) {
+        expect(op.operationId).toMatch(/^[A-Z][A-Za-z]+$/);
+        expect(op.summary).toBeTruthy();
+        for (const p of (op.parameters ?? []) as (OpenAPIV2.GeneralParameterObject & Record<string, unknown>)[]) {
+          if (p.in === 'header') expect(p['x-ms-visibility']).toBe('advanced');
+          if (p.in !== 'body') expect(p['x-ms-summary']).toBeTruthy();
+        }
+      }
+    }
+    // The read document holds no write route, so a read connector cannot even offer one.
+    expect(JSON.stringify(buildOpenApi())).not.toMatch(/AcceptReferral|DeclineReferral|UpdateReferral/);
+  });
+
+  it('offers the decline reasons the handler accepts', () => {
+    const reason = (writes().definitions?.Decline?.properties?.reason ?? {}) as { enum?: string[] };
+    expect(reason.enum).toEqual([...DECLINE_REASONS]);
   });
 });

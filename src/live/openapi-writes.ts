@@ -1,0 +1,189 @@
+/**
+ * The OpenAPI 2.0 description of the write routes: a connector of its own ("Partner Center
+ * Referrals (changes)"), because Power Automate gives a connector one key and the write routes take
+ * a key the read routes never accept (docs/security.md). Generated from the same declarations the
+ * handlers check (rules.ts: the patchable fields, the decline reasons) and the lake's referrals row
+ * (the answer). Served at /api/openapi-writes.json, kept as docs/openapi-writes.json.
+ */
+import { PATCH_FIELDS } from '../actions/rules.js';
+import { DECLINE_REASONS } from '../schema/referral-resource.js';
+import { FLAT_COLUMNS } from './encode.js';
+import { columnProperties, PLACEHOLDER_HOST, PROBLEM_RESPONSE } from './openapi.js';
+import { WRITES_SETTING } from './writes.js';
+
+export const OPENAPI_WRITES_PATH = 'docs/openapi-writes.json';
+
+const ID_PARAM = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  type: 'string',
+  description: 'Referral id (a GUID).',
+  'x-ms-summary': 'Referral id',
+};
+
+const CONDITION_HEADERS = [
+  {
+    name: 'If-Match',
+    in: 'header',
+    required: false,
+    type: 'string',
+    description:
+      "The referral's eTag as you read it: the change applies only to that version (412 otherwise). Without it, the eTag the function reads just before the change.",
+    'x-ms-summary': 'If-Match (eTag)',
+    'x-ms-visibility': 'advanced',
+  },
+  {
+    name: 'Idempotency-Key',
+    in: 'header',
+    required: false,
+    type: 'string',
+    description: 'Any unique text: a retry with the same key gets the first answer, with no second change (kept 24 h).',
+    'x-ms-summary': 'Idempotency key',
+    'x-ms-visibility': 'advanced',
+  },
+];
+
+const WRITE_RESPONSES = {
+  200: { description: 'The referral after the change', schema: { $ref: '#/definitions/FlatReferral' } },
+  400: PROBLEM_RESPONSE,
+  403: { ...PROBLEM_RESPONSE, description: `Writes are off (${WRITES_SETTING})` },
+  404: PROBLEM_RESPONSE,
+  409: PROBLEM_RESPONSE,
+  412: { ...PROBLEM_RESPONSE, description: 'The referral changed since the version If-Match names' },
+  422: { ...PROBLEM_RESPONSE, description: 'The Idempotency-Key was used for another request' },
+  502: PROBLEM_RESPONSE,
+  503: PROBLEM_RESPONSE,
+};
+
+const PATCH_TYPES: Readonly<Record<(typeof PATCH_FIELDS)[number]['type'], Record<string, unknown>>> = {
+  string: { type: 'string' },
+  number: { type: 'number', format: 'double' },
+  'date-time': { type: 'string', format: 'date-time' },
+  team: {
+    type: 'array',
+    items: {
+      type: 'object',
+      required: ['email'],
+      properties: {
+        email: { type: 'string', 'x-ms-summary': 'E-mail' },
+        firstName: { type: 'string', 'x-ms-summary': 'First name' },
+        lastName: { type: 'string', 'x-ms-summary': 'Last name' },
+        phoneNumber: { type: 'string', 'x-ms-summary': 'Phone' },
+      },
+    },
+  },
+};
+
+export function buildWritesOpenApi(host: string = PLACEHOLDER_HOST): Record<string, unknown> {
+  return {
+    swagger: '2.0',
+    info: {
+      title: 'Partner Center Referrals (changes)',
+      description:
+        'Accept, decline and update referrals in Microsoft Partner Center through the referrals-lake function ' +
+        'app: checked against the API rules before anything is sent, conditional on the eTag, audited. Off ' +
+        `unless the app setting ${WRITES_SETTING} is true; the key is the write routes' own.`,
+      version: '1.0',
+    },
+    host,
+    basePath: '/api',
+    schemes: ['https'],
+    consumes: ['application/json'],
+    produces: ['application/json'],
+    securityDefinitions: {
+      writeKey: {
+        type: 'apiKey',
+        in: 'header',
+        name: 'x-functions-key',
+        description: "The write routes' function key (the read routes' key is refused).",
+      },
+    },
+    security: [{ writeKey: [] }],
+    paths: {
+      '/referrals/{id}/accept': {
+        post: {
+          operationId: 'AcceptReferral',
+          summary: 'Accept a lead',
+          description: 'An incoming referral waiting for an answer (New) becomes Active / Accepted.',
+          parameters: [ID_PARAM, ...CONDITION_HEADERS],
+          responses: WRITE_RESPONSES,
+        },
+      },
+      '/referrals/{id}/decline': {
+        post: {
+          operationId: 'DeclineReferral',
+          summary: 'Decline a lead',
+          description: 'An incoming referral waiting for an answer (New) becomes Closed / Declined, with the reason.',
+          parameters: [
+            ID_PARAM,
+            ...CONDITION_HEADERS,
+            { name: 'body', in: 'body', required: true, schema: { $ref: '#/definitions/Decline' } },
+          ],
+          responses: WRITE_RESPONSES,
+        },
+      },
+      '/referrals/{id}': {
+        patch: {
+          operationId: 'UpdateReferral',
+          summary: 'Update a referral',
+          description:
+            'Changes the fields given (status within the allowed transitions, deal value, currency, closing date, notes, team).',
+          parameters: [
+            ID_PARAM,
+            ...CONDITION_HEADERS,
+            { name: 'body', in: 'body', required: true, schema: { $ref: '#/definitions/ReferralChanges' } },
+          ],
+          responses: WRITE_RESPONSES,
+        },
+      },
+    },
+    definitions: {
+      Decline: {
+        type: 'object',
+        required: ['reason'],
+        properties: {
+          reason: {
+            type: 'string',
+            enum: [...DECLINE_REASONS],
+            'x-ms-summary': 'Reason',
+            description: 'Why the lead is declined.',
+          },
+        },
+      },
+      ReferralChanges: {
+        type: 'object',
+        properties: Object.fromEntries(
+          PATCH_FIELDS.map((f) => [
+            f.name,
+            {
+              ...PATCH_TYPES[f.type],
+              ...(f.values ? { enum: [...f.values] } : {}),
+              description: f.description,
+              'x-ms-summary': f.name,
+            },
+          ]),
+        ),
+      },
+      FlatReferral: {
+        type: 'object',
+        description: "The lake's referrals row of the referral after the change.",
+        properties: columnProperties(FLAT_COLUMNS),
+      },
+      Problem: {
+        type: 'object',
+        properties: {
+          title: { type: 'string' },
+          status: { type: 'integer' },
+          detail: { type: 'string' },
+          target: { type: 'string' },
+          correlationId: { type: 'string' },
+        },
+      },
+    },
+  };
+}
+
+export function renderWritesOpenApi(): string {
+  return `${JSON.stringify(buildWritesOpenApi(), null, 2)}\n`;
+}
