@@ -8,7 +8,7 @@
 import { PATCH_FIELDS } from '../actions/rules.js';
 import { DECLINE_REASONS } from '../schema/referral-resource.js';
 import { FLAT_COLUMNS } from './encode.js';
-import { columnProperties, PLACEHOLDER_HOST, PROBLEM_RESPONSE } from './openapi.js';
+import { columnProperties, PLACEHOLDER_HOST, PROBLEM_DEFINITION, PROBLEM_RESPONSE } from './openapi.js';
 import { WRITES_SETTING } from './writes.js';
 
 export const OPENAPI_WRITES_PATH = 'docs/openapi-writes.json';
@@ -170,16 +170,7 @@ export function buildWritesOpenApi(host: string = PLACEHOLDER_HOST): Record<stri
         description: "The lake's referrals row of the referral after the change.",
         properties: columnProperties(FLAT_COLUMNS),
       },
-      Problem: {
-        type: 'object',
-        properties: {
-          title: { type: 'string' },
-          status: { type: 'integer' },
-          detail: { type: 'string' },
-          target: { type: 'string' },
-          correlationId: { type: 'string' },
-        },
-      },
+      Problem: PROBLEM_DEFINITION,
     },
   };
 }

@@ -24,6 +24,18 @@ const COLUMN_SCHEMAS: Readonly<Record<ColumnType, Record<string, string>>> = {
   date: { type: 'string', format: 'date' },
 };
 
+/** problem+json, as src/live/problem.ts writes it. */
+export const PROBLEM_DEFINITION = {
+  type: 'object',
+  properties: {
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    target: { type: 'string' },
+    correlationId: { type: 'string' },
+  },
+};
+
 export const PROBLEM_RESPONSE = { description: 'problem+json', schema: { $ref: '#/definitions/Problem' } };
 
 /** The polling protocol's headers: where to poll next (the state is in it) and when. */
@@ -177,16 +189,7 @@ export function buildOpenApi(host: string = PLACEHOLDER_HOST): Record<string, un
         description: `${REFERRAL_VERSIONS.doc} One row of referral_versions.`,
         properties: columnProperties(REFERRAL_VERSIONS.columns),
       },
-      Problem: {
-        type: 'object',
-        properties: {
-          title: { type: 'string' },
-          status: { type: 'integer' },
-          detail: { type: 'string' },
-          target: { type: 'string' },
-          correlationId: { type: 'string' },
-        },
-      },
+      Problem: PROBLEM_DEFINITION,
     },
   };
 }
