@@ -14,6 +14,8 @@ import { type DocSection, mergeIntoDoc, targetValues } from './doc.js';
 import { clientStreamingScenario } from './scenarios/client-streaming.js';
 import { deltaLogReadScenario } from './scenarios/delta-log-read.js';
 import { deltaStageScenario } from './scenarios/delta-stage.js';
+import { eventsReceiverScenario } from './scenarios/events-receiver.js';
+import { eventsToLakeScenario } from './scenarios/events-to-lake.js';
 import { fullSyncScenario } from './scenarios/full-sync.js';
 import { httpLiveListScenario } from './scenarios/http-live-list.js';
 import { latencyBoundScenario } from './scenarios/latency-bound.js';
@@ -45,6 +47,8 @@ const SCENARIOS: readonly Scenario[] = [
   latencyBoundScenario,
   latencyCliScenario,
   httpLiveListScenario,
+  eventsReceiverScenario,
+  eventsToLakeScenario,
 ];
 
 async function main(): Promise<void> {

@@ -31,6 +31,8 @@ export interface ServeStarted {
 }
 
 export interface ServeChild extends ServeStarted {
+  /** serve's process id (Azurite, when it started it, runs in child processes of its own). */
+  readonly pid: number;
   /** The first log line, past or to come, that `match` accepts; rejects after `timeoutMs`. */
   waitForLog(match: (line: LogLine) => boolean, timeoutMs: number): Promise<LogLine>;
   /** Every log line so far that `match` accepts, oldest first. */
@@ -69,6 +71,7 @@ export async function startServeChild(
     let stopped: Promise<void> | undefined;
     return {
       ...started,
+      pid: child.pid as number,
       waitForLog: (match, timeoutMs) => logs.waitFor(match, timeoutMs),
       logged: (match) => logs.filter(match),
       tail: () => logs.tail(),
