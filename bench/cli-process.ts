@@ -25,17 +25,45 @@ export interface CliSyncFigures {
 }
 
 export async function runCliSync(args: readonly string[], env: Record<string, string>): Promise<CliSyncFigures> {
+  const peaks = new Map<number, number>();
+  const run = await runCli(['sync', ...args], env, (pid) => {
+    const poll = () => {
+      for (const each of processTree(pid)) notePeak(peaks, each);
+    };
+    poll();
+    const timer = setInterval(poll, 20);
+    return () => clearInterval(timer);
+  });
+  return {
+    wallSeconds: run.wallSeconds,
+    peakRssBytes: Math.max(0, ...peaks.values()),
+    processes: peaks.size,
+    manifest: JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '') as RunManifest,
+  };
+}
+
+export interface CliRun {
+  readonly stdout: string;
+  readonly stderr: string;
+  /** From start to exit. */
+  readonly wallSeconds: number;
+}
+
+/**
+ * `referrals-lake <args>` with only PATH and `env`, to its exit; an error with the end of its stderr
+ * unless it exits 0. `watch` is called with its pid at once; what it returns, at the exit.
+ */
+export async function runCli(
+  args: readonly string[],
+  env: Record<string, string>,
+  watch?: (pid: number) => () => void,
+): Promise<CliRun> {
   const began = performance.now();
-  const child = spawn(process.execPath, [BIN, 'sync', ...args], {
+  const child = spawn(process.execPath, [BIN, ...args], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const peaks = new Map<number, number>();
-  const poll = () => {
-    if (child.pid !== undefined) for (const pid of processTree(child.pid)) notePeak(peaks, pid);
-  };
-  poll();
-  const timer = setInterval(poll, 20);
+  const unwatch = child.pid !== undefined ? watch?.(child.pid) : undefined;
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => {
@@ -46,18 +74,13 @@ export async function runCliSync(args: readonly string[], env: Record<string, st
   });
   const [code] = (await once(child, 'exit')) as [number | null];
   const wallSeconds = (performance.now() - began) / 1000;
-  clearInterval(timer);
-  if (code !== 0) throw new Error(`referrals-lake sync exited ${code}: ${stderr.slice(-2000)}`);
-  return {
-    wallSeconds,
-    peakRssBytes: Math.max(0, ...peaks.values()),
-    processes: peaks.size,
-    manifest: JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as RunManifest,
-  };
+  unwatch?.();
+  if (code !== 0) throw new Error(`referrals-lake ${args[0]} exited ${code}: ${stderr.slice(-2000)}`);
+  return { stdout, stderr, wallSeconds };
 }
 
 /** The process and its descendants, from /proc/<pid>/task/<tid>/children. */
-function processTree(root: number): number[] {
+export function processTree(root: number): number[] {
   const found = [root];
   for (let i = 0; i < found.length; i++) {
     const pid = found[i] as number;
@@ -77,5 +100,20 @@ function notePeak(peaks: Map<number, number>, pid: number): void {
     if (match) peaks.set(pid, Math.max(peaks.get(pid) ?? 0, Number(match[1]) * 1024));
   } catch {
     // Gone meanwhile: its last reading stands.
+  }
+}
+
+/** Clock ticks a second of /proc/<pid>/stat's times (USER_HZ: 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+/** The user + system CPU a process has used so far, in ms, from /proc/<pid>/stat; 0 once it is gone. */
+export function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces), from field 3: utime is 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
   }
 }

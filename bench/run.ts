@@ -1,17 +1,21 @@
 /**
- * `npm run bench [-- --quick] [-- --only name,…]`: measures what users pay for, on this machine, and
- * writes docs/benchmarks.md. The last line of stdout is one JSON object with every figure; names
- * are stable and carry their unit.
+ * `npm run bench [-- --quick] [-- --only name,… [--write]]`: measures what users pay for, on this
+ * machine, and writes docs/benchmarks.md (with --only, only given --write, and then only the
+ * sections of the scenarios run and the target rows they measure: bench/doc.ts). The last line of
+ * stdout is one JSON object with every figure; names are stable and carry their unit.
  */
 import { execFileSync } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PROCESS_TUNING } from '../src/common/process-tuning.js';
+import { type DocSection, mergeIntoDoc, targetValues } from './doc.js';
 import { clientStreamingScenario } from './scenarios/client-streaming.js';
 import { deltaLogReadScenario } from './scenarios/delta-log-read.js';
 import { deltaStageScenario } from './scenarios/delta-stage.js';
+import { eventsReceiverScenario } from './scenarios/events-receiver.js';
+import { eventsToLakeScenario } from './scenarios/events-to-lake.js';
 import { fullSyncScenario } from './scenarios/full-sync.js';
 import { httpLiveListScenario } from './scenarios/http-live-list.js';
 import { latencyBoundScenario } from './scenarios/latency-bound.js';
@@ -43,6 +47,8 @@ const SCENARIOS: readonly Scenario[] = [
   latencyBoundScenario,
   latencyCliScenario,
   httpLiveListScenario,
+  eventsReceiverScenario,
+  eventsToLakeScenario,
 ];
 
 async function main(): Promise<void> {
@@ -51,12 +57,12 @@ async function main(): Promise<void> {
   const only = values.only?.split(',');
   const size = values.quick ? 'quick' : 'full';
   const figures: Record<string, number> = {};
-  const sections: string[] = [];
+  const sections: DocSection[] = [];
   for (const scenario of SCENARIOS.filter((s) => !only || only.includes(s.name))) {
     process.stderr.write(`bench: ${scenario.name} (${size})…\n`);
     const result = await scenario.run(size);
     Object.assign(figures, result);
-    sections.push(renderSection(scenario, result));
+    sections.push({ title: scenario.title, text: renderSection(scenario, result) });
   }
   const checks = checkTargets(figures);
   for (const missed of checks.filter((c) => c.met === false)) {
@@ -64,29 +70,47 @@ async function main(): Promise<void> {
       `bench: target missed: ${missed.figure} = ${missed.value}, limit ${missed.op} ${missed.limit}\n`,
     );
   }
-  if (!values.quick && !only) {
-    const doc = new URL('../../docs/benchmarks.md', import.meta.url);
-    await writeFile(doc, renderDoc(renderTargets(checks), sections));
+  if (!values.quick && (!only || values.write)) {
+    const doc = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
+    if (only) {
+      // Only these scenarios' sections and target rows change; the other rows keep the values shown.
+      const before = await readFile(doc, 'utf8');
+      const targets = renderTargets(checkTargets({ ...targetValues(before), ...figures }));
+      await writeFile(
+        doc,
+        mergeIntoDoc(
+          before,
+          sections,
+          SCENARIOS.map((s) => s.title),
+          targets,
+        ),
+      );
+    } else {
+      await writeFile(
+        doc,
+        renderDoc(
+          renderTargets(checks),
+          sections.map((s) => s.text),
+        ),
+      );
+    }
     // The repository's formatter lays out the tables, so the file is exactly what `npm run lint` wants.
-    execFileSync(
-      fileURLToPath(new URL('../../node_modules/.bin/biome', import.meta.url)),
-      ['format', '--write', fileURLToPath(doc)],
-      {
-        stdio: 'ignore',
-      },
-    );
+    execFileSync(fileURLToPath(new URL('../../node_modules/.bin/biome', import.meta.url)), ['format', '--write', doc], {
+      stdio: 'ignore',
+    });
   }
   process.stdout.write(`${JSON.stringify(figures)}\n`);
 }
 
 /** The options, or undefined when there is nothing to run (help shown, or a usage error: exit code 2). */
-function parseOptions(): { quick: boolean; only?: string } | undefined {
-  let values: { quick: boolean; only?: string; help: boolean };
+function parseOptions(): { quick: boolean; only?: string; write: boolean } | undefined {
+  let values: { quick: boolean; only?: string; write: boolean; help: boolean };
   try {
     ({ values } = parseArgs({
       options: {
         quick: { type: 'boolean', default: false },
         only: { type: 'string' },
+        write: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -99,6 +123,7 @@ function parseOptions(): { quick: boolean; only?: string } | undefined {
   }
   const unknown = values.only?.split(',').filter((name) => !SCENARIOS.some((s) => s.name === name)) ?? [];
   if (unknown.length > 0) return usageError(`--only: no scenario named ${unknown.join(', ')}`);
+  if (values.write && (values.quick || !values.only)) return usageError('--write goes with --only, in a full run');
   return values;
 }
 
@@ -110,9 +135,10 @@ function usageError(message: string): undefined {
 
 function usage(): string {
   return [
-    'npm run bench [-- --quick] [-- --only name,…]',
+    'npm run bench [-- --quick] [-- --only name,… [--write]]',
     '  --quick   every scenario at a small size (under two minutes); docs/benchmarks.md is not written',
-    '  --only    run these scenarios only (docs/benchmarks.md is not written):',
+    "  --write   with --only: replace these scenarios' sections and target rows in docs/benchmarks.md, keep the rest",
+    '  --only    run these scenarios only (docs/benchmarks.md is not written without --write):',
     ...SCENARIOS.map((s) => `              ${s.name}: ${s.title}`),
     '',
   ].join('\n');

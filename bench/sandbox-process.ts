@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { request } from 'node:https';
+import { Agent, request } from 'node:https';
 import { createInterface } from 'node:readline';
 import { rootCertificates } from 'node:tls';
 import type { SandboxEnv, SandboxStats } from '../sandbox/sandbox.js';
@@ -17,6 +17,8 @@ export interface SandboxProcess {
   stats(): Promise<SandboxStats>;
   /** A new bootstrap refresh token: each lake signs in once, and refresh tokens rotate. */
   freshRefreshToken(): Promise<string>;
+  /** A `/_sandbox/…` control route (docs/sandbox.md), over one keep-alive connection pool; the JSON answer. */
+  control<T>(path: string, method: string, body?: unknown): Promise<T>;
   stop(): Promise<void>;
 }
 
@@ -29,30 +31,44 @@ export async function spawnSandbox(args: readonly string[]): Promise<SandboxProc
   const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
   const { baseUrl, env } = JSON.parse(line) as { baseUrl: string; env: SandboxEnv };
   const { readFileSync } = await import('node:fs');
-  const ca = [...rootCertificates, readFileSync(env.PARTNER_CENTER_CA_FILE, 'utf8')];
+  const agent = new Agent({
+    keepAlive: true,
+    ca: [...rootCertificates, readFileSync(env.PARTNER_CENTER_CA_FILE, 'utf8')],
+  });
+  const control = <T>(path: string, method: string, body?: unknown) =>
+    controlRequest<T>(`${baseUrl}${path}`, method, agent, body);
   return {
     baseUrl,
     env,
-    stats: () => control<SandboxStats>(`${baseUrl}/_sandbox/stats`, 'GET', ca),
+    control,
+    stats: () => control<SandboxStats>('/_sandbox/stats', 'GET'),
     freshRefreshToken: async () =>
-      (await control<{ refreshToken: string }>(`${baseUrl}/_sandbox/refresh-token`, 'POST', ca)).refreshToken,
+      (await control<{ refreshToken: string }>('/_sandbox/refresh-token', 'POST')).refreshToken,
     stop: async () => {
+      agent.destroy();
       child.kill('SIGTERM');
       if (child.exitCode === null) await once(child, 'exit');
     },
   };
 }
 
-function control<T>(url: string, method: string, ca: string[]): Promise<T> {
+function controlRequest<T>(url: string, method: string, agent: Agent, body?: unknown): Promise<T> {
   return new Promise((resolve, reject) => {
-    request(url, { ca, method }, (res) => {
+    const req = request(url, { agent, method }, (res) => {
       let text = '';
       res.on('data', (c: Buffer) => {
         text += c.toString();
       });
-      res.on('end', () => resolve(JSON.parse(text) as T));
-    })
-      .on('error', reject)
-      .end();
+      res.on('end', () => {
+        if ((res.statusCode ?? 0) >= 300)
+          reject(new Error(`${method} ${url}: ${res.statusCode} ${text.slice(0, 500)}`));
+        else resolve(JSON.parse(text) as T);
+      });
+    }).on('error', reject);
+    if (body === undefined) req.end();
+    else {
+      req.setHeader('Content-Type', 'application/json');
+      req.end(JSON.stringify(body));
+    }
   });
 }

@@ -45,6 +45,24 @@ export const TARGETS: readonly Target[] = [
     limit: 300,
     what: 'Peak RSS of the plain CLI sync of 250k (MB)',
   },
+  {
+    figure: 'events_receiver_p95_ms_100rps',
+    op: '<=',
+    limit: 1000,
+    what: 'The events receiver at 100 events/s, p95 as its client times it (ms)',
+  },
+  {
+    figure: 'events_receiver_failed_100rps',
+    op: '<=',
+    limit: 0,
+    what: 'The same run: events not answered 200',
+  },
+  {
+    figure: 'events_lake_p95_seconds',
+    op: '<=',
+    limit: 60,
+    what: 'A change in the sandbox to its row in referrals_latest, p95, default flush (s)',
+  },
 ];
 
 export interface TargetCheck extends Target {

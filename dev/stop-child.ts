@@ -3,15 +3,15 @@ import type { ChildProcess } from 'node:child_process';
 
 const STOP_TIMEOUT_MS = 5_000;
 
-/** SIGTERM, then SIGKILL if it has not exited after 5 s; resolves once it has exited. */
-export async function killAndWait(child: ChildProcess): Promise<void> {
+/** SIGTERM, then SIGKILL if it has not exited after `timeoutMs` (5 s); resolves once it has exited. */
+export async function killAndWait(child: ChildProcess, timeoutMs = STOP_TIMEOUT_MS): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
   // A plain timer, cleared on exit: a pending one would keep this process alive for STOP_TIMEOUT_MS.
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(true), STOP_TIMEOUT_MS);
+    timer = setTimeout(() => resolve(true), timeoutMs);
   });
   const late = await Promise.race([exited.then(() => false), timedOut]);
   clearTimeout(timer);

@@ -2,7 +2,10 @@
  * `referrals-lake serve` as a child process (the demo's): started with the settings given and no
  * others (PATH and HOME aside, so a setting of the user's shell cannot point it elsewhere), its JSON
  * line read, its log lines (JSON on stderr) kept so that the caller can show when the receiver queued
- * an event and the worker ran it. Stopped by its process id: SIGTERM, then SIGKILL after 5 s.
+ * an event and the worker ran it. Stopped by its process id: SIGTERM, then SIGKILL after 20 s (serve's
+ * own shutdown can take over 5 s, and it stops its Azurite last).
+ * `dataDir` is serve's `--data-dir` (where it keeps the Azurite it starts when no storage is set;
+ * the benchmarks give each serve a fresh one).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -17,13 +20,23 @@ export interface LogLine {
   readonly [field: string]: unknown;
 }
 
-export interface ServeChild {
+/** What serve's JSON line says (dev/cli/serve-command.ts). */
+export interface ServeStarted {
   readonly baseUrl: string;
   readonly receiverUrl: string;
   /** The key serve's function-key routes take (x-functions-key). */
   readonly functionKey: string;
+  /** Azurite's endpoints and data folder, when serve started it (no storage setting). */
+  readonly azurite?: { readonly blobEndpoint: string; readonly queueEndpoint: string; readonly location: string };
+}
+
+export interface ServeChild extends ServeStarted {
+  /** serve's process id (Azurite, when it started it, runs in child processes of its own). */
+  readonly pid: number;
   /** The first log line, past or to come, that `match` accepts; rejects after `timeoutMs`. */
   waitForLog(match: (line: LogLine) => boolean, timeoutMs: number): Promise<LogLine>;
+  /** Every log line so far that `match` accepts, oldest first. */
+  logged(match: (line: LogLine) => boolean): LogLine[];
   /** The last lines serve wrote on stderr, for an error message (its logs are redacted at the source). */
   tail(): string;
   /** Resolves once serve has exited. Idempotent. */
@@ -31,11 +44,21 @@ export interface ServeChild {
 }
 
 const START_TIMEOUT_MS = 30_000;
+/**
+ * How long serve may take to stop before it is killed: its queue host waits up to 5 s for running
+ * invocations (dev/queue-host.ts) and then gives their messages back, and only then does serve stop
+ * the Azurite it started (up to 5 s more). Killed sooner, serve would leave that Azurite running.
+ */
+const STOP_TIMEOUT_MS = 20_000;
 const TAIL_LINES = 20;
 
-export async function startServeChild(settings: Readonly<Record<string, string>>): Promise<ServeChild> {
+export async function startServeChild(
+  settings: Readonly<Record<string, string>>,
+  options: { readonly dataDir?: string } = {},
+): Promise<ServeChild> {
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...settings };
-  const child = spawn(process.execPath, [repoFile('bin/referrals-lake.js'), 'serve', '--port', '0'], {
+  const dataDir = options.dataDir === undefined ? [] : ['--data-dir', options.dataDir];
+  const child = spawn(process.execPath, [repoFile('bin/referrals-lake.js'), 'serve', '--port', '0', ...dataDir], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -48,10 +71,12 @@ export async function startServeChild(settings: Readonly<Record<string, string>>
     let stopped: Promise<void> | undefined;
     return {
       ...started,
+      pid: child.pid as number,
       waitForLog: (match, timeoutMs) => logs.waitFor(match, timeoutMs),
+      logged: (match) => logs.filter(match),
       tail: () => logs.tail(),
       stop() {
-        stopped ??= killAndWait(child).finally(() => process.off('exit', killOnExit));
+        stopped ??= killAndWait(child, STOP_TIMEOUT_MS).finally(() => process.off('exit', killOnExit));
         return stopped;
       },
     };
@@ -63,10 +88,7 @@ export async function startServeChild(settings: Readonly<Record<string, string>>
 }
 
 /** serve's JSON line on stdout, or why it never came. */
-async function firstLine(
-  child: ChildProcess,
-  logs: LogLines,
-): Promise<{ baseUrl: string; receiverUrl: string; functionKey: string }> {
+async function firstLine(child: ChildProcess, logs: LogLines): Promise<ServeStarted> {
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   let timer: NodeJS.Timeout | undefined;
   const failed = new Promise<never>((_, reject) => {
@@ -76,8 +98,13 @@ async function firstLine(
   failed.catch(() => undefined);
   try {
     const [line] = (await Promise.race([once(lines, 'line'), failed])) as [string];
-    const { baseUrl, receiverUrl, functionKey } = JSON.parse(line) as Record<string, string>;
-    return { baseUrl: baseUrl ?? '', receiverUrl: receiverUrl ?? '', functionKey: functionKey ?? '' };
+    const { baseUrl, receiverUrl, functionKey, azurite } = JSON.parse(line) as Partial<ServeStarted>;
+    return {
+      baseUrl: baseUrl ?? '',
+      receiverUrl: receiverUrl ?? '',
+      functionKey: functionKey ?? '',
+      ...(azurite ? { azurite } : {}),
+    };
   } finally {
     clearTimeout(timer);
   }
@@ -118,6 +145,10 @@ class LogLines {
       };
       this.waiters.add(waiter);
     });
+  }
+
+  filter(match: (line: LogLine) => boolean): LogLine[] {
+    return this.lines.filter(match);
   }
 
   tail(): string {

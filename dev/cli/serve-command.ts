@@ -49,6 +49,10 @@ export function registerServeCommand(program: Command): void {
       await untilStopped();
       await app.close();
       resetLiveInstance();
+      // The worker may still hold events waiting for their flush; close() gave their messages back to
+      // the queue (the next serve takes them). Its flush timer would keep this process up to
+      // EVENTS_FLUSH_SECONDS more, and then run against the Azurite just stopped: end here instead.
+      process.exit(0);
     });
 }
 

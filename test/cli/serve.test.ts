@@ -22,6 +22,7 @@ import { AZURITE_ACCOUNT, AZURITE_KEY } from '../helpers/azurite.js';
 import { httpGet as get, type ServeProcess, startServe } from '../helpers/cli.js';
 import { deltaParquetSource } from '../helpers/delta-replay.js';
 import { copyToLocal, type DuckDb, openDuckDb } from '../helpers/duckdb.js';
+import { listening } from '../helpers/process.js';
 import { accessToken, send } from '../helpers/sandbox-http.js';
 
 let sandbox: Sandbox;
@@ -92,18 +93,6 @@ interface Started {
   receiverUrl: string;
   azurite: { blobEndpoint: string; queueEndpoint: string; location: string };
   queues: { function: string; queue: string; poison: string }[];
-}
-
-/** True when something accepts connections on the URL's port. */
-function listening(url: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port: Number(new URL(url).port) });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 /** Registers `url` for referral-updated with the sandbox, as `webhooks register` will. */

@@ -1,3 +1,5 @@
+import { connect } from 'node:net';
+
 /** Whether a process with this id runs (signal 0 checks without sending anything). */
 export function alive(pid: number): boolean {
   try {
@@ -6,4 +8,16 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** True when something accepts connections on the URL's port (on 127.0.0.1). */
+export function listening(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port: Number(new URL(url).port) });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }

@@ -1,0 +1,131 @@
+/**
+ * From a change in the sandbox to its row in the lake (issue 20), timed from outside: the change
+ * made through `/_sandbox/mutate`, the lake read by another reader (bench/latest-watch.ts) polling
+ * referrals_latest in the Azurite that `referrals-lake serve` started.
+ */
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { createRandom } from '../../sandbox/random.js';
+import { deliveryLog, type EventsStage, LAKE_CONTAINER, startEventsStage } from '../events-stage.js';
+import { LatestWatch } from '../latest-watch.js';
+import type { Scenario } from '../run.js';
+import { quantile, round2 } from '../run-workers.js';
+
+const REFERRALS = { quick: 2000, full: 20_000 } as const;
+const CHANGES = { quick: 10, full: 50 } as const;
+/** Mean gap between changes (exponential gaps: a Poisson stream), seconds. */
+const MEAN_GAP_SECONDS = { quick: 3, full: 6 } as const;
+const WATCH_INTERVAL_MS = 250;
+/** How long after the last change every row must have landed. */
+const LAND_TIMEOUT_MS = 180_000;
+/** A second pass with a short flush interval, labelled `_flush5`: what the pipeline costs apart from the wait. */
+const SHORT_FLUSH_SECONDS = 5;
+
+interface Pass {
+  readonly latencies: number[];
+  readonly gaps: number[];
+  readonly runs: number;
+  /** The event runs' own durations (their manifests' durationSeconds, from serve's log). */
+  readonly runSeconds: number[];
+}
+
+export const eventsToLakeScenario: Scenario = {
+  name: 'events-to-lake',
+  title: 'Events: from a change in the sandbox to its row in the lake',
+  description:
+    'The stage of the receiver scenario (serve as a child process starting its own Azurite, the sandbox as another, ' +
+    `a full sync of the sandbox's book into the lake first: ${REFERRALS.full} referrals, a quick run ` +
+    `${REFERRALS.quick}), with the webhook registered straight to serve's receiver. The bench makes ` +
+    `${CHANGES.full} changes (a quick run: ${CHANGES.quick}), one update each through \`POST /_sandbox/mutate\`, ` +
+    `spaced by exponential gaps from a fixed seed (a Poisson stream, mean ${MEAN_GAP_SECONDS.full} s: a busy tenant, ` +
+    `some 600 changes an hour; a quick run: mean ${MEAN_GAP_SECONDS.quick} s). For each, the clock starts when the ` +
+    "mutate call answers, and stops when a reader outside serve first sees the referral's new version in " +
+    `referrals_latest: the bench lists the table's \`_delta_log/\` in Azurite every ${WATCH_INTERVAL_MS} ms with the ` +
+    'Blob SDK, brings each new commit and the files it names to a local folder, and reads them with the tests’ Delta ' +
+    'replay and DuckDB (none of the writer’s lake code); the row counts when its `_source_updated_date_time` is the ' +
+    'change’s `ResourceChangeUtcDate` or later. So the figure holds the whole way: delivery, receiver, queue, the ' +
+    'queue host’s poll (at most 2 s), the flush wait, the event run (fetch by id, run tables, versions, latest tables ' +
+    'of the whole book, the publish) and up to one listing interval. `EVENTS_FLUSH_SECONDS` is the default, 30 s: ' +
+    'a lone event runs at once, later ones wait for 30 s after the previous run began, so the flush bounds these ' +
+    `figures. Target: \`events_lake_p95_seconds\` ≤ 60 (a change in the lake within a minute). The \`_flush${SHORT_FLUSH_SECONDS}\` ` +
+    `figures (full run only) repeat the pass on a fresh stage with \`EVENTS_FLUSH_SECONDS=${SHORT_FLUSH_SECONDS}\`. ` +
+    '`events_lake_runs` counts the versions of referrals_latest the pass made (one per event run), ' +
+    "`events_lake_run_p50_seconds` is the median event run's own duration (its manifest's, from serve's log).",
+  async run(size) {
+    const figures = passFigures('', await runPass(size));
+    if (size === 'quick') return figures;
+    return { ...figures, ...passFigures(`_flush${SHORT_FLUSH_SECONDS}`, await runPass(size, SHORT_FLUSH_SECONDS)) };
+  },
+};
+
+function passFigures(suffix: string, pass: Pass): Record<string, number> {
+  const seconds = pass.latencies.map((ms) => ms / 1000);
+  return {
+    [`events_lake_p50_seconds${suffix}`]: round2(quantile(seconds, 0.5)),
+    [`events_lake_p95_seconds${suffix}`]: round2(quantile(seconds, 0.95)),
+    [`events_lake_max_seconds${suffix}`]: round2(Math.max(...seconds)),
+    [`events_lake_min_seconds${suffix}`]: round2(Math.min(...seconds)),
+    [`events_lake_changes${suffix}`]: seconds.length,
+    [`events_lake_mean_gap_seconds${suffix}`]: round2(pass.gaps.reduce((a, b) => a + b, 0) / pass.gaps.length / 1000),
+    [`events_lake_runs${suffix}`]: pass.runs,
+    [`events_lake_run_p50_seconds${suffix}`]: round2(quantile(pass.runSeconds, 0.5)),
+  };
+}
+
+async function runPass(size: 'quick' | 'full', flushSeconds?: number): Promise<Pass> {
+  const stage = await startEventsStage({ referrals: REFERRALS[size], flushSeconds });
+  let watch: LatestWatch | undefined;
+  try {
+    watch = await LatestWatch.start({
+      connectionString: stage.lakeConnectionString,
+      container: LAKE_CONTAINER,
+      dir: join(stage.work, 'reader'),
+      intervalMs: WATCH_INTERVAL_MS,
+    });
+    const seeded = watch.currentVersion;
+    if (seeded < 0) throw new Error('referrals_latest has no version after the seeding sync');
+    const random = createRandom(20);
+    const gaps: number[] = [];
+    const landings: Promise<number>[] = [];
+    for (let i = 0; i < CHANGES[size]; i++) {
+      const gap = -Math.log(1 - random.next()) * MEAN_GAP_SECONDS[size] * 1000;
+      gaps.push(gap);
+      await delay(gap);
+      const { id, updatedMs, answeredAt } = await change(stage);
+      landings.push(watch.landed(id, updatedMs).then((seenAt) => seenAt - answeredAt));
+    }
+    const latencies = await withTimeout(Promise.all(landings), LAND_TIMEOUT_MS, () => stage.serve.tail());
+    const runSeconds = stage.serve
+      .logged((line) => line.message === 'event run summary')
+      .map((line) => (line.summary as { durationSeconds: number }).durationSeconds);
+    return { latencies, gaps, runs: watch.currentVersion - seeded, runSeconds };
+  } finally {
+    await watch?.stop();
+    await stage.close();
+  }
+}
+
+/** One update in the sandbox: the referral, its new updatedDateTime (from the event the sandbox sent), when it answered. */
+async function change(stage: EventsStage): Promise<{ id: string; updatedMs: number; answeredAt: number }> {
+  const result = await stage.sandbox.control<{ updated: string[] }>('/_sandbox/mutate', 'POST', { updates: 1 });
+  const answeredAt = performance.now();
+  const [id] = result.updated;
+  if (!id) throw new Error('the sandbox changed nothing');
+  const event = (await deliveryLog(stage.sandbox)).events.findLast((e) => e.resourceUri.endsWith(`/${id}`));
+  const changed = event && (JSON.parse(event.body) as { ResourceChangeUtcDate?: string }).ResourceChangeUtcDate;
+  const updatedMs = changed ? Date.parse(changed) : Number.NaN;
+  if (Number.isNaN(updatedMs)) throw new Error(`no event with a change date for referral ${id}`);
+  return { id, updatedMs, answeredAt };
+}
+
+async function withTimeout<T>(work: Promise<T>, ms: number, context: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not every change landed within ${ms} ms; serve:\n${context()}`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
