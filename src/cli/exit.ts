@@ -12,6 +12,8 @@ export const EXIT = {
   shrinkRefused: 7,
   /** Partner Center's one webhook registration of the tenant names another URL; nothing was changed. */
   webhookInUse: 8,
+  /** A write named a version (--if-match) the referral has moved on from; nothing was changed. */
+  stale: 9,
 } as const;
 
 /** Ends a command with a given exit code after it has printed what it had to say. */

@@ -12,6 +12,7 @@ import { CliExit, EXIT } from './exit.js';
 import { registerLoginCommand } from './login-command.js';
 import { registerSyncCommand } from './sync-command.js';
 import { registerWebhooksCommand } from './webhooks-command.js';
+import { registerWriteCommands } from './write-commands.js';
 
 export { EXIT };
 
@@ -27,6 +28,7 @@ export function buildProgram(extend?: ProgramExtension): Command {
   registerLoginCommand(program);
   registerCheckCommand(program);
   registerWebhooksCommand(program);
+  registerWriteCommands(program);
   extend?.(program);
   return program;
 }
