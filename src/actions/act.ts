@@ -10,7 +10,14 @@ import type { StorageTarget } from '../lake/storage/storage.js';
 import type { Referral } from '../schema/referral-resource.js';
 import type { JsonPatchOperation, PartnerCenterClient } from '../source/client.js';
 import { type ActionKind, type AuditRecord, appendAudit, type StatusPair } from './audit.js';
-import { acceptOperations, changeOperations, checkChanges, checkDeclineInput, declineOperations } from './rules.js';
+import {
+  acceptOperations,
+  changeOperations,
+  checkChanges,
+  checkDeclineInput,
+  declineOperations,
+  newReferralBody,
+} from './rules.js';
 
 export interface WriteRequest {
   readonly action: Exclude<ActionKind, 'create'>;
@@ -125,6 +132,62 @@ export async function writeReferral(deps: WriteDependencies, request: WriteReque
       { kind: 'refused', status: 502, title: 'Failed', detail: (error as Error).message },
       { outcome: 'failed' },
     );
+    throw error;
+  }
+}
+
+export interface CreateRequest {
+  /** The flat fields of NEW_REFERRAL_FIELDS. */
+  readonly input: unknown;
+  readonly caller: string;
+  readonly idempotencyKey?: string;
+  readonly correlationId: string;
+}
+
+/**
+ * Creates an outgoing co-sell referral: the input checked and turned into Partner Center's shape
+ * before anything is sent, the POST sent once (a create is never repeated but after a 429: use an
+ * Idempotency-Key to retry safely), the attempt audited.
+ */
+export async function createNewReferral(deps: WriteDependencies, request: CreateRequest): Promise<WriteOutcome> {
+  const started = (deps.now ?? (() => new Date()))();
+  const audit = (outcome: WriteOutcome, status: number, name: string) =>
+    appendAudit(
+      deps.target,
+      {
+        time: started.toISOString(),
+        action: 'create',
+        caller: request.caller,
+        ...(outcome.kind === 'done' && typeof outcome.referral.id === 'string'
+          ? { referralId: outcome.referral.id }
+          : {}),
+        status,
+        outcome: name,
+        ...(request.idempotencyKey !== undefined ? { idempotencyKey: request.idempotencyKey } : {}),
+        ...(outcome.kind === 'done' ? { after: statusOf(outcome.referral) } : { detail: outcome.detail }),
+        correlationId: request.correlationId,
+      },
+      deps.logger,
+    );
+  try {
+    const body = newReferralBody(request.input);
+    const referral = (await deps.client.createReferral(body)) as Referral;
+    const outcome: WriteOutcome = { kind: 'done', referral };
+    await audit(outcome, 200, 'done');
+    return outcome;
+  } catch (error) {
+    if (error instanceof BadQueryError || error instanceof ReferralRefusedError) {
+      const outcome: WriteOutcome = {
+        kind: 'refused',
+        status: 400,
+        title: error instanceof BadQueryError ? 'Referral refused' : 'Refused by Partner Center',
+        detail: error.message,
+        ...(error.target !== undefined ? { target: error.target } : {}),
+      };
+      await audit(outcome, 400, error instanceof BadQueryError ? 'refused' : 'rejected');
+      return outcome;
+    }
+    await audit({ kind: 'refused', status: 502, title: 'Failed', detail: (error as Error).message }, 502, 'failed');
     throw error;
   }
 }

@@ -197,3 +197,129 @@ function checkedTeam(value: unknown, bad: (why: string) => BadQueryError): unkno
 function replace(path: string, value: unknown): JsonPatchOperation {
   return { op: 'replace', path, value };
 }
+
+/** What `POST /api/referrals` takes: an outgoing co-sell referral, in flat names a flow can fill. */
+export interface NewReferralField {
+  readonly name: string;
+  readonly type: 'string' | 'number' | 'boolean' | 'date-time' | 'contact' | 'team';
+  readonly required: boolean;
+  readonly values?: readonly string[];
+  readonly description: string;
+}
+
+export const NEW_REFERRAL_FIELDS: readonly NewReferralField[] = [
+  { name: 'name', type: 'string', required: true, description: 'What the opportunity is called.' },
+  { name: 'customerName', type: 'string', required: true, description: "The customer's organisation." },
+  {
+    name: 'customerCountry',
+    type: 'string',
+    required: true,
+    description: "The customer's country, ISO code such as US.",
+  },
+  { name: 'customerCity', type: 'string', required: false, description: "The customer's city." },
+  {
+    name: 'customerContact',
+    type: 'contact',
+    required: false,
+    description: 'The customer contact: { firstName, lastName, email, phoneNumber }.',
+  },
+  {
+    name: 'consentToContact',
+    type: 'boolean',
+    required: true,
+    description: 'The customer agreed to be contacted (Partner Center requires the consent).',
+  },
+  {
+    name: 'consentToShareInfo',
+    type: 'boolean',
+    required: true,
+    description: 'The customer agreed that their details go to Microsoft and partners.',
+  },
+  { name: 'dealValue', type: 'number', required: true, description: 'Deal value.' },
+  { name: 'currency', type: 'string', required: true, description: 'ISO 4217 code, e.g. USD.' },
+  { name: 'closingDateTime', type: 'date-time', required: false, description: 'Expected closing date (UTC).' },
+  { name: 'notes', type: 'string', required: false, description: 'What the customer needs.' },
+  {
+    name: 'qualification',
+    type: 'string',
+    required: false,
+    values: ['Direct', 'MarketingQualified', 'SalesQualified'],
+    description: 'How the opportunity was qualified.',
+  },
+  {
+    name: 'team',
+    type: 'team',
+    required: false,
+    description: "The partner's sales team: [{ email, firstName?, lastName?, phoneNumber? }].",
+  },
+];
+
+/** The Partner Center referral a create sends, from the flat input, checked field by field. */
+export function newReferralBody(input: unknown): Record<string, unknown> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new BadQueryError('body', 'the body must be a JSON object describing the referral');
+  }
+  const given = input as Record<string, unknown>;
+  const known = new Set(NEW_REFERRAL_FIELDS.map((f) => f.name));
+  for (const name of Object.keys(given)) {
+    if (!known.has(name)) {
+      throw new BadQueryError(
+        name,
+        `'${name.slice(0, 40)}' is not a field of a new referral; the fields are ${[...known].join(', ')}`,
+      );
+    }
+  }
+  const value: Record<string, unknown> = {};
+  for (const field of NEW_REFERRAL_FIELDS) {
+    const raw = given[field.name];
+    if (raw === undefined || raw === null || raw === '') {
+      if (field.required) throw new BadQueryError(field.name, `${field.name} is required to create a referral`);
+      continue;
+    }
+    value[field.name] = newFieldValue(field, raw);
+  }
+  if (!/^[A-Z]{2}$/.test(String(value.customerCountry))) {
+    throw new BadQueryError('customerCountry', 'customerCountry must be an ISO 3166 code such as US');
+  }
+  const contact = value.customerContact as Record<string, unknown> | undefined;
+  return {
+    name: value.name,
+    type: 'Shared',
+    qualification: value.qualification ?? 'SalesQualified',
+    status: 'New',
+    substatus: 'Pending',
+    customerProfile: {
+      name: value.customerName,
+      address: { country: value.customerCountry, ...(value.customerCity ? { city: value.customerCity } : {}) },
+      ...(contact ? { team: [contact] } : {}),
+    },
+    consent: { consentToContact: value.consentToContact, consentToToShareInfoWithOthers: value.consentToShareInfo },
+    details: {
+      dealValue: value.dealValue,
+      currency: value.currency,
+      ...(value.closingDateTime ? { closingDateTime: value.closingDateTime } : {}),
+      ...(value.notes ? { notes: value.notes } : {}),
+    },
+    ...(value.team ? { team: value.team } : {}),
+  };
+}
+
+function newFieldValue(field: NewReferralField, raw: unknown): unknown {
+  const bad = (why: string) => new BadQueryError(field.name, `${field.name} ${why}`);
+  switch (field.type) {
+    case 'boolean':
+      if (typeof raw !== 'boolean') throw bad('must be true or false');
+      return raw;
+    case 'contact': {
+      const [member] = checkedTeam([raw], bad);
+      return member;
+    }
+    case 'team':
+      return checkedTeam(raw, bad);
+    default:
+      return checkedValue(
+        { name: field.name, pointer: '', type: field.type, values: field.values, description: '' },
+        raw,
+      );
+  }
+}

@@ -5,7 +5,7 @@
  * handlers check (rules.ts: the patchable fields, the decline reasons) and the lake's referrals row
  * (the answer). Served at /api/openapi-writes.json, kept as docs/openapi-writes.json.
  */
-import { PATCH_FIELDS } from '../actions/rules.js';
+import { NEW_REFERRAL_FIELDS, PATCH_FIELDS } from '../actions/rules.js';
 import { DECLINE_REASONS } from '../schema/referral-resource.js';
 import { FLAT_COLUMNS } from './encode.js';
 import { columnProperties, PLACEHOLDER_HOST, PROBLEM_DEFINITION, PROBLEM_RESPONSE } from './openapi.js';
@@ -56,6 +56,9 @@ const WRITE_RESPONSES = {
   503: PROBLEM_RESPONSE,
 };
 
+/** What a create can meet: the write answers but the 200 of a change. */
+const { 200: _changed, ...REFUSALS } = WRITE_RESPONSES;
+
 const PATCH_TYPES: Readonly<Record<(typeof PATCH_FIELDS)[number]['type'], Record<string, unknown>>> = {
   string: { type: 'string' },
   number: { type: 'number', format: 'double' },
@@ -73,6 +76,12 @@ const PATCH_TYPES: Readonly<Record<(typeof PATCH_FIELDS)[number]['type'], Record
       },
     },
   },
+};
+
+const NEW_TYPES: Readonly<Record<(typeof NEW_REFERRAL_FIELDS)[number]['type'], Record<string, unknown>>> = {
+  ...PATCH_TYPES,
+  boolean: { type: 'boolean' },
+  contact: PATCH_TYPES.team.items as Record<string, unknown>,
 };
 
 export function buildWritesOpenApi(host: string = PLACEHOLDER_HOST): Record<string, unknown> {
@@ -101,6 +110,23 @@ export function buildWritesOpenApi(host: string = PLACEHOLDER_HOST): Record<stri
     },
     security: [{ writeKey: [] }],
     paths: {
+      '/referrals': {
+        post: {
+          operationId: 'CreateReferral',
+          summary: 'Create a co-sell referral',
+          description:
+            'An outgoing co-sell referral to Microsoft, with the fields Partner Center requires checked first. A create ' +
+            'is sent once: give an Idempotency-Key to retry safely.',
+          parameters: [
+            CONDITION_HEADERS[1],
+            { name: 'body', in: 'body', required: true, schema: { $ref: '#/definitions/NewReferral' } },
+          ],
+          responses: {
+            201: { description: 'The referral created', schema: { $ref: '#/definitions/FlatReferral' } },
+            ...REFUSALS,
+          },
+        },
+      },
       '/referrals/{id}/accept': {
         post: {
           operationId: 'AcceptReferral',
@@ -150,6 +176,21 @@ export function buildWritesOpenApi(host: string = PLACEHOLDER_HOST): Record<stri
             description: 'Why the lead is declined.',
           },
         },
+      },
+      NewReferral: {
+        type: 'object',
+        required: NEW_REFERRAL_FIELDS.filter((f) => f.required).map((f) => f.name),
+        properties: Object.fromEntries(
+          NEW_REFERRAL_FIELDS.map((f) => [
+            f.name,
+            {
+              ...NEW_TYPES[f.type],
+              ...(f.values ? { enum: [...f.values] } : {}),
+              description: f.description,
+              'x-ms-summary': f.name,
+            },
+          ]),
+        ),
       },
       ReferralChanges: {
         type: 'object',

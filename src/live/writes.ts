@@ -1,13 +1,13 @@
 /**
  * The write routes' HTTP side: `POST /api/referrals/{id}/accept`, `POST /api/referrals/{id}/decline`,
- * `PATCH /api/referrals/{id}`. Off unless LIVE_WRITES_ENABLED is true (403 naming it); behind a
+ * `PATCH /api/referrals/{id}`, `POST /api/referrals` (create: 201). Off unless LIVE_WRITES_ENABLED is true (403 naming it); behind a
  * function key of their own (docs/security.md); Idempotency-Key honoured; the change itself is
  * src/actions/act.ts, audited there. The answer is the referral after the change as the lake's flat
  * row (as GET /api/referrals/{id} gives it), with its eTag in the ETag header for the next change.
  */
 import { createHash } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { type WriteRequest, writeReferral } from '../actions/act.js';
+import { createNewReferral, type WriteOutcome, type WriteRequest, writeReferral } from '../actions/act.js';
 import { type ActionKind, appendAudit } from '../actions/audit.js';
 import { checkIdempotencyKey, IdempotencyStore, type StoredAnswer } from '../actions/idempotency.js';
 import { contextLogger } from '../common/azure-functions.js';
@@ -30,56 +30,28 @@ type WriteAction = WriteRequest['action'];
 export const acceptReferralHandler = writeHandler('accept');
 export const declineReferralHandler = writeHandler('decline');
 export const updateReferralHandler = writeHandler('patch');
+export const createReferralHandler = writeHandler('create');
 
-function writeHandler(action: WriteAction) {
+/** One write, read from its request: what it is (for an Idempotency-Key) and how to do it. */
+interface WriteJob {
+  readonly referralId?: string;
+  readonly fingerprint: string;
+  run(idempotencyKey: string | undefined, logger: Logger): Promise<StoredAnswer>;
+}
+
+function writeHandler(action: ActionKind) {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     const logger = contextLogger(context);
     const correlationId = context.invocationId;
     const caller = callerOf(request);
     try {
-      if (readSetting(process.env, 'LIVE_WRITES_ENABLED') !== true)
+      if (readSetting(process.env, 'LIVE_WRITES_ENABLED') !== true) {
         return await disabled(action, request, caller, correlationId, logger);
-      const asked = await readWriteRequest(action, request, caller, correlationId);
+      }
+      const job = await readJob(action, request, caller, correlationId);
       const key = request.headers.get('idempotency-key') ?? undefined;
-      if (key === undefined) return toResponse(await perform(asked, logger), correlationId);
-      const problem = checkIdempotencyKey(key);
-      if (problem) throw new BadQueryError('Idempotency-Key', problem);
-      const claim = await new IdempotencyStore(await liveLake()).claim(key, caller, fingerprint(asked));
-      if (claim.kind === 'replay') {
-        await appendAudit(
-          await liveLake(),
-          {
-            time: new Date().toISOString(),
-            action,
-            caller,
-            referralId: asked.referralId,
-            status: claim.answer.status,
-            outcome: 'replayed',
-            idempotencyKey: key,
-            correlationId,
-          },
-          logger,
-        );
-        return toResponse(
-          { ...claim.answer, headers: { ...claim.answer.headers, 'idempotent-replayed': 'true' } },
-          correlationId,
-        );
-      }
-      if (claim.kind === 'conflict') {
-        return problemResponse(
-          { status: claim.status, title: 'Idempotency-Key conflict', detail: claim.detail, target: 'Idempotency-Key' },
-          correlationId,
-        );
-      }
-      let answer: StoredAnswer;
-      try {
-        answer = await perform({ ...asked, idempotencyKey: key }, logger);
-      } catch (error) {
-        await claim.finish({ status: 500, body: '', headers: {} });
-        throw error;
-      }
-      await claim.finish(answer);
-      return toResponse(answer, correlationId);
+      if (key === undefined) return toResponse(await job.run(undefined, logger), correlationId);
+      return await once(action, job, key, caller, correlationId, logger);
     } catch (error) {
       const problem = problemFor(error);
       (problem.status >= 500 ? logger.error : logger.warn)('referral write failed', {
@@ -92,22 +64,92 @@ function writeHandler(action: WriteAction) {
   };
 }
 
-/** The change, as an answer that can be kept for an Idempotency-Key and given again. */
-async function perform(asked: WriteRequest, logger: Logger): Promise<StoredAnswer> {
-  const outcome = await writeReferral(
-    { client: liveInstance().source.client, target: await liveLake(), logger },
-    asked,
-  );
+/** The job under an Idempotency-Key: run by the first request, its answer given to the repeats. */
+async function once(
+  action: ActionKind,
+  job: WriteJob,
+  key: string,
+  caller: string,
+  correlationId: string,
+  logger: Logger,
+): Promise<HttpResponseInit> {
+  const problem = checkIdempotencyKey(key);
+  if (problem) throw new BadQueryError('Idempotency-Key', problem);
+  const lake = await liveLake();
+  const claim = await new IdempotencyStore(lake).claim(key, caller, job.fingerprint);
+  if (claim.kind === 'conflict') {
+    return problemResponse(
+      { status: claim.status, title: 'Idempotency-Key conflict', detail: claim.detail, target: 'Idempotency-Key' },
+      correlationId,
+    );
+  }
+  if (claim.kind === 'replay') {
+    const record = {
+      time: new Date().toISOString(),
+      action,
+      caller,
+      ...(job.referralId ? { referralId: job.referralId } : {}),
+      status: claim.answer.status,
+      outcome: 'replayed',
+      idempotencyKey: key,
+      correlationId,
+    };
+    await appendAudit(lake, record, logger);
+    const headers = { ...claim.answer.headers, 'idempotent-replayed': 'true' };
+    return toResponse({ ...claim.answer, headers }, correlationId);
+  }
+  let answer: StoredAnswer;
+  try {
+    answer = await job.run(key, logger);
+  } catch (error) {
+    await claim.finish({ status: 500, body: '', headers: {} });
+    throw error;
+  }
+  await claim.finish(answer);
+  return toResponse(answer, correlationId);
+}
+
+async function readJob(
+  action: ActionKind,
+  request: HttpRequest,
+  caller: string,
+  correlationId: string,
+): Promise<WriteJob> {
+  const deps = async (logger: Logger) => ({ client: liveInstance().source.client, target: await liveLake(), logger });
+  if (action === 'create') {
+    checkNoQuery(request);
+    const input = await readBody(request);
+    return {
+      fingerprint: JSON.stringify(['create', input ?? null]),
+      run: async (idempotencyKey, logger) => {
+        const asked = { input, caller, correlationId, ...(idempotencyKey ? { idempotencyKey } : {}) };
+        return answerOf(await createNewReferral(await deps(logger), asked), correlationId, 201);
+      },
+    };
+  }
+  const asked = await readWriteRequest(action, request, caller, correlationId);
+  return {
+    referralId: asked.referralId,
+    fingerprint: JSON.stringify([asked.action, asked.referralId, asked.ifMatch ?? null, asked.input ?? null]),
+    run: async (idempotencyKey, logger) => {
+      const request = { ...asked, ...(idempotencyKey ? { idempotencyKey } : {}) };
+      return answerOf(await writeReferral(await deps(logger), request), correlationId, 200);
+    },
+  };
+}
+
+/** The outcome as an answer that can be kept for an Idempotency-Key and given again. */
+function answerOf(outcome: WriteOutcome, correlationId: string, doneStatus: 200 | 201): StoredAnswer {
   if (outcome.kind === 'refused') {
     const { status, title, detail, target } = outcome;
-    const problem = problemResponse({ status, title, detail, ...(target ? { target } : {}) }, asked.correlationId);
+    const problem = problemResponse({ status, title, detail, ...(target ? { target } : {}) }, correlationId);
     return { status, body: String(problem.body), headers: problem.headers as Record<string, string> };
   }
-  const row = flatRow(outcome.referral, `live-${asked.correlationId}`, Date.now() * 1000);
+  const row = flatRow(outcome.referral, `live-${correlationId}`, Date.now() * 1000);
   const body = row ? flatLine(row, 1) : JSON.stringify(outcome.referral);
   const headers: Record<string, string> = { 'content-type': CONTENT_TYPES.json };
   if (typeof outcome.referral.eTag === 'string') headers.etag = outcome.referral.eTag;
-  return { status: 200, body, headers };
+  return { status: doneStatus, body, headers };
 }
 
 async function disabled(
@@ -123,7 +165,7 @@ async function disabled(
     time: new Date().toISOString(),
     action,
     caller,
-    referralId: request.params.id,
+    ...(request.params.id ? { referralId: request.params.id } : {}),
     status: 403,
     outcome: 'disabled',
     detail,
@@ -142,26 +184,35 @@ async function readWriteRequest(
 ): Promise<WriteRequest> {
   const referralId = request.params.id ?? '';
   if (!ID_PATTERN.test(referralId)) throw new BadQueryError('id', 'the referral id must be a GUID');
-  for (const name of queryOf(request.url).keys()) {
-    if (name !== KEY_PARAM)
-      throw new BadQueryError(name, `unknown parameter '${name.slice(0, 40)}'; the change goes in the body`);
-  }
+  checkNoQuery(request);
   const ifMatch = request.headers.get('if-match') ?? undefined;
-  const text = await request.text();
-  if (Buffer.byteLength(text) > MAX_BODY_BYTES)
-    throw new BadQueryError('body', `the body is over ${MAX_BODY_BYTES} bytes`);
-  let input: unknown;
-  if (text.trim() !== '') {
-    try {
-      input = JSON.parse(text);
-    } catch {
-      throw new BadQueryError('body', 'the body is not JSON');
-    }
-  }
+  const input = await readBody(request);
   if (action === 'accept' && input !== undefined && !isEmptyObject(input)) {
     throw new BadQueryError('body', 'accepting takes no body (or {})');
   }
   return { action, referralId, ...(ifMatch !== undefined ? { ifMatch } : {}), input, caller, correlationId };
+}
+
+function checkNoQuery(request: HttpRequest): void {
+  for (const name of queryOf(request.url).keys()) {
+    if (name !== KEY_PARAM) {
+      throw new BadQueryError(name, `unknown parameter '${name.slice(0, 40)}'; the change goes in the body`);
+    }
+  }
+}
+
+/** The JSON body, undefined when there is none. */
+async function readBody(request: HttpRequest): Promise<unknown> {
+  const text = await request.text();
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES) {
+    throw new BadQueryError('body', `the body is over ${MAX_BODY_BYTES} bytes`);
+  }
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new BadQueryError('body', 'the body is not JSON');
+  }
 }
 
 /** Names the caller by a digest of the key it presented: the audit can tell callers apart, never learn a key. */
@@ -169,10 +220,6 @@ function callerOf(request: HttpRequest): string {
   const key = request.headers.get('x-functions-key') ?? request.query.get(KEY_PARAM);
   if (!key) return 'anonymous';
   return `key:${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
-}
-
-function fingerprint(asked: WriteRequest): string {
-  return JSON.stringify([asked.action, asked.referralId, asked.ifMatch ?? null, asked.input ?? null]);
 }
 
 function isEmptyObject(value: unknown): boolean {

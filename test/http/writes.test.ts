@@ -189,12 +189,56 @@ describe('the write routes', () => {
     expect(other.status).toBe(422);
   });
 
+  it('creates an outgoing co-sell referral (201), checks its fields first, and creates once per Idempotency-Key', async () => {
+    const body = {
+      name: 'Fabrikam data platform',
+      customerName: 'Fabrikam Ltd',
+      customerCountry: 'GB',
+      customerContact: { firstName: 'Jo', lastName: 'Bloggs', email: 'jo@fabrikam.example' },
+      consentToContact: true,
+      consentToShareInfo: true,
+      dealValue: 80000,
+      currency: 'GBP',
+    };
+    const requests = sandbox.stats().api.requests;
+    for (const [without, field] of [
+      ['customerCountry', 'customerCountry'],
+      ['consentToContact', 'consentToContact'],
+      ['dealValue', 'dealValue'],
+    ] as const) {
+      const { [without]: _dropped, ...partial } = body;
+      expect(await call('POST', 'referrals', { body: partial })).toMatchObject({
+        status: 400,
+        json: { target: field },
+      });
+    }
+    expect(await call('POST', 'referrals', { body: { ...body, customerCountry: 'Britain' } })).toMatchObject({
+      status: 400,
+      json: { target: 'customerCountry' },
+    });
+    expect(sandbox.stats().api.requests).toBe(requests);
+
+    const before = sandbox.store.all().length;
+    const headers = { 'idempotency-key': 'create-fabrikam-1' };
+    const created = await call('POST', 'referrals', { body, headers });
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ direction: 'Outgoing', type: 'Shared', customer_name: 'Fabrikam Ltd' });
+    const again = await call('POST', 'referrals', { body, headers });
+    expect(again).toMatchObject({ status: 201, json: created.json });
+    expect(sandbox.store.all().length).toBe(before + 1);
+    expect(book(String(created.json.referral_id))).toMatchObject({
+      name: 'Fabrikam data platform',
+      direction: 'Outgoing',
+    });
+  });
+
   it('keeps the read key out of every write route, and the write key out of the read routes', async () => {
     const target = lead();
     for (const [method, path] of [
       ['POST', `referrals/${target.id}/accept`],
       ['POST', `referrals/${target.id}/decline`],
       ['PATCH', `referrals/${target.id}`],
+      ['POST', 'referrals'],
     ] as const) {
       expect((await call(method, path, { key: host.functionKey, body: {} })).status).toBe(401);
     }
