@@ -82,7 +82,7 @@ export async function writeReferral(deps: WriteDependencies, request: WriteReque
     const current = (await deps.client.getReferral(request.referralId)) as Referral | undefined;
     if (!current) return finish(notFound(request.referralId));
     before = statusOf(current);
-    operations = planned(request, current);
+    // A caller deciding on an older version hears so, not what its change would break now.
     if (request.ifMatch !== undefined && request.ifMatch !== current.eTag) {
       return finish({
         kind: 'refused',
@@ -92,6 +92,7 @@ export async function writeReferral(deps: WriteDependencies, request: WriteReque
         target: 'If-Match',
       });
     }
+    operations = planned(request, current);
     const ifMatch = request.ifMatch ?? current.eTag;
     if (typeof ifMatch !== 'string' || ifMatch === '') {
       return finish({
@@ -173,7 +174,7 @@ export async function createNewReferral(deps: WriteDependencies, request: Create
     const body = newReferralBody(request.input);
     const referral = (await deps.client.createReferral(body)) as Referral;
     const outcome: WriteOutcome = { kind: 'done', referral };
-    await audit(outcome, 200, 'done');
+    await audit(outcome, 201, 'done');
     return outcome;
   } catch (error) {
     if (error instanceof BadQueryError || error instanceof ReferralRefusedError) {

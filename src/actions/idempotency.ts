@@ -4,17 +4,16 @@
  * absent, so two instances racing with one key cannot both write), then stores its answer there.
  * Records live 24 hours. The digest covers the caller too: one caller's key never answers another.
  *
- * A claim whose request never finished (its instance died) blocks the key for CLAIM_TIMEOUT_MS,
- * then may be taken over: the write is conditional (If-Match), so a first attempt that did land
- * makes the second one stale, never a second change. An answer that is a failure of ours or of
- * Partner Center (5xx) is not kept: the caller's retry runs again.
+ * Every answer is kept, failures too: a 5xx or a lost connection may come after Partner Center
+ * applied the change (a create above all has no condition), so the same key never sends it again.
+ * A claim whose request never finished (its instance died) blocks the key until it expires, for the
+ * same reason. To try again after a failure, a caller checks the referral and sends a new key.
  */
 import { createHash } from 'node:crypto';
 import { idempotencyRecordPath } from '../lake/layout/paths.js';
 import type { StorageTarget } from '../lake/storage/storage.js';
 
 export const RECORD_LIFETIME_MS = 24 * 60 * 60 * 1000;
-const CLAIM_TIMEOUT_MS = 10 * 60 * 1000;
 const MAX_KEY_LENGTH = 255;
 
 /** What the caller got the first time: replayed as is. */
@@ -53,7 +52,7 @@ export class IdempotencyStore {
       if (!found) continue;
       const record = decode(found.body);
       const age = this.now() - (record?.createdAt ?? 0);
-      const takeOver = !record || age > RECORD_LIFETIME_MS || (!record.answer && age > CLAIM_TIMEOUT_MS);
+      const takeOver = !record || age > RECORD_LIFETIME_MS;
       if (takeOver) {
         const replaced = await this.target.replaceIfMatch(path, encode(mine), found.etag, {
           contentType: 'application/json',
@@ -80,10 +79,6 @@ export class IdempotencyStore {
     return {
       kind: 'claimed',
       finish: async (answer) => {
-        if (answer.status >= 500) {
-          await this.target.delete(path);
-          return;
-        }
         await this.target.replaceIfMatch(path, encode({ ...mine, answer }), etag, { contentType: 'application/json' });
       },
     };

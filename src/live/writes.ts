@@ -59,9 +59,37 @@ function writeHandler(action: ActionKind) {
         status: problem.status,
         error,
       });
+      // Every attempt is audited: one refused before it was read (bad id, body, header) too.
+      await auditAttempt(action, request, caller, correlationId, logger, {
+        status: problem.status,
+        outcome: problem.status >= 500 ? 'failed' : 'refused',
+        detail: problem.detail ?? problem.title,
+      });
       return problemResponse(problem, correlationId);
     }
   };
+}
+
+/** An audit record for an attempt that ended before src/actions/act.ts could audit it. */
+async function auditAttempt(
+  action: ActionKind,
+  request: HttpRequest,
+  caller: string,
+  correlationId: string,
+  logger: Logger,
+  end: { status: number; outcome: string; detail?: string; idempotencyKey?: string },
+): Promise<void> {
+  const record = {
+    time: new Date().toISOString(),
+    action,
+    caller,
+    ...(request.params.id ? { referralId: request.params.id } : {}),
+    ...end,
+    correlationId,
+  };
+  const lake = await liveLake().catch(() => undefined);
+  if (lake) await appendAudit(lake, record, logger);
+  else logger.warn('referral write', record);
 }
 
 /** The job under an Idempotency-Key: run by the first request, its answer given to the repeats. */
@@ -78,6 +106,19 @@ async function once(
   const lake = await liveLake();
   const claim = await new IdempotencyStore(lake).claim(key, caller, job.fingerprint);
   if (claim.kind === 'conflict') {
+    const end = { status: claim.status, outcome: 'conflict', detail: claim.detail, idempotencyKey: key };
+    await appendAudit(
+      lake,
+      {
+        time: new Date().toISOString(),
+        action,
+        caller,
+        ...(job.referralId ? { referralId: job.referralId } : {}),
+        ...end,
+        correlationId,
+      },
+      logger,
+    );
     return problemResponse(
       { status: claim.status, title: 'Idempotency-Key conflict', detail: claim.detail, target: 'Idempotency-Key' },
       correlationId,
@@ -102,8 +143,14 @@ async function once(
   try {
     answer = await job.run(key, logger);
   } catch (error) {
-    await claim.finish({ status: 500, body: '', headers: {} });
-    throw error;
+    // Kept as the key's answer: the change may have landed before the failure (idempotency.ts).
+    const problem = problemResponse(problemFor(error), correlationId);
+    logger.error('referral write failed', { action, error });
+    answer = {
+      status: problem.status ?? 500,
+      body: String(problem.body),
+      headers: problem.headers as Record<string, string>,
+    };
   }
   await claim.finish(answer);
   return toResponse(answer, correlationId);
