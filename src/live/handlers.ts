@@ -13,12 +13,9 @@ import { liveInstance } from './instance.js';
 import { linkBack } from './links.js';
 import { openListing } from './listing.js';
 import { buildOpenApi } from './openapi.js';
-import { KEY_PARAM, SHAPES } from './params.js';
+import { KEY_PARAM, REFERRAL_ID_PATTERN, SHAPES } from './params.js';
 import { CORRELATION_HEADER, problemFor, problemResponse } from './problem.js';
 import { queryOf, readListRequest } from './request.js';
-
-/** Referral ids are GUIDs; anything else cannot name one and is not sent upstream. */
-const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
 
 export async function listReferralsHandler(
   request: HttpRequest,
@@ -64,7 +61,7 @@ export async function getReferralHandler(request: HttpRequest, context: Invocati
   const correlationId = context.invocationId;
   try {
     const id = request.params.id ?? '';
-    if (!ID_PATTERN.test(id)) throw new BadQueryError('id', 'the referral id must be a GUID');
+    if (!REFERRAL_ID_PATTERN.test(id)) throw new BadQueryError('id', 'the referral id must be a GUID');
     const query = queryOf(request.url);
     for (const name of query.keys()) {
       if (name !== 'shape' && name !== KEY_PARAM) throw new BadQueryError(name, `unknown parameter '${name}'`);

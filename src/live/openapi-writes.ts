@@ -8,19 +8,10 @@
 import { NEW_REFERRAL_FIELDS, PATCH_FIELDS } from '../actions/rules.js';
 import { DECLINE_REASONS } from '../schema/referral-resource.js';
 import { FLAT_COLUMNS } from './encode.js';
-import { columnProperties, PLACEHOLDER_HOST, PROBLEM_DEFINITION, PROBLEM_RESPONSE } from './openapi.js';
+import { columnProperties, ID_PARAM, PLACEHOLDER_HOST, PROBLEM_DEFINITION, PROBLEM_RESPONSE } from './openapi.js';
 import { WRITES_SETTING } from './writes.js';
 
 export const OPENAPI_WRITES_PATH = 'docs/openapi-writes.json';
-
-const ID_PARAM = {
-  name: 'id',
-  in: 'path',
-  required: true,
-  type: 'string',
-  description: 'Referral id (a GUID).',
-  'x-ms-summary': 'Referral id',
-};
 
 const CONDITION_HEADERS = [
   {

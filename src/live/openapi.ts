@@ -24,6 +24,16 @@ const COLUMN_SCHEMAS: Readonly<Record<ColumnType, Record<string, string>>> = {
   date: { type: 'string', format: 'date' },
 };
 
+/** The referral a `/referrals/{id}` route is about. */
+export const ID_PARAM = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  type: 'string',
+  description: 'Referral id (a GUID).',
+  'x-ms-summary': 'Referral id',
+};
+
 /** problem+json, as src/live/problem.ts writes it. */
 export const PROBLEM_DEFINITION = {
   type: 'object',
@@ -140,17 +150,7 @@ export function buildOpenApi(host: string = PLACEHOLDER_HOST): Record<string, un
           operationId: 'GetReferral',
           summary: 'Get a referral',
           description: 'One referral by id.',
-          parameters: [
-            {
-              name: 'id',
-              in: 'path',
-              required: true,
-              type: 'string',
-              description: 'Referral id (a GUID).',
-              'x-ms-summary': 'Referral id',
-            },
-            { ...shape, enum: [...SHAPES] },
-          ],
+          parameters: [ID_PARAM, { ...shape, enum: [...SHAPES] }],
           responses: {
             200: { description: 'The referral', schema: { $ref: '#/definitions/FlatReferral' } },
             400: PROBLEM_RESPONSE,

@@ -247,6 +247,9 @@ export const OPTION_PARAMS: readonly OptionParam[] = [
   },
 ];
 
+/** Referral ids are GUIDs; anything else cannot name one and is not sent upstream. */
+export const REFERRAL_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
+
 /** Azure's function key in the query string; accepted beside every other parameter. */
 export const KEY_PARAM = 'code';
 

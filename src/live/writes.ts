@@ -17,11 +17,10 @@ import { readSetting } from '../config.js';
 import { CONTENT_TYPES, flatLine, flatRow } from './encode.js';
 import { liveInstance } from './instance.js';
 import { liveLake } from './lake.js';
-import { KEY_PARAM } from './params.js';
+import { KEY_PARAM, REFERRAL_ID_PATTERN } from './params.js';
 import { CORRELATION_HEADER, problemFor, problemResponse } from './problem.js';
 import { queryOf } from './request.js';
 
-const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
 const MAX_BODY_BYTES = 64 * 1024;
 export const WRITES_SETTING = 'LIVE_WRITES_ENABLED';
 
@@ -44,14 +43,13 @@ function writeHandler(action: ActionKind) {
     const logger = contextLogger(context);
     const correlationId = context.invocationId;
     const caller = callerOf(request);
+    const attempt: Attempt = { action, caller, correlationId, logger, referralId: request.params.id };
     try {
-      if (readSetting(process.env, 'LIVE_WRITES_ENABLED') !== true) {
-        return await disabled(action, request, caller, correlationId, logger);
-      }
+      if (readSetting(process.env, 'LIVE_WRITES_ENABLED') !== true) return await disabled(attempt);
       const job = await readJob(action, request, caller, correlationId);
       const key = request.headers.get('idempotency-key') ?? undefined;
       if (key === undefined) return toResponse(await job.run(undefined, logger), correlationId);
-      return await once(action, job, key, caller, correlationId, logger);
+      return await once(job, key, attempt);
     } catch (error) {
       const problem = problemFor(error);
       (problem.status >= 500 ? logger.error : logger.warn)('referral write failed', {
@@ -60,7 +58,7 @@ function writeHandler(action: ActionKind) {
         error,
       });
       // Every attempt is audited: one refused before it was read (bad id, body, header) too.
-      await auditAttempt(action, request, caller, correlationId, logger, {
+      await auditAttempt(attempt, {
         status: problem.status,
         outcome: problem.status >= 500 ? 'failed' : 'refused',
         detail: problem.detail ?? problem.title,
@@ -70,20 +68,25 @@ function writeHandler(action: ActionKind) {
   };
 }
 
+/** Who asked for which write: what every audit record of the attempt names. */
+interface Attempt {
+  readonly action: ActionKind;
+  readonly caller: string;
+  readonly correlationId: string;
+  readonly logger: Logger;
+  readonly referralId: string | undefined;
+}
+
 /** An audit record for an attempt that ended before src/actions/act.ts could audit it. */
 async function auditAttempt(
-  action: ActionKind,
-  request: HttpRequest,
-  caller: string,
-  correlationId: string,
-  logger: Logger,
+  { action, caller, correlationId, logger, referralId }: Attempt,
   end: { status: number; outcome: string; detail?: string; idempotencyKey?: string },
 ): Promise<void> {
   const record = {
     time: new Date().toISOString(),
     action,
     caller,
-    ...(request.params.id ? { referralId: request.params.id } : {}),
+    ...(referralId ? { referralId } : {}),
     ...end,
     correlationId,
   };
@@ -93,49 +96,25 @@ async function auditAttempt(
 }
 
 /** The job under an Idempotency-Key: run by the first request, its answer given to the repeats. */
-async function once(
-  action: ActionKind,
-  job: WriteJob,
-  key: string,
-  caller: string,
-  correlationId: string,
-  logger: Logger,
-): Promise<HttpResponseInit> {
+async function once(job: WriteJob, key: string, attempt: Attempt): Promise<HttpResponseInit> {
+  const { action, caller, correlationId, logger } = attempt;
   const problem = checkIdempotencyKey(key);
   if (problem) throw new BadQueryError('Idempotency-Key', problem);
-  const lake = await liveLake();
-  const claim = await new IdempotencyStore(lake).claim(key, caller, job.fingerprint);
+  const claim = await new IdempotencyStore(await liveLake()).claim(key, caller, job.fingerprint);
   if (claim.kind === 'conflict') {
-    const end = { status: claim.status, outcome: 'conflict', detail: claim.detail, idempotencyKey: key };
-    await appendAudit(
-      lake,
-      {
-        time: new Date().toISOString(),
-        action,
-        caller,
-        ...(job.referralId ? { referralId: job.referralId } : {}),
-        ...end,
-        correlationId,
-      },
-      logger,
-    );
+    await auditAttempt(attempt, {
+      status: claim.status,
+      outcome: 'conflict',
+      detail: claim.detail,
+      idempotencyKey: key,
+    });
     return problemResponse(
       { status: claim.status, title: 'Idempotency-Key conflict', detail: claim.detail, target: 'Idempotency-Key' },
       correlationId,
     );
   }
   if (claim.kind === 'replay') {
-    const record = {
-      time: new Date().toISOString(),
-      action,
-      caller,
-      ...(job.referralId ? { referralId: job.referralId } : {}),
-      status: claim.answer.status,
-      outcome: 'replayed',
-      idempotencyKey: key,
-      correlationId,
-    };
-    await appendAudit(lake, record, logger);
+    await auditAttempt(attempt, { status: claim.answer.status, outcome: 'replayed', idempotencyKey: key });
     const headers = { ...claim.answer.headers, 'idempotent-replayed': 'true' };
     return toResponse({ ...claim.answer, headers }, correlationId);
   }
@@ -199,28 +178,13 @@ function answerOf(outcome: WriteOutcome, correlationId: string, doneStatus: 200 
   return { status: doneStatus, body, headers };
 }
 
-async function disabled(
-  action: ActionKind,
-  request: HttpRequest,
-  caller: string,
-  correlationId: string,
-  logger: Logger,
-): Promise<HttpResponseInit> {
+async function disabled(attempt: Attempt): Promise<HttpResponseInit> {
   const detail = `Writes are off in this function app: set the app setting ${WRITES_SETTING}=true to allow them.`;
-  const lake = await liveLake().catch(() => undefined);
-  const record = {
-    time: new Date().toISOString(),
-    action,
-    caller,
-    ...(request.params.id ? { referralId: request.params.id } : {}),
-    status: 403,
-    outcome: 'disabled',
-    detail,
-    correlationId,
-  };
-  if (lake) await appendAudit(lake, record, logger);
-  else logger.warn('referral write', record);
-  return problemResponse({ status: 403, title: 'Writes disabled', detail, target: WRITES_SETTING }, correlationId);
+  await auditAttempt(attempt, { status: 403, outcome: 'disabled', detail });
+  return problemResponse(
+    { status: 403, title: 'Writes disabled', detail, target: WRITES_SETTING },
+    attempt.correlationId,
+  );
 }
 
 async function readWriteRequest(
@@ -230,7 +194,7 @@ async function readWriteRequest(
   correlationId: string,
 ): Promise<WriteRequest> {
   const referralId = request.params.id ?? '';
-  if (!ID_PATTERN.test(referralId)) throw new BadQueryError('id', 'the referral id must be a GUID');
+  if (!REFERRAL_ID_PATTERN.test(referralId)) throw new BadQueryError('id', 'the referral id must be a GUID');
   checkNoQuery(request);
   const ifMatch = request.headers.get('if-match') ?? undefined;
   const input = await readBody(request);
