@@ -2,14 +2,17 @@
  * One write to a referral, from whoever asks (the HTTP routes, the CLI): read the referral as it is
  * now, check the change against the rules (rules.ts), send it conditionally (If-Match: the
  * caller's, else the eTag just read: never a blind write), and audit the attempt whatever its end.
- * The answer is the referral after the change, or a problem saying why there was none.
+ * The answer is the referral after the change, a refusal saying why there was none, or the failure
+ * (never thrown: the attempt is audited with the status the caller hears).
  */
 import { BadQueryError, ReferralRefusedError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
+import { type Problem, problemFor } from '../common/problems.js';
 import type { StorageTarget } from '../lake/storage/storage.js';
 import type { Referral } from '../schema/referral-resource.js';
 import type { JsonPatchOperation, PartnerCenterClient } from '../source/client.js';
 import { type ActionKind, type AuditRecord, appendAudit, type StatusPair } from './audit.js';
+import { ifMatchAccepts, ifMatchTags } from './if-match.js';
 import {
   acceptOperations,
   changeOperations,
@@ -31,15 +34,22 @@ export interface WriteRequest {
   readonly correlationId: string;
 }
 
+/** A change not made, and why: `reason` is what the audit calls it. */
+export interface Refusal {
+  readonly kind: 'refused';
+  /** refused (checked here), rejected (by Partner Center), stale (412), not-found, failed (no eTag to send). */
+  readonly reason: 'refused' | 'rejected' | 'stale' | 'not-found' | 'failed';
+  readonly status: 400 | 404 | 412 | 502;
+  readonly title: string;
+  readonly detail: string;
+  readonly target?: string;
+}
+
 export type WriteOutcome =
   | { readonly kind: 'done'; readonly referral: Referral }
-  | {
-      readonly kind: 'refused';
-      readonly status: 400 | 404 | 412 | 502;
-      readonly title: string;
-      readonly detail: string;
-      readonly target?: string;
-    };
+  | Refusal
+  /** It broke (Partner Center failed, throttled, the sign-in is gone): the change may or may not have landed. */
+  | { readonly kind: 'failed'; readonly problem: Problem; readonly error: unknown };
 
 export interface WriteDependencies {
   readonly client: PartnerCenterClient;
@@ -49,91 +59,56 @@ export interface WriteDependencies {
 }
 
 export async function writeReferral(deps: WriteDependencies, request: WriteRequest): Promise<WriteOutcome> {
-  const started = (deps.now ?? (() => new Date()))();
-  let operations: JsonPatchOperation[] | undefined;
-  let before: StatusPair | undefined;
-  const audit = (outcome: WriteOutcome, extra: Partial<AuditRecord> = {}) =>
-    appendAudit(
-      deps.target,
-      {
-        time: started.toISOString(),
-        action: request.action,
-        caller: request.caller,
-        referralId: request.referralId,
-        status: outcome.kind === 'done' ? 200 : outcome.status,
-        outcome: outcome.kind === 'done' ? 'done' : outcomeName(outcome),
-        ...(operations ? { operations } : {}),
-        ...(request.ifMatch !== undefined ? { ifMatch: request.ifMatch } : {}),
-        ...(request.idempotencyKey !== undefined ? { idempotencyKey: request.idempotencyKey } : {}),
-        ...(before ? { before } : {}),
-        ...(outcome.kind === 'done' ? { after: statusOf(outcome.referral) } : { detail: outcome.detail }),
-        correlationId: request.correlationId,
-        ...extra,
-      },
-      deps.logger,
-    );
-  const finish = async (outcome: WriteOutcome) => {
-    await audit(outcome);
-    return outcome;
-  };
+  const audit = new AttemptAudit(deps, 200, {
+    action: request.action,
+    caller: request.caller,
+    referralId: request.referralId,
+    ...(request.ifMatch !== undefined ? { ifMatch: request.ifMatch } : {}),
+    ...(request.idempotencyKey !== undefined ? { idempotencyKey: request.idempotencyKey } : {}),
+    correlationId: request.correlationId,
+  });
   try {
     // What can be judged without the referral is judged first: a bad input costs Partner Center nothing.
-    checkInput(request);
+    const tags = checkInput(request);
     const current = (await deps.client.getReferral(request.referralId)) as Referral | undefined;
-    if (!current) return finish(notFound(request.referralId));
-    before = statusOf(current);
+    if (!current) return audit.end(notFound(request.referralId));
+    audit.before = statusOf(current);
     // A caller deciding on an older version hears so, not what its change would break now.
-    if (request.ifMatch !== undefined && request.ifMatch !== current.eTag) {
-      return finish({
-        kind: 'refused',
-        status: 412,
-        title: 'Changed since read',
-        detail: `The referral changed since the version If-Match names (its eTag is now ${current.eTag}); read it again and decide anew.`,
-        target: 'If-Match',
-      });
+    if (tags && !ifMatchAccepts(tags, current.eTag)) {
+      return audit.end(
+        stale(
+          `The referral changed since the version If-Match names (its eTag is now ${current.eTag}); read it again and decide anew.`,
+        ),
+      );
     }
-    operations = planned(request, current);
-    const ifMatch = request.ifMatch ?? current.eTag;
-    if (typeof ifMatch !== 'string' || ifMatch === '') {
-      return finish({
+    audit.operations = planned(request, current);
+    // The version checked above: the caller's (it named this eTag) or the one just read. Never blind.
+    const eTag = current.eTag;
+    if (typeof eTag !== 'string' || eTag === '') {
+      return audit.end({
         kind: 'refused',
+        reason: 'failed',
         status: 502,
         title: 'No eTag',
         detail:
           'Partner Center sent the referral without an eTag, and a change is never sent unconditionally; nothing was changed.',
       });
     }
-    const result = await deps.client.patchReferral(request.referralId, operations, { ifMatch });
-    if (result.kind === 'not-found') return finish(notFound(request.referralId));
+    const result = await deps.client.patchReferral(request.referralId, audit.operations, { ifMatch: eTag });
+    if (result.kind === 'not-found') return audit.end(notFound(request.referralId));
     if (result.kind === 'stale') {
-      return finish({
-        kind: 'refused',
-        status: 412,
-        title: 'Changed since read',
-        detail:
+      return audit.end(
+        stale(
           'The referral changed while the change was being sent; nothing was changed. Read it again and decide anew.',
-        target: 'If-Match',
-      });
+        ),
+      );
     }
     // 204 sends no body: the referral as it is now is one more read.
     const after = (result.referral ?? (await deps.client.getReferral(request.referralId))) as Referral | undefined;
-    if (!after) return finish(notFound(request.referralId));
-    return finish({ kind: 'done', referral: after });
+    if (!after) return audit.end(notFound(request.referralId));
+    return audit.end({ kind: 'done', referral: after });
   } catch (error) {
-    if (error instanceof BadQueryError || error instanceof ReferralRefusedError) {
-      return finish({
-        kind: 'refused',
-        status: 400,
-        title: error instanceof BadQueryError ? 'Change refused' : 'Refused by Partner Center',
-        detail: error.message,
-        ...(error.target !== undefined ? { target: error.target } : {}),
-      });
-    }
-    await audit(
-      { kind: 'refused', status: 502, title: 'Failed', detail: (error as Error).message },
-      { outcome: 'failed' },
-    );
-    throw error;
+    return audit.end(outcomeOfError(error, 'Change refused'));
   }
 }
 
@@ -151,46 +126,81 @@ export interface CreateRequest {
  * Idempotency-Key to retry safely), the attempt audited.
  */
 export async function createNewReferral(deps: WriteDependencies, request: CreateRequest): Promise<WriteOutcome> {
-  const started = (deps.now ?? (() => new Date()))();
-  const audit = (outcome: WriteOutcome, status: number, name: string) =>
-    appendAudit(
-      deps.target,
-      {
-        time: started.toISOString(),
-        action: 'create',
-        caller: request.caller,
-        ...(outcome.kind === 'done' && typeof outcome.referral.id === 'string'
-          ? { referralId: outcome.referral.id }
-          : {}),
-        status,
-        outcome: name,
-        ...(request.idempotencyKey !== undefined ? { idempotencyKey: request.idempotencyKey } : {}),
-        ...(outcome.kind === 'done' ? { after: statusOf(outcome.referral) } : { detail: outcome.detail }),
-        correlationId: request.correlationId,
-      },
-      deps.logger,
-    );
+  const audit = new AttemptAudit(deps, 201, {
+    action: 'create',
+    caller: request.caller,
+    ...(request.idempotencyKey !== undefined ? { idempotencyKey: request.idempotencyKey } : {}),
+    correlationId: request.correlationId,
+  });
   try {
     const body = newReferralBody(request.input);
     const referral = (await deps.client.createReferral(body)) as Referral;
-    const outcome: WriteOutcome = { kind: 'done', referral };
-    await audit(outcome, 201, 'done');
-    return outcome;
+    return audit.end({ kind: 'done', referral });
   } catch (error) {
-    if (error instanceof BadQueryError || error instanceof ReferralRefusedError) {
-      const outcome: WriteOutcome = {
-        kind: 'refused',
-        status: 400,
-        title: error instanceof BadQueryError ? 'Referral refused' : 'Refused by Partner Center',
-        detail: error.message,
-        ...(error.target !== undefined ? { target: error.target } : {}),
-      };
-      await audit(outcome, 400, error instanceof BadQueryError ? 'refused' : 'rejected');
-      return outcome;
-    }
-    await audit({ kind: 'refused', status: 502, title: 'Failed', detail: (error as Error).message }, 502, 'failed');
-    throw error;
+    return audit.end(outcomeOfError(error, 'Referral refused'));
   }
+}
+
+type AttemptFacts = Omit<AuditRecord, 'time' | 'status' | 'outcome' | 'operations' | 'before' | 'after' | 'detail'>;
+
+/** The audit record of one attempt: what it asked, what it learned on the way, how it ended. */
+class AttemptAudit {
+  operations?: JsonPatchOperation[];
+  before?: StatusPair;
+  private readonly started: Date;
+
+  constructor(
+    private readonly deps: WriteDependencies,
+    private readonly doneStatus: 200 | 201,
+    private readonly facts: AttemptFacts,
+  ) {
+    this.started = (deps.now ?? (() => new Date()))();
+  }
+
+  /** Audits the attempt as it ended and hands the outcome on. */
+  async end(outcome: WriteOutcome): Promise<WriteOutcome> {
+    const record: AuditRecord = {
+      time: this.started.toISOString(),
+      ...this.facts,
+      ...(outcome.kind === 'done' && this.facts.referralId === undefined && typeof outcome.referral.id === 'string'
+        ? { referralId: outcome.referral.id }
+        : {}),
+      status: statusOfOutcome(outcome, this.doneStatus),
+      outcome: outcome.kind === 'refused' ? outcome.reason : outcome.kind,
+      ...(this.operations ? { operations: this.operations } : {}),
+      ...(this.before ? { before: this.before } : {}),
+      ...(outcome.kind === 'done' ? { after: statusOf(outcome.referral) } : {}),
+      ...(outcome.kind === 'refused' ? { detail: outcome.detail } : {}),
+      ...(outcome.kind === 'failed' ? { detail: outcome.problem.detail } : {}),
+    };
+    await appendAudit(this.deps.target, record, this.deps.logger);
+    return outcome;
+  }
+}
+
+function statusOfOutcome(outcome: WriteOutcome, doneStatus: number): number {
+  if (outcome.kind === 'done') return doneStatus;
+  return outcome.kind === 'failed' ? outcome.problem.status : outcome.status;
+}
+
+/** A failure as the caller will hear it: its own input or Partner Center's refusal is a 400, anything else failed. */
+function outcomeOfError(error: unknown, refusedTitle: string): WriteOutcome {
+  if (error instanceof BadQueryError || error instanceof ReferralRefusedError) {
+    const ours = error instanceof BadQueryError;
+    return {
+      kind: 'refused',
+      reason: ours ? 'refused' : 'rejected',
+      status: 400,
+      title: ours ? refusedTitle : 'Refused by Partner Center',
+      detail: error.message,
+      ...(error.target !== undefined ? { target: error.target } : {}),
+    };
+  }
+  return { kind: 'failed', problem: problemFor(error), error };
+}
+
+function stale(detail: string): Refusal {
+  return { kind: 'refused', reason: 'stale', status: 412, title: 'Changed since read', detail, target: 'If-Match' };
 }
 
 function planned(request: WriteRequest, current: Referral): JsonPatchOperation[] {
@@ -204,25 +214,22 @@ function planned(request: WriteRequest, current: Referral): JsonPatchOperation[]
   }
 }
 
-function checkInput(request: WriteRequest): void {
+/** Checks what the request says on its own; the If-Match tags it names, if any. */
+function checkInput(request: WriteRequest): string[] | undefined {
+  const tags = request.ifMatch === undefined ? undefined : ifMatchTags(request.ifMatch);
   if (request.action === 'decline') checkDeclineInput(request.input);
   if (request.action === 'patch') checkChanges(request.input);
+  return tags;
 }
 
-function notFound(id: string): WriteOutcome {
+function notFound(id: string): Refusal {
   return {
     kind: 'refused',
+    reason: 'not-found',
     status: 404,
     title: 'Not found',
     detail: `No referral ${id} (or not one the signed-in user sees)`,
   };
-}
-
-function outcomeName(outcome: Extract<WriteOutcome, { kind: 'refused' }>): string {
-  if (outcome.status === 404) return 'not-found';
-  if (outcome.status === 412) return 'stale';
-  if (outcome.title === 'Refused by Partner Center') return 'rejected';
-  return outcome.status === 400 ? 'refused' : 'failed';
 }
 
 function statusOf(referral: Referral): StatusPair {

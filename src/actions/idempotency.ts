@@ -10,7 +10,7 @@
  * same reason. To try again after a failure, a caller checks the referral and sends a new key.
  */
 import { createHash } from 'node:crypto';
-import { idempotencyRecordPath } from '../lake/layout/paths.js';
+import { IDEMPOTENCY_FOLDER, idempotencyRecordPath } from '../lake/layout/paths.js';
 import type { StorageTarget } from '../lake/storage/storage.js';
 
 export const RECORD_LIFETIME_MS = 24 * 60 * 60 * 1000;
@@ -73,6 +73,26 @@ export class IdempotencyStore {
       return { kind: 'replay', answer: record.answer };
     }
     return { kind: 'conflict', status: 409, detail: 'this Idempotency-Key is being claimed by another request' };
+  }
+
+  /**
+   * Deletes the records past their lifetime, and says how many: they answer nothing any more (a
+   * claim takes an expired one over), so only their space is at stake. Each is judged on what was
+   * read and deleted only if unchanged since, so a claim that took one over in between keeps it.
+   */
+  async removeExpired(): Promise<number> {
+    const cutoff = this.now() - RECORD_LIFETIME_MS;
+    let removed = 0;
+    for await (const file of this.target.list(IDEMPOTENCY_FOLDER)) {
+      // A record is never older than its file: a file written since the cutoff holds a live record.
+      if (file.lastModified.getTime() > cutoff) continue;
+      const found = await this.target.read(file.path);
+      if (!found) continue;
+      const record = decode(found.body);
+      if (record && record.createdAt > cutoff) continue;
+      if (await this.target.deleteIfMatch(file.path, found.etag)) removed++;
+    }
+    return removed;
   }
 
   private claimed(path: string, mine: IdempotencyRecord, etag: string): Claim {

@@ -78,6 +78,8 @@ async function runWrite(
     process.stdout.write(`${row ? flatLine(row, 1) : JSON.stringify(outcome.referral)}\n`);
     return;
   }
+  // A failure (Partner Center down, sign-in gone) is the CLI's usual error, with its usual exit code.
+  if (outcome.kind === 'failed') throw outcome.error;
   process.stderr.write(`${asked.action}: ${outcome.title}: ${outcome.detail}\n`);
   process.stdout.write(
     `${JSON.stringify({ status: outcome.status, title: outcome.title, detail: outcome.detail, target: outcome.target })}\n`,

@@ -7,6 +7,7 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import { contextLogger } from '../common/azure-functions.js';
 import { BadQueryError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
+import { problemFor } from '../common/problems.js';
 import type { Continuation } from './continuation.js';
 import { CONTENT_TYPES, encodeAnswer, flatColumns, flatLine, flatRow } from './encode.js';
 import { liveInstance } from './instance.js';
@@ -14,7 +15,7 @@ import { linkBack } from './links.js';
 import { openListing } from './listing.js';
 import { buildOpenApi } from './openapi.js';
 import { KEY_PARAM, REFERRAL_ID_PATTERN, SHAPES } from './params.js';
-import { CORRELATION_HEADER, problemFor, problemResponse } from './problem.js';
+import { CORRELATION_HEADER, problemResponse } from './problem.js';
 import { queryOf, readListRequest } from './request.js';
 
 export async function listReferralsHandler(

@@ -13,12 +13,13 @@ import { checkIdempotencyKey, IdempotencyStore, type StoredAnswer } from '../act
 import { contextLogger } from '../common/azure-functions.js';
 import { BadQueryError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
+import { type Problem, problemFor } from '../common/problems.js';
 import { readSetting } from '../config.js';
 import { CONTENT_TYPES, flatLine, flatRow } from './encode.js';
 import { liveInstance } from './instance.js';
 import { liveLake } from './lake.js';
 import { KEY_PARAM, REFERRAL_ID_PATTERN } from './params.js';
-import { CORRELATION_HEADER, problemFor, problemResponse } from './problem.js';
+import { CORRELATION_HEADER, problemResponse } from './problem.js';
 import { queryOf } from './request.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -122,14 +123,17 @@ async function once(job: WriteJob, key: string, attempt: Attempt): Promise<HttpR
   try {
     answer = await job.run(key, logger);
   } catch (error) {
-    // Kept as the key's answer: the change may have landed before the failure (idempotency.ts).
-    const problem = problemResponse(problemFor(error), correlationId);
-    logger.error('referral write failed', { action, error });
-    answer = {
-      status: problem.status ?? 500,
-      body: String(problem.body),
-      headers: problem.headers as Record<string, string>,
-    };
+    // The write never started (the app could not reach its lake or its settings); kept as the key's
+    // answer all the same: what the first request heard, the repeats hear (idempotency.ts).
+    const problem = problemFor(error);
+    logger.error('referral write failed', { action, status: problem.status, error });
+    await auditAttempt(attempt, {
+      status: problem.status,
+      outcome: 'failed',
+      detail: problem.detail,
+      idempotencyKey: key,
+    });
+    answer = storedProblem(problem, correlationId);
   }
   await claim.finish(answer);
   return toResponse(answer, correlationId);
@@ -149,7 +153,7 @@ async function readJob(
       fingerprint: JSON.stringify(['create', input ?? null]),
       run: async (idempotencyKey, logger) => {
         const asked = { input, caller, correlationId, ...(idempotencyKey ? { idempotencyKey } : {}) };
-        return answerOf(await createNewReferral(await deps(logger), asked), correlationId, 201);
+        return answerOf(await createNewReferral(await deps(logger), asked), correlationId, 201, logger);
       },
     };
   }
@@ -159,23 +163,35 @@ async function readJob(
     fingerprint: JSON.stringify([asked.action, asked.referralId, asked.ifMatch ?? null, asked.input ?? null]),
     run: async (idempotencyKey, logger) => {
       const request = { ...asked, ...(idempotencyKey ? { idempotencyKey } : {}) };
-      return answerOf(await writeReferral(await deps(logger), request), correlationId, 200);
+      return answerOf(await writeReferral(await deps(logger), request), correlationId, 200, logger);
     },
   };
 }
 
 /** The outcome as an answer that can be kept for an Idempotency-Key and given again. */
-function answerOf(outcome: WriteOutcome, correlationId: string, doneStatus: 200 | 201): StoredAnswer {
+function answerOf(outcome: WriteOutcome, correlationId: string, doneStatus: 200 | 201, logger: Logger): StoredAnswer {
+  if (outcome.kind === 'failed') {
+    logger.error('referral write failed', { status: outcome.problem.status, error: outcome.error });
+    return storedProblem(outcome.problem, correlationId);
+  }
   if (outcome.kind === 'refused') {
     const { status, title, detail, target } = outcome;
-    const problem = problemResponse({ status, title, detail, ...(target ? { target } : {}) }, correlationId);
-    return { status, body: String(problem.body), headers: problem.headers as Record<string, string> };
+    return storedProblem({ status, title, detail, ...(target ? { target } : {}) }, correlationId);
   }
   const row = flatRow(outcome.referral, `live-${correlationId}`, Date.now() * 1000);
   const body = row ? flatLine(row, 1) : JSON.stringify(outcome.referral);
   const headers: Record<string, string> = { 'content-type': CONTENT_TYPES.json };
   if (typeof outcome.referral.eTag === 'string') headers.etag = outcome.referral.eTag;
   return { status: doneStatus, body, headers };
+}
+
+function storedProblem(problem: Problem, correlationId: string): StoredAnswer {
+  const response = problemResponse(problem, correlationId);
+  return {
+    status: problem.status,
+    body: String(response.body),
+    headers: response.headers as Record<string, string>,
+  };
 }
 
 async function disabled(attempt: Attempt): Promise<HttpResponseInit> {

@@ -8,6 +8,7 @@
  */
 
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { IdempotencyStore } from '../actions/idempotency.js';
 import { ShrinkRefusedError, type UpstreamError } from '../common/errors.js';
 import { type Logger, silentLogger } from '../common/log.js';
 import { processTuningInEffect } from '../common/process-tuning.js';
@@ -128,7 +129,7 @@ async function runWithIds(
 ): Promise<RunManifest> {
   const { target, client } = deps;
   const timings = new Timings();
-  if (ctx.lease) await sweepTemporaryFiles(target, ctx.lease, ctx.logger);
+  if (ctx.lease) await keepHouse(target, ctx.lease, ctx);
   // Tables whose log does not exist yet (their first commit takes over what was there before).
   let newTables = new Set<string>();
   if (!options.dryRun) {
@@ -450,6 +451,22 @@ async function stageVanishedChecked(
     of: count.previous,
   });
   return staged;
+}
+
+/** What the lake gathers that no table's retention covers, cleared under the lease before the run. */
+async function keepHouse(target: StorageTarget, lease: RunLease, ctx: RunContext): Promise<void> {
+  await sweepTemporaryFiles(target, lease, ctx.logger);
+  await removeExpiredIdempotencyRecords(target, ctx);
+}
+
+/** The write routes' Idempotency-Key records live a day; past it they only take space. */
+async function removeExpiredIdempotencyRecords(target: StorageTarget, ctx: RunContext): Promise<void> {
+  try {
+    const removed = await new IdempotencyStore(target, () => ctx.now().getTime()).removeExpired();
+    if (removed > 0) ctx.logger.info('deleted expired Idempotency-Key records', { records: removed });
+  } catch (error) {
+    ctx.logger.warn('could not delete expired Idempotency-Key records', { error });
+  }
 }
 
 /**

@@ -22,7 +22,8 @@ import {
   WebhookInUseError,
   WebhookNotReadyError,
 } from '../../src/common/errors.js';
-import { problemFor, problemResponse } from '../../src/live/problem.js';
+import { problemFor } from '../../src/common/problems.js';
+import { problemResponse } from '../../src/live/problem.js';
 
 /** Paths as a message might carry them: relative, absolute, Windows, a file URL, a lake path. */
 const PATHS = [

@@ -4,7 +4,7 @@
  * folder lake for the audit and the idempotency records. What changed is judged in the sandbox's
  * own book; the audit with DuckDB; the next sync's row with the tests' Delta replay and DuckDB.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -126,6 +126,59 @@ describe('the write routes', () => {
     expect(stale.status).toBe(412);
     expect(stale.json).toMatchObject({ target: 'If-Match' });
     expect(book(target.id).eTag).toBe(before);
+  });
+
+  it('reads If-Match as RFC 9110 does (a list, quotes optional) and refuses *, which would be blind', async () => {
+    const requests = sandbox.stats().api.requests;
+    for (const ifMatch of ['*', '"other", *', 'W/"weak"', '', ' , ']) {
+      const target = lead();
+      const refused = await call('POST', `referrals/${target.id}/accept`, { headers: { 'if-match': ifMatch } });
+      expect(refused, JSON.stringify(ifMatch)).toMatchObject({ status: 400, json: { target: 'If-Match' } });
+      expect(book(target.id).status).toBe('New');
+    }
+    expect(sandbox.stats().api.requests).toBe(requests);
+
+    const listed = lead();
+    const eTag = listed.eTag as string;
+    const inList = await call('POST', `referrals/${listed.id}/accept`, {
+      headers: { 'if-match': `"older", ${eTag}` },
+    });
+    expect(inList.status).toBe(200);
+    expect(book(listed.id).status).toBe('Active');
+
+    const unquoted = lead();
+    const bare = await call('POST', `referrals/${unquoted.id}/accept`, {
+      headers: { 'if-match': (unquoted.eTag as string).replace(/^"|"$/g, '') },
+    });
+    expect(bare.status).toBe(200);
+    expect(book(unquoted.id).status).toBe('Active');
+  });
+
+  it('answers a failure of Partner Center as the problem it is (503 + Retry-After when throttled), audited with that status', async () => {
+    const target = lead();
+    const key = `throttled-${target.id}`;
+    sandbox.faults.replace({ throttle: { rate: 1, retryAfter: 0 } });
+    process.env.PARTNER_CENTER_MAX_ATTEMPTS = '2';
+    resetLiveInstance();
+    try {
+      const throttled = await call('POST', `referrals/${target.id}/accept`, { headers: { 'idempotency-key': key } });
+      expect(throttled).toMatchObject({ status: 503, json: { title: 'Partner Center is throttling' } });
+      expect(throttled.headers.get('retry-after')).toMatch(/^\d+$/);
+    } finally {
+      sandbox.faults.replace({});
+      delete process.env.PARTNER_CENTER_MAX_ATTEMPTS;
+      resetLiveInstance();
+    }
+    // The key keeps the failure: the same request is not sent again (it may have landed).
+    const replayed = await call('POST', `referrals/${target.id}/accept`, { headers: { 'idempotency-key': key } });
+    expect(replayed.status).toBe(503);
+    expect(replayed.headers.get('idempotent-replayed')).toBe('true');
+    expect(book(target.id).status).toBe('New');
+    const records = (await auditRecords()).filter((r) => r.referralId === target.id);
+    expect(records.map((r) => [r.outcome, r.status])).toEqual([
+      ['failed', 503],
+      ['replayed', 503],
+    ]);
   });
 
   it('refuses an illegal change with 400 naming the field; a bad input reaches Partner Center not at all', async () => {
@@ -270,7 +323,15 @@ describe('the write routes', () => {
     const done = records.find((r) => r.outcome === 'done' && r.action === 'accept') as Record<string, unknown>;
     expect(done).toMatchObject({ before: { status: 'New' }, after: { status: 'Active', substatus: 'Accepted' } });
 
+    // A record of a key used two days ago, for the sync's housekeeping; the keys of this file stay.
+    const keys = join(lake, '_state', 'idempotency');
+    const live = await readdir(keys);
+    const expired = join(keys, `${'x'.repeat(43)}.json`);
+    const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
+    await writeFile(expired, JSON.stringify({ createdAt: twoDaysAgo.getTime(), request: 'x' }));
+    await utimes(expired, twoDaysAgo, twoDaysAgo);
     await runSyncJob(process.env, { mode: 'full' }, { logger: silentLogger });
+    expect((await readdir(keys)).sort()).toEqual(live.sort());
     const [row] = await duck.query(
       `SELECT status, substatus FROM ${deltaParquetSource(join(lake, 'referrals_latest'))} WHERE referral_id = ${sqlString(String(done.referralId))}`,
     );

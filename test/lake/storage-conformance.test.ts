@@ -231,6 +231,20 @@ describe.each(harnesses)('$name', (harness) => {
     expect(await target.exists('_state/never-written.json')).toBe(false);
   });
 
+  it('deletes only when the ETag still matches', async () => {
+    const created = await target.createIfAbsent('_state/idempotency/k.json', text('{"a":1}'));
+    if (!created.created) throw new Error('expected to create the record');
+    const replaced = await target.replaceIfMatch('_state/idempotency/k.json', text('{"a":2}'), created.etag);
+    if (!replaced.replaced) throw new Error('expected the replace to succeed');
+    // Judged on the older version: the newer one stays.
+    expect(await target.deleteIfMatch('_state/idempotency/k.json', created.etag)).toBe(false);
+    expect((await target.read('_state/idempotency/k.json'))?.body.toString()).toBe('{"a":2}');
+    expect(await target.deleteIfMatch('_state/idempotency/k.json', replaced.etag)).toBe(true);
+    expect(await target.exists('_state/idempotency/k.json')).toBe(false);
+    expect(await target.deleteIfMatch('_state/idempotency/k.json', replaced.etag)).toBe(false);
+    expect((await listAll(target, '_state/idempotency/')).map((f) => f.path)).toEqual([]);
+  });
+
   it('lets exactly one of several racing replacers with the same ETag win', async () => {
     const created = await target.createIfAbsent('_state/latest.json', text('{"run":"a"}'));
     if (!created.created) throw new Error('expected to create the pointer');

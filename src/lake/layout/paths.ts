@@ -199,10 +199,13 @@ export function auditRecordPath(at: Date, suffix: string = randomBytes(4).toStri
   return `${AUDIT_FOLDER}/date=${snapshotDateOf(at)}/${stamp}-${suffix}.ndjson`;
 }
 
+/** The Idempotency-Key records' folder (with its slash: a listing prefix). */
+export const IDEMPOTENCY_FOLDER = `${STATE_FOLDER}/idempotency/`;
+
 /** Where the first answer to an Idempotency-Key is kept (`digest`: base64url of a SHA-256). */
 export function idempotencyRecordPath(digest: string): string {
   if (!/^[A-Za-z0-9_-]{20,64}$/.test(digest)) throw new LakePathError('idempotency', digest, 'not a key digest');
-  return `${STATE_FOLDER}/idempotency/${digest}.json`;
+  return `${IDEMPOTENCY_FOLDER}${digest}.json`;
 }
 
 /** A run's publish, written before its first table commit and deleted after its last step. */

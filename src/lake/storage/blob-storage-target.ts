@@ -165,6 +165,18 @@ export class BlobStorageTarget implements StorageTarget {
     return this.guard('delete', path, async () => (await blob.deleteIfExists()).succeeded);
   }
 
+  async deleteIfMatch(path: string, etag: string): Promise<boolean> {
+    const blob = this.blobFor(path);
+    return this.guard('delete', path, async () => {
+      try {
+        return (await blob.deleteIfExists({ conditions: { ifMatch: etag } })).succeeded;
+      } catch (error) {
+        if (statusOf(error) === 412) return false;
+        throw error;
+      }
+    });
+  }
+
   async createIfAbsent(path: string, body: Uint8Array, options?: WriteOptions): Promise<CreateResult> {
     const blob = this.blobFor(path);
     return this.guard('create', path, async (): Promise<CreateResult> => {

@@ -113,6 +113,18 @@ export class LocalDirectoryTarget implements StorageTarget {
     return this.guard('delete', path, () => unlinkIfExists(file));
   }
 
+  async deleteIfMatch(path: string, etag: string): Promise<boolean> {
+    const file = this.fileFor(path);
+    return this.guard('delete', path, () =>
+      // The lock replaceIfMatch takes: a replace and a delete judged on one ETag never both win.
+      withFileLock(lockPathFor(file), async () => {
+        const current = await readIfExists(file);
+        if (!current || etagOf(current) !== etag) return false;
+        return unlinkIfExists(file);
+      }),
+    );
+  }
+
   async createIfAbsent(path: string, body: Uint8Array, options?: WriteOptions): Promise<CreateResult> {
     const file = this.fileFor(path);
     return this.guard('create', path, async () => {

@@ -87,6 +87,11 @@ export interface StorageTarget {
   exists(path: string): Promise<boolean>;
   /** True when a file was deleted, false when there was none. */
   delete(path: string): Promise<boolean>;
+  /**
+   * Deletes the file only if its ETag is still `etag` (what a reader judged is what goes); false
+   * when it changed or was gone (Blob: 412/404).
+   */
+  deleteIfMatch(path: string, etag: string): Promise<boolean>;
   /** Writes only if no file exists at the path; `created: false` when one does (Blob: 409). */
   createIfAbsent(path: string, body: Uint8Array, options?: WriteOptions): Promise<CreateResult>;
   /**

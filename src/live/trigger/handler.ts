@@ -10,12 +10,13 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import { contextLogger } from '../../common/azure-functions.js';
 import { StorageError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
+import { problemFor } from '../../common/problems.js';
 import { createRowLineEncoder } from '../../lake/formats/ndjson-writer.js';
 import type { Row } from '../../schema/table.js';
 import { REFERRAL_VERSIONS } from '../../schema/tables.js';
 import { CONTENT_TYPES } from '../encode.js';
 import { linkBack } from '../links.js';
-import { CORRELATION_HEADER, problemFor, problemResponse } from '../problem.js';
+import { CORRELATION_HEADER, problemResponse } from '../problem.js';
 import { queryOf } from '../request.js';
 import { FeedExpiredError, headPosition, readChanges } from './feed.js';
 import { rowMatcher } from './filters.js';
