@@ -227,7 +227,8 @@ export const NEW_REFERRAL_FIELDS: readonly NewReferralField[] = [
     name: 'consentToContact',
     type: 'boolean',
     required: true,
-    description: 'The customer agreed to be contacted (Partner Center requires the consent).',
+    description:
+      'Whether the customer agreed to be contacted about this opportunity (true is needed to send a customer contact).',
   },
   {
     name: 'consentToShareInfo',
@@ -282,6 +283,14 @@ export function newReferralBody(input: unknown): Record<string, unknown> {
     throw new BadQueryError('customerCountry', 'customerCountry must be an ISO 3166 code such as US');
   }
   const contact = value.customerContact as Record<string, unknown> | undefined;
+  // A person's details go to Microsoft only with their agreement: Partner Center records the
+  // consent but takes a contact without it.
+  if (contact && value.consentToContact !== true) {
+    throw new BadQueryError(
+      'consentToContact',
+      'customerContact names a person who has not agreed to be contacted: set consentToContact to true, or leave customerContact out',
+    );
+  }
   return {
     name: value.name,
     type: 'Shared',

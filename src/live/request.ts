@@ -127,7 +127,15 @@ function strictDecode(text: string, target: string, what: string): string {
 }
 
 /** Query parameters by name, each given once and on the allowlist. */
-function singleValues(params: URLSearchParams): Map<string, string> {
+/**
+ * The query's parameters by name: each on `allowed` (else `unknown` says what is), each once, the
+ * whole not too long. The list's and the trigger's requests both start here.
+ */
+export function singleValues(
+  params: URLSearchParams,
+  allowed: readonly string[] = LIST_PARAM_NAMES,
+  unknown: (name: string) => string = unknownParameter,
+): Map<string, string> {
   const values = new Map<string, string>();
   let length = 0;
   for (const [name, value] of params) {
@@ -135,7 +143,7 @@ function singleValues(params: URLSearchParams): Map<string, string> {
     if (length > MAX_QUERY_STRING) {
       throw new BadQueryError('query', `the query string is longer than ${MAX_QUERY_STRING} characters`);
     }
-    if (!LIST_PARAM_NAMES.includes(name)) throw new BadQueryError(name, unknownParameter(name));
+    if (!allowed.includes(name)) throw new BadQueryError(name, unknown(name));
     if (values.has(name)) throw new BadQueryError(name, `'${name}' is given more than once`);
     values.set(name, value);
   }
@@ -148,7 +156,7 @@ function unknownParameter(name: string): string {
 }
 
 /** A parameter name quoted for a message, cut short: it is the caller's text, of any length. */
-function shown(name: string): string {
+export function shown(name: string): string {
   return JSON.stringify(truncate(name, 40));
 }
 

@@ -269,6 +269,10 @@ describe('the write routes', () => {
       status: 400,
       json: { target: 'customerCountry' },
     });
+    expect(await call('POST', 'referrals', { body: { ...body, consentToContact: false } })).toMatchObject({
+      status: 400,
+      json: { target: 'consentToContact' },
+    });
     expect(sandbox.stats().api.requests).toBe(requests);
 
     const before = sandbox.store.all().length;

@@ -4,7 +4,7 @@
  */
 import { BadQueryError } from '../../common/errors.js';
 import { KEY_PARAM } from '../params.js';
-import { checkValue } from '../request.js';
+import { checkValue, shown, singleValues } from '../request.js';
 import { TRIGGER_FILTERS, type TriggerFilters } from './filters.js';
 import { STATE_PARAM } from './state.js';
 
@@ -18,24 +18,19 @@ const FILTER_NAMES: readonly string[] = TRIGGER_FILTERS.map((p) => p.name);
 export const TRIGGER_PARAM_NAMES: readonly string[] = [...FILTER_NAMES, STATE_PARAM, KEY_PARAM];
 
 export function readTriggerRequest(params: URLSearchParams): TriggerRequest {
+  const values = singleValues(
+    params,
+    TRIGGER_PARAM_NAMES,
+    (name) => `unknown parameter ${shown(name)}; the trigger takes ${FILTER_NAMES.join(', ')}`,
+  );
   const filters: Record<string, string> = {};
-  let state: string | undefined;
-  const seen = new Set<string>();
-  for (const [name, value] of params) {
-    if (!TRIGGER_PARAM_NAMES.includes(name)) {
-      throw new BadQueryError(
-        name,
-        `unknown parameter ${JSON.stringify(name.slice(0, 40))}; the trigger takes ${FILTER_NAMES.join(', ')}`,
-      );
-    }
-    if (seen.has(name)) throw new BadQueryError(name, `'${name}' is given more than once`);
-    seen.add(name);
-    if (name === STATE_PARAM) state = value;
-    else if (name !== KEY_PARAM) {
-      checkValue(name, value);
-      filters[name] = value;
-    }
+  for (const name of FILTER_NAMES) {
+    const value = values.get(name);
+    if (value === undefined) continue;
+    checkValue(name, value);
+    filters[name] = value;
   }
+  const state = values.get(STATE_PARAM);
   return state === undefined ? { filters } : { filters, state };
 }
 
