@@ -150,7 +150,12 @@ async function stopAll(stops: (() => Promise<void>)[]): Promise<void> {
 
 /** `referrals-lake serve` against the demo's lake and events queue, with the sandbox's settings. */
 function startServe(sandbox: Sandbox, azurite: Azurite): Promise<ServeChild> {
-  return startServeChild({ ...appSettings(sandbox, azurite), EVENTS_QUEUE: azurite.connectionString });
+  return startServeChild({
+    ...appSettings(sandbox, azurite),
+    EVENTS_QUEUE: azurite.connectionString,
+    // The demo's change is a flow accepting a lead through the write route.
+    LIVE_WRITES_ENABLED: 'true',
+  });
 }
 
 /** serve, once it has started (or failed to): stopped before the sandbox and Azurite, whose queue it polls. */

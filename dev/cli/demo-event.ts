@@ -2,7 +2,8 @@
  * The demo's last step (issue 20, point 7): one event travelling. `referrals-lake serve` (a child
  * process, dev/cli/serve-child.ts) hosts the receiver and the worker against the demo's Azurite; its
  * receiver URL is registered with the sandbox through the sandbox's own registration API (what
- * `referrals-lake webhooks register` does); one referral changes in the sandbox, and the demo follows
+ * `referrals-lake webhooks register` does); a flow accepts one lead through serve's write route
+ * (issue 21) and the sandbox applies it as Partner Center would, and the demo follows
  * it: the signed delivery (the sandbox's delivery log), the receiver queueing it and the worker's
  * event run (serve's log lines), then the row in referrals_latest read back with DuckDB, before and
  * after, and the flows' trigger (started before the change) answering it, each step timed from the
@@ -43,7 +44,7 @@ export interface OneEvent {
 export async function showOneEvent(out: Out, event: OneEvent): Promise<string[]> {
   const { sandbox, serve } = event;
   out(
-    'One event, travelling: a change in the sandbox → its signed webhook → the receiver → the queue → the worker → the lake',
+    'One event, travelling: a flow accepts a lead → Partner Center (the sandbox) → its signed webhook → the receiver → the queue → the worker → the lake → the flows\' trigger',
   );
   await registerReceiver(sandbox, serve.receiverUrl);
   out(`  \`referrals-lake serve\` (${serve.baseUrl}) hosts the receiver and the worker; its receiver URL,`);
@@ -53,8 +54,7 @@ export async function showOneEvent(out: Out, event: OneEvent): Promise<string[]>
   const trigger = await startTrigger(serve);
   const settled = sandbox.webhookDeliveries.settledCount;
   const changedAt = Date.now();
-  const [id] = sandbox.mutate(1).updated;
-  if (!id) throw new Error('the sandbox changed no referral');
+  const { id, answer } = await acceptLead(sandbox, serve);
   const delivery = await deliveryOf(sandbox, settled, id);
   const queued = await serve.waitForLog(
     (l) => l.message === 'Partner Center event' && l.referralId === id && l.outcome === 'queued',
@@ -82,7 +82,7 @@ export async function showOneEvent(out: Out, event: OneEvent): Promise<string[]>
   printTable(
     out,
     [
-      [at(changedAt), 'sandbox', `referral ${short(id)} updated (as a Partner Center user would)`],
+      [at(changedAt), 'flow', `POST /api/referrals/${short(id)}/accept answered ${answer}: accepted in Partner Center, audited`],
       [at(delivery.sentAt), 'webhook', `${delivery.eventName}, RSA-signed, POSTed to the receiver`],
       [at(queued.time), 'receiver', `signature checked, event queued; answered ${delivery.status}`],
       [at(taken.time), 'worker', `${WORKER} took the message (dequeueCount ${String(taken.dequeueCount)})`],
@@ -95,6 +95,18 @@ export async function showOneEvent(out: Out, event: OneEvent): Promise<string[]>
   printTable(out, [['referral_id', 'status', 'substatus', 'updated_date_time', '_run_id', ''], ...rows]);
   out();
   return newest;
+}
+
+/** A flow accepting an incoming lead waiting for an answer, through serve's write route and its own key. */
+async function acceptLead(sandbox: Sandbox, serve: ServeChild): Promise<{ id: string; answer: number }> {
+  const lead = sandbox.store.all().find((r) => r.direction === 'Incoming' && r.status === 'New');
+  if (!lead?.id) throw new Error('the sandbox has no lead waiting for an answer');
+  const res = await fetch(`${serve.baseUrl}/api/referrals/${lead.id}/accept`, {
+    method: 'POST',
+    headers: { 'x-functions-key': serve.writeKey, 'idempotency-key': `demo-accept-${lead.id}` },
+  });
+  if (res.status !== 200) throw new Error(`the accept failed: HTTP ${res.status} ${await res.text()}`);
+  return { id: lead.id, answer: res.status };
 }
 
 /** The first call of a flow's trigger: serve answers 202 and where to poll. */

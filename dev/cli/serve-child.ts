@@ -26,6 +26,8 @@ export interface ServeStarted {
   readonly receiverUrl: string;
   /** The key serve's function-key routes take (x-functions-key). */
   readonly functionKey: string;
+  /** The key serve's write routes take, never the read routes' key. */
+  readonly writeKey: string;
   /** Azurite's endpoints and data folder, when serve started it (no storage setting). */
   readonly azurite?: { readonly blobEndpoint: string; readonly queueEndpoint: string; readonly location: string };
 }
@@ -98,11 +100,12 @@ async function firstLine(child: ChildProcess, logs: LogLines): Promise<ServeStar
   failed.catch(() => undefined);
   try {
     const [line] = (await Promise.race([once(lines, 'line'), failed])) as [string];
-    const { baseUrl, receiverUrl, functionKey, azurite } = JSON.parse(line) as Partial<ServeStarted>;
+    const { baseUrl, receiverUrl, functionKey, writeKey, azurite } = JSON.parse(line) as Partial<ServeStarted>;
     return {
       baseUrl: baseUrl ?? '',
       receiverUrl: receiverUrl ?? '',
       functionKey: functionKey ?? '',
+      writeKey: writeKey ?? '',
       ...(azurite ? { azurite } : {}),
     };
   } finally {

@@ -1,7 +1,7 @@
 /**
  * `referrals-lake demo` as a person runs it: the built CLI, a bare environment (PATH and HOME only),
  * run from an empty folder so its `.data/` lands there. It must sync the 5,000 sandbox referrals into
- * Azurite, print the summary, the blob tree, one event travelling from the sandbox through
+ * Azurite, print the summary, the blob tree, one event travelling (a flow accepting a lead) through
  * `referrals-lake serve` into the lake, and five rows read back from the Parquet, leave a local copy
  * for the DuckDB hint, and stop serve and Azurite before it exits. A second run in the same folder
  * starts from an empty lake again (the first run's token cache and lease must not get in its way).
@@ -123,13 +123,13 @@ describe('referrals-lake demo', () => {
     expect(await readdir(join(work, '.data', 'azurite'))).toContain('__blobstorage__');
   });
 
-  it('shows one event travelling: the change, its webhook, the queue, the event run, the row before and after, the trigger', () => {
-    const lines = section(first.stdout, /^One event, travelling: a change in the sandbox → /);
+  it('shows one event travelling: a flow accepting a lead, its webhook, the queue, the event run, the row before and after, the trigger', () => {
+    const lines = section(first.stdout, /^One event, travelling: a flow accepts a lead → /);
     const receiver = /^ {2}(http:\/\/127\.0\.0\.1:\d+\/api\/partner-center\/events), is registered with the sandbox/m;
     expect(lines.join('\n')).toMatch(receiver);
     const steps = lines.filter((line) => /^ {2}\+\d+\.\d{3} s {2}/.test(line));
     expect(steps.map((line) => line.split(/\s{2,}/)[2])).toEqual([
-      'sandbox',
+      'flow',
       'webhook',
       'receiver',
       'worker',
@@ -147,7 +147,10 @@ describe('referrals-lake demo', () => {
     expect(steps[3]).toMatch(/processReferralEvents took the message \(dequeueCount 1\)/);
     const runId = /event run\s+(\d{8}T\d{6}Z-[0-9a-f]{4}) published/.exec(steps[4] ?? '')?.[1];
     expect(runId).toBeDefined();
-    const changed = /referral ([0-9a-f]{8})… updated/.exec(steps[0] ?? '')?.[1];
+    const changed = /POST \/api\/referrals\/([0-9a-f]{8})…\/accept answered 200: accepted in Partner Center/.exec(
+      steps[0] ?? '',
+    )?.[1];
+    expect(changed).toBeDefined();
     expect(steps[6]).toContain(`answered 200 with 1 change (referral ${changed}…)`);
 
     const header = lines.findIndex((line) =>
@@ -155,8 +158,12 @@ describe('referrals-lake demo', () => {
     );
     const [before, after] = lines.slice(header + 1).map((line) => line.trim().split(/\s{2,}/));
     const fullRun = /^\s+run\s+(\d{8}T\d{6}Z-[0-9a-f]{4})/m.exec(first.stdout)?.[1];
-    expect(before?.[0]).toMatch(/^[0-9a-f]{8}…$/);
+    expect(before?.[0]).toBe(`${changed}…`);
     expect(after?.[0]).toBe(before?.[0]);
+    // The lead as the full sync saw it, waiting; then as the flow left it.
+    expect(before?.[1]).toBe('New');
+    expect(['Pending', 'Received']).toContain(before?.[2]);
+    expect(after?.slice(1, 3)).toEqual(['Active', 'Accepted']);
     expect(before?.slice(4)).toEqual([fullRun, 'before: the full sync']);
     expect(after?.slice(4)).toEqual([runId, 'after: the event run']);
     // The event carried a change: the row's updatedDateTime moved forward.
