@@ -35,20 +35,26 @@ const CONDITION_HEADERS = [
   },
 ];
 
-const WRITE_RESPONSES = {
-  200: { description: 'The referral after the change', schema: { $ref: '#/definitions/FlatReferral' } },
+/** Refusals every write can meet: a bad request, writes off, a key in use or reused, Partner Center failing. */
+const REFUSALS = {
   400: PROBLEM_RESPONSE,
   403: { ...PROBLEM_RESPONSE, description: `Writes are off (${WRITES_SETTING})` },
-  404: PROBLEM_RESPONSE,
   409: PROBLEM_RESPONSE,
-  412: { ...PROBLEM_RESPONSE, description: 'The referral changed since the version If-Match names' },
   422: { ...PROBLEM_RESPONSE, description: 'The Idempotency-Key was used for another request' },
   502: PROBLEM_RESPONSE,
   503: PROBLEM_RESPONSE,
 };
 
-/** What a create can meet: the write answers but the 200 of a change. */
-const { 200: _changed, ...REFUSALS } = WRITE_RESPONSES;
+/**
+ * What a change of an existing referral answers: the refusals, and those of a referral that is not
+ * there (404) or has moved on from the If-Match version (412). A create has neither, so lists neither.
+ */
+const CHANGE_RESPONSES = {
+  200: { description: 'The referral after the change', schema: { $ref: '#/definitions/FlatReferral' } },
+  ...REFUSALS,
+  404: PROBLEM_RESPONSE,
+  412: { ...PROBLEM_RESPONSE, description: 'The referral changed since the version If-Match names' },
+};
 
 const PATCH_TYPES: Readonly<Record<(typeof PATCH_FIELDS)[number]['type'], Record<string, unknown>>> = {
   string: { type: 'string' },
@@ -124,7 +130,7 @@ export function buildWritesOpenApi(host: string = PLACEHOLDER_HOST): Record<stri
           summary: 'Accept a lead',
           description: 'An incoming referral waiting for an answer (New) becomes Active / Accepted.',
           parameters: [ID_PARAM, ...CONDITION_HEADERS],
-          responses: WRITE_RESPONSES,
+          responses: CHANGE_RESPONSES,
         },
       },
       '/referrals/{id}/decline': {
@@ -137,7 +143,7 @@ export function buildWritesOpenApi(host: string = PLACEHOLDER_HOST): Record<stri
             ...CONDITION_HEADERS,
             { name: 'body', in: 'body', required: true, schema: { $ref: '#/definitions/Decline' } },
           ],
-          responses: WRITE_RESPONSES,
+          responses: CHANGE_RESPONSES,
         },
       },
       '/referrals/{id}': {
@@ -151,7 +157,7 @@ export function buildWritesOpenApi(host: string = PLACEHOLDER_HOST): Record<stri
             ...CONDITION_HEADERS,
             { name: 'body', in: 'body', required: true, schema: { $ref: '#/definitions/ReferralChanges' } },
           ],
-          responses: WRITE_RESPONSES,
+          responses: CHANGE_RESPONSES,
         },
       },
     },
