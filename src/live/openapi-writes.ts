@@ -1,6 +1,6 @@
 /**
  * The OpenAPI 2.0 description of the write routes: a connector of its own ("Partner Center
- * Referrals (changes)"), because Power Automate gives a connector one key and the write routes take
+ * Referral Writes"), because Power Automate gives a connector one key and the write routes take
  * a key the read routes never accept (docs/security.md). Generated from the same declarations the
  * handlers check (rules.ts: the patchable fields, the decline reasons) and the lake's referrals row
  * (the answer). Served at /api/openapi-writes.json, kept as docs/openapi-writes.json.
@@ -8,7 +8,14 @@
 import { NEW_REFERRAL_FIELDS, PATCH_FIELDS } from '../actions/rules.js';
 import { DECLINE_REASONS } from '../schema/referral-resource.js';
 import { FLAT_COLUMNS } from './encode.js';
-import { columnProperties, ID_PARAM, PLACEHOLDER_HOST, PROBLEM_DEFINITION, PROBLEM_RESPONSE } from './openapi.js';
+import {
+  columnProperties,
+  fieldLabel,
+  ID_PARAM,
+  PLACEHOLDER_HOST,
+  PROBLEM_DEFINITION,
+  PROBLEM_RESPONSE,
+} from './openapi.js';
 import { WRITES_SETTING } from './writes.js';
 
 export const OPENAPI_WRITES_PATH = 'docs/openapi-writes.json';
@@ -21,7 +28,7 @@ const CONDITION_HEADERS = [
     type: 'string',
     description:
       "The referral's eTag as you read it: the change applies only to that version (412 otherwise). Without it, the eTag the function reads just before the change.",
-    'x-ms-summary': 'If-Match (eTag)',
+    'x-ms-summary': 'If-Match (ETag)',
     'x-ms-visibility': 'advanced',
   },
   {
@@ -30,59 +37,78 @@ const CONDITION_HEADERS = [
     required: false,
     type: 'string',
     description: 'Any unique text: a retry with the same key gets the first answer, with no second change (kept 24 h).',
-    'x-ms-summary': 'Idempotency key',
+    'x-ms-summary': 'Idempotency Key',
     'x-ms-visibility': 'advanced',
   },
 ];
 
-const WRITE_RESPONSES = {
-  200: { description: 'The referral after the change', schema: { $ref: '#/definitions/FlatReferral' } },
+/** Refusals every write can meet: a bad request, writes off, a key in use or reused, Partner Center failing. */
+const REFUSALS = {
   400: PROBLEM_RESPONSE,
   403: { ...PROBLEM_RESPONSE, description: `Writes are off (${WRITES_SETTING})` },
-  404: PROBLEM_RESPONSE,
   409: PROBLEM_RESPONSE,
-  412: { ...PROBLEM_RESPONSE, description: 'The referral changed since the version If-Match names' },
   422: { ...PROBLEM_RESPONSE, description: 'The Idempotency-Key was used for another request' },
   502: PROBLEM_RESPONSE,
   503: PROBLEM_RESPONSE,
 };
 
-/** What a create can meet: the write answers but the 200 of a change. */
-const { 200: _changed, ...REFUSALS } = WRITE_RESPONSES;
+/**
+ * What a change of an existing referral answers: the refusals, and those of a referral that is not
+ * there (404) or has moved on from the If-Match version (412). A create has neither, so lists neither.
+ */
+const CHANGE_RESPONSES = {
+  200: { description: 'The referral after the change', schema: { $ref: '#/definitions/FlatReferral' } },
+  ...REFUSALS,
+  404: PROBLEM_RESPONSE,
+  412: { ...PROBLEM_RESPONSE, description: 'The referral changed since the version If-Match names' },
+};
+
+/** One team member or contact, as a flow author fills it in. */
+const PERSON = {
+  type: 'object',
+  required: ['email'],
+  properties: {
+    email: { type: 'string', description: 'E-mail address (required).', 'x-ms-summary': 'E-mail' },
+    firstName: { type: 'string', description: 'Given name.', 'x-ms-summary': 'First Name' },
+    lastName: { type: 'string', description: 'Family name.', 'x-ms-summary': 'Last Name' },
+    phoneNumber: { type: 'string', description: 'Phone number, with its country code.', 'x-ms-summary': 'Phone' },
+  },
+};
+
+/** The JSON body of a write: Power Platform shows its summary and description, as for any parameter. */
+function bodyParameter(definition: string, summary: string, description: string): Record<string, unknown> {
+  return {
+    name: 'body',
+    in: 'body',
+    required: true,
+    description,
+    'x-ms-summary': summary,
+    schema: { $ref: `#/definitions/${definition}` },
+  };
+}
 
 const PATCH_TYPES: Readonly<Record<(typeof PATCH_FIELDS)[number]['type'], Record<string, unknown>>> = {
   string: { type: 'string' },
   number: { type: 'number', format: 'double' },
   'date-time': { type: 'string', format: 'date-time' },
-  team: {
-    type: 'array',
-    items: {
-      type: 'object',
-      required: ['email'],
-      properties: {
-        email: { type: 'string', 'x-ms-summary': 'E-mail' },
-        firstName: { type: 'string', 'x-ms-summary': 'First name' },
-        lastName: { type: 'string', 'x-ms-summary': 'Last name' },
-        phoneNumber: { type: 'string', 'x-ms-summary': 'Phone' },
-      },
-    },
-  },
+  team: { type: 'array', items: PERSON },
 };
 
 const NEW_TYPES: Readonly<Record<(typeof NEW_REFERRAL_FIELDS)[number]['type'], Record<string, unknown>>> = {
   ...PATCH_TYPES,
   boolean: { type: 'boolean' },
-  contact: PATCH_TYPES.team.items as Record<string, unknown>,
+  contact: PERSON,
 };
 
 export function buildWritesOpenApi(host: string = PLACEHOLDER_HOST): Record<string, unknown> {
   return {
     swagger: '2.0',
     info: {
-      title: 'Partner Center Referrals (changes)',
+      // At most 30 characters, and no "API" in title or description: Power Platform's rules.
+      title: 'Partner Center Referral Writes',
       description:
         'Accept, decline and update referrals in Microsoft Partner Center through the referrals-lake function ' +
-        'app: checked against the API rules before anything is sent, conditional on the eTag, audited. Off ' +
+        "app: checked against Partner Center's rules before anything is sent, conditional on the eTag, audited. Off " +
         `unless the app setting ${WRITES_SETTING} is true; the key is the write routes' own.`,
       version: '1.0',
     },
@@ -110,7 +136,7 @@ export function buildWritesOpenApi(host: string = PLACEHOLDER_HOST): Record<stri
             'is sent once: give an Idempotency-Key to retry safely.',
           parameters: [
             CONDITION_HEADERS[1],
-            { name: 'body', in: 'body', required: true, schema: { $ref: '#/definitions/NewReferral' } },
+            bodyParameter('NewReferral', 'Referral', 'The referral to create; the required fields are marked.'),
           ],
           responses: {
             201: { description: 'The referral created', schema: { $ref: '#/definitions/FlatReferral' } },
@@ -124,7 +150,7 @@ export function buildWritesOpenApi(host: string = PLACEHOLDER_HOST): Record<stri
           summary: 'Accept a lead',
           description: 'An incoming referral waiting for an answer (New) becomes Active / Accepted.',
           parameters: [ID_PARAM, ...CONDITION_HEADERS],
-          responses: WRITE_RESPONSES,
+          responses: CHANGE_RESPONSES,
         },
       },
       '/referrals/{id}/decline': {
@@ -135,9 +161,9 @@ export function buildWritesOpenApi(host: string = PLACEHOLDER_HOST): Record<stri
           parameters: [
             ID_PARAM,
             ...CONDITION_HEADERS,
-            { name: 'body', in: 'body', required: true, schema: { $ref: '#/definitions/Decline' } },
+            bodyParameter('Decline', 'Decline', 'Why the lead is declined.'),
           ],
-          responses: WRITE_RESPONSES,
+          responses: CHANGE_RESPONSES,
         },
       },
       '/referrals/{id}': {
@@ -149,9 +175,9 @@ export function buildWritesOpenApi(host: string = PLACEHOLDER_HOST): Record<stri
           parameters: [
             ID_PARAM,
             ...CONDITION_HEADERS,
-            { name: 'body', in: 'body', required: true, schema: { $ref: '#/definitions/ReferralChanges' } },
+            bodyParameter('ReferralChanges', 'Changes', 'The fields to change; the others stay as they are.'),
           ],
-          responses: WRITE_RESPONSES,
+          responses: CHANGE_RESPONSES,
         },
       },
     },
@@ -178,7 +204,7 @@ export function buildWritesOpenApi(host: string = PLACEHOLDER_HOST): Record<stri
               ...NEW_TYPES[f.type],
               ...(f.values ? { enum: [...f.values] } : {}),
               description: f.description,
-              'x-ms-summary': f.name,
+              'x-ms-summary': fieldLabel(f.name),
             },
           ]),
         ),
@@ -192,7 +218,7 @@ export function buildWritesOpenApi(host: string = PLACEHOLDER_HOST): Record<stri
               ...PATCH_TYPES[f.type],
               ...(f.values ? { enum: [...f.values] } : {}),
               description: f.description,
-              'x-ms-summary': f.name,
+              'x-ms-summary': fieldLabel(f.name),
             },
           ]),
         ),

@@ -31,8 +31,43 @@ export const ID_PARAM = {
   required: true,
   type: 'string',
   description: 'Referral id (a GUID).',
-  'x-ms-summary': 'Referral id',
+  'x-ms-summary': 'Referral ID',
 };
+
+/** Short words a title keeps in lower case between its first and last (articles, conjunctions, short prepositions). */
+const LOWER_IN_TITLES = new Set('a an and as at by for in of on or per the to'.split(' '));
+
+/** Words a label spells its own way. */
+const SPELLED: Readonly<Record<string, string>> = {
+  etag: 'ETag',
+  id: 'ID',
+  ids: 'IDs',
+  json: 'JSON',
+  uri: 'URI',
+  url: 'URL',
+};
+
+/**
+ * The name Power Automate shows a flow author for a field (`x-ms-summary`): title case, as
+ * Microsoft's connector guidance asks, so `customer_name` and `customerName` both read "Customer Name"
+ * rather than the identifier.
+ */
+export function fieldLabel(name: string): string {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .split(/[_\s]+/)
+    .filter((word) => word !== '')
+    .map((word) => word.toLowerCase())
+    .map((word, i, words) => {
+      const inner = i > 0 && i < words.length - 1;
+      return SPELLED[word] ?? (inner && LOWER_IN_TITLES.has(word) ? word : capitalized(word));
+    })
+    .join(' ');
+}
+
+function capitalized(word: string): string {
+  return word.charAt(0).toUpperCase() + word.slice(1);
+}
 
 /** problem+json, as src/live/problem.ts writes it. */
 export const PROBLEM_DEFINITION = {
@@ -76,7 +111,8 @@ export function buildOpenApi(host: string = PLACEHOLDER_HOST): Record<string, un
   return {
     swagger: '2.0',
     info: {
-      title: 'Partner Center Referrals (live)',
+      // At most 30 characters: Power Platform refuses a longer connector title.
+      title: 'Partner Center Referrals',
       description:
         'Referrals (leads and co-sell opportunities) read live from Microsoft Partner Center through the ' +
         "referrals-lake function app, filtered. shape=flat gives the data lake's `referrals` row: scalar " +
@@ -129,7 +165,7 @@ export function buildOpenApi(host: string = PLACEHOLDER_HOST): Record<string, un
               required: false,
               type: 'string',
               description: 'Sealed trigger state from the last Location; the flow engine fills it.',
-              'x-ms-summary': 'Trigger state',
+              'x-ms-summary': 'Trigger State',
               'x-ms-visibility': 'internal',
             },
           ],
@@ -165,12 +201,17 @@ export function buildOpenApi(host: string = PLACEHOLDER_HOST): Record<string, un
       ReferralPage: {
         type: 'object',
         properties: {
-          value: { type: 'array', items: { $ref: '#/definitions/FlatReferral' } },
+          value: {
+            type: 'array',
+            items: { $ref: '#/definitions/FlatReferral' },
+            description: 'The referrals of this answer.',
+            'x-ms-summary': 'Referrals',
+          },
           count: { type: 'integer', description: 'Referrals in this answer.', 'x-ms-summary': 'Count' },
           nextLink: {
             type: 'string',
             description: 'The next answer; absent on the last.',
-            'x-ms-summary': 'Next link',
+            'x-ms-summary': 'Next Link',
             'x-ms-visibility': 'internal',
           },
         },
@@ -182,7 +223,14 @@ export function buildOpenApi(host: string = PLACEHOLDER_HOST): Record<string, un
       },
       ReferralChanges: {
         type: 'object',
-        properties: { value: { type: 'array', items: { $ref: '#/definitions/ReferralChange' } } },
+        properties: {
+          value: {
+            type: 'array',
+            items: { $ref: '#/definitions/ReferralChange' },
+            description: 'The new versions, oldest first.',
+            'x-ms-summary': 'Changes',
+          },
+        },
       },
       ReferralChange: {
         type: 'object',
@@ -212,7 +260,7 @@ export function columnProperties(columns: readonly ColumnSpec[]): Record<string,
   return Object.fromEntries(
     columns.map((c) => [
       c.name,
-      { ...COLUMN_SCHEMAS[c.type], description: c.doc, 'x-ms-summary': c.name, 'x-nullable': c.nullable },
+      { ...COLUMN_SCHEMAS[c.type], description: c.doc, 'x-ms-summary': fieldLabel(c.name), 'x-nullable': c.nullable },
     ]),
   );
 }

@@ -23,7 +23,7 @@ export const MAX_FRIENDLY_VALUE_LENGTH = 320;
 
 export interface FriendlyParam {
   readonly name: string;
-  /** Short label Power Automate shows (`x-ms-summary`). */
+  /** Short label Power Automate shows (`x-ms-summary`), in title case. */
   readonly summary: string;
   readonly description: string;
   readonly format?: 'date-time';
@@ -91,14 +91,14 @@ export const FRIENDLY_PARAMS: readonly FriendlyParam[] = [
   },
   {
     name: 'country',
-    summary: 'Customer country',
+    summary: 'Customer Country',
     description: "Customer's country, ISO code such as US (customerProfile/address/country eq …).",
     example: 'US',
     build: equals('customerProfile/address/country'),
   },
   {
     name: 'createdFrom',
-    summary: 'Created from',
+    summary: 'Created From',
     description: 'Created at or after this instant (UTC; a bare date means its midnight).',
     format: 'date-time',
     example: '2026-11-01T00:00:00Z',
@@ -106,7 +106,7 @@ export const FRIENDLY_PARAMS: readonly FriendlyParam[] = [
   },
   {
     name: 'createdTo',
-    summary: 'Created before',
+    summary: 'Created Before',
     description: 'Created before this instant (exclusive; UTC; a bare date means its midnight).',
     format: 'date-time',
     example: '2026-12-01T00:00:00Z',
@@ -114,7 +114,7 @@ export const FRIENDLY_PARAMS: readonly FriendlyParam[] = [
   },
   {
     name: 'updatedFrom',
-    summary: 'Updated from',
+    summary: 'Updated From',
     description: 'Updated at or after this instant (UTC; a bare date means its midnight).',
     format: 'date-time',
     example: '2026-11-01T00:00:00Z',
@@ -122,7 +122,7 @@ export const FRIENDLY_PARAMS: readonly FriendlyParam[] = [
   },
   {
     name: 'updatedTo',
-    summary: 'Updated before',
+    summary: 'Updated Before',
     description: 'Updated before this instant (exclusive; UTC; a bare date means its midnight).',
     format: 'date-time',
     example: '2026-12-01T00:00:00Z',
@@ -130,7 +130,7 @@ export const FRIENDLY_PARAMS: readonly FriendlyParam[] = [
   },
   {
     name: 'assignedTo',
-    summary: 'Assigned to (e-mail)',
+    summary: 'Assigned to (E-mail)',
     description: "E-mail of a member of the partner's sales team (team/any(t:t/email eq …)).",
     example: 'r2d2@contoso.com',
     build: (value) => ({
@@ -183,7 +183,7 @@ export const OPTION_PARAMS: readonly OptionParam[] = [
   },
   {
     name: '$orderby',
-    summary: 'Order by',
+    summary: 'Order By',
     description: 'createdDateTime or updatedDateTime, asc or desc.',
     type: 'string',
     values: ['createdDateTime asc', 'createdDateTime desc', 'updatedDateTime asc', 'updatedDateTime desc'],
@@ -231,7 +231,7 @@ export const OPTION_PARAMS: readonly OptionParam[] = [
   },
   {
     name: 'maxItems',
-    summary: 'Page size',
+    summary: 'Page Size',
     description: `Referrals in one answer at most; more come through nextLink (at most ${MAX_MAX_ITEMS}).`,
     type: 'integer',
     default: DEFAULT_MAX_ITEMS,

@@ -1,6 +1,7 @@
 /**
  * The OpenAPI 2.0 description for Power Automate: valid per @apidevtools/swagger-parser, current in
- * the repo, served by the function, and its parameters exactly those the handler accepts.
+ * the repo, served by the function, and its parameters exactly those the handler accepts. That
+ * Power Platform imports it (its own rules, beyond Swagger's) is connector-import.test.ts.
  */
 import { readFile } from 'node:fs/promises';
 import SwaggerParser from '@apidevtools/swagger-parser';
