@@ -16,8 +16,8 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import azureFunctions, { type LogHandler } from '@azure/functions';
 import type { HttpFunction } from '../src/common/azure-functions.js';
+import { loadHttpFunctions } from '../src/common/function-modules.js';
 import { PROBLEM_CONTENT_TYPE, problemBody } from '../src/live/problem.js';
-import { loadFunctionExports } from './function-modules.js';
 
 // The package is CommonJS: from ESM its classes come through the default export.
 const { HttpRequest, HttpResponse, InvocationContext } = azureFunctions;
@@ -64,22 +64,8 @@ function compileRoute(fn: HttpFunction): CompiledRoute {
   return { fn, pattern: new RegExp(`^/api/${source}$`), names };
 }
 
-/** Every HTTP function the app declares (dev/function-modules.ts says how they are found). */
-export async function loadHttpFunctions(): Promise<HttpFunction[]> {
-  return (await loadFunctionExports()).filter(isHttpFunction);
-}
-
-/** An export of a function file that declares an HTTP function (what the local host serves). */
-function isHttpFunction(value: unknown): value is HttpFunction {
-  const fn = value as Partial<HttpFunction> | null;
-  return (
-    typeof fn === 'object' &&
-    fn !== null &&
-    typeof fn.name === 'string' &&
-    typeof fn.route === 'string' &&
-    typeof fn.handler === 'function'
-  );
-}
+// The tests and dev/local-app.ts find the declarations here, beside the host that serves them.
+export { loadHttpFunctions };
 
 const stderrLog: LogHandler = (_level, ...args) => {
   process.stderr.write(`${args.map(String).join(' ')}\n`);

@@ -24,6 +24,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import azureFunctions, { type LogHandler } from '@azure/functions';
 import type { DequeuedMessageItem, QueueClient } from '@azure/storage-queue';
 import type { QueueFunction } from '../src/common/azure-functions.js';
+import { loadFunctionExports } from '../src/common/function-modules.js';
 import { createLogger, type Logger, stderrSink } from '../src/common/log.js';
 import { safeUrl } from '../src/common/redact.js';
 import {
@@ -35,7 +36,6 @@ import {
   type SettingName,
 } from '../src/config.js';
 import { isBase64, serviceClientFor } from '../src/events/queue.js';
-import { loadFunctionExports } from './function-modules.js';
 import { repoFile } from './repo-file.js';
 
 const { InvocationContext } = azureFunctions;
@@ -113,7 +113,7 @@ export function isQueueFunction(value: unknown): value is QueueFunction {
   );
 }
 
-/** Every queue-triggered function the app declares (dev/function-modules.ts says how they are found). */
+/** Every queue-triggered function the app declares (src/common/function-modules.ts says how they are found). */
 export async function loadQueueFunctions(): Promise<QueueFunction[]> {
   return (await loadFunctionExports()).filter(isQueueFunction);
 }

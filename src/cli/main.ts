@@ -1,5 +1,5 @@
 /**
- * `referrals-lake`: the operator's command line (sync, login, check, webhooks). Each subcommand lives in its
+ * `referrals-lake`: the operator's command line (sync, login, check, webhooks, keys, the writes). Each subcommand lives in its
  * own file; this one only wires them into commander and maps errors to exit codes. The development
  * commands (sandbox, serve, demo) live in dev/cli/, which adds them to this program: the app never
  * imports the sandbox or the dev tools.
@@ -9,6 +9,7 @@ import { ReferralsLakeError } from '../common/errors.js';
 import { redact } from '../common/redact.js';
 import { registerCheckCommand } from './check-command.js';
 import { CliExit, EXIT } from './exit.js';
+import { registerKeysCommand } from './keys-command.js';
 import { registerLoginCommand } from './login-command.js';
 import { registerSyncCommand } from './sync-command.js';
 import { registerWebhooksCommand } from './webhooks-command.js';
@@ -29,6 +30,7 @@ export function buildProgram(extend?: ProgramExtension): Command {
   registerCheckCommand(program);
   registerWebhooksCommand(program);
   registerWriteCommands(program);
+  registerKeysCommand(program);
   extend?.(program);
   return program;
 }

@@ -19,7 +19,9 @@ export type ErrorCode =
   | 'bad_event'
   | 'webhook_in_use'
   | 'webhook_not_ready'
-  | 'referral_refused';
+  | 'referral_refused'
+  | 'azure_cli_failed'
+  | 'function_keys_conflict';
 
 export abstract class ReferralsLakeError extends Error {
   abstract readonly code: ErrorCode;
@@ -262,4 +264,31 @@ export class WebhookInUseError extends ReferralsLakeError {
  */
 export class WebhookNotReadyError extends ReferralsLakeError {
   readonly code = 'webhook_not_ready';
+}
+
+/**
+ * The Azure CLI (`az`) is missing, not signed in, or one of its calls failed. The message names the
+ * call and quotes az's own error, redacted: the calls carry no key in their arguments (a key goes to
+ * az in a file), and every key read is registered with redact() before anything could print it.
+ */
+export class AzureCliError extends ReferralsLakeError {
+  readonly code = 'azure_cli_failed';
+
+  constructor(
+    message: string,
+    /** The service may answer later (a function not found yet right after a deploy, a host starting). */
+    readonly transient = false,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * The function keys on the app are not in a state `referrals-lake keys` may settle alone: the
+ * functions of a group hold different values of its key, or a write function accepts the read key.
+ * Nothing was changed; the message names the functions (never a value) and what settles it.
+ */
+export class FunctionKeysError extends ReferralsLakeError {
+  readonly code = 'function_keys_conflict';
 }

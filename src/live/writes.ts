@@ -245,7 +245,11 @@ async function readBody(request: HttpRequest): Promise<unknown> {
 /** Names the caller by a digest of the key it presented: the audit can tell callers apart, never learn a key. */
 function callerOf(request: HttpRequest): string {
   const key = request.headers.get('x-functions-key') ?? request.query.get(KEY_PARAM);
-  if (!key) return 'anonymous';
+  return key ? keyCaller(key) : 'anonymous';
+}
+
+/** The audit's name for a caller presenting this key (`referrals-lake keys` prints it for each key it sets). */
+export function keyCaller(key: string): string {
   return `key:${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
 }
 

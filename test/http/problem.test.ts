@@ -8,10 +8,12 @@ import { describe, expect, it } from 'vitest';
 import {
   AlreadyRunningError,
   AuthRequiredError,
+  AzureCliError,
   ConfigError,
   DeltaConflictError,
   DeltaLogError,
   type ErrorCode,
+  FunctionKeysError,
   InconsistentRunError,
   ReferralRefusedError,
   type ReferralsLakeError,
@@ -61,6 +63,9 @@ const ERRORS: Record<Exclude<ErrorCode, 'bad_query' | 'bad_event' | 'referral_re
   // The CLI's webhook commands raise these; should one ever reach an HTTP answer, it says nothing of itself.
   webhook_in_use: [new WebhookInUseError({ webhookUrl: 'https://crm.example/hook', webhookEvents: [] }, MESSAGE)],
   webhook_not_ready: [new WebhookNotReadyError(MESSAGE, { cause: CAUSE })],
+  // The CLI's keys command raises these.
+  azure_cli_failed: [new AzureCliError(MESSAGE, true, { cause: CAUSE })],
+  function_keys_conflict: [new FunctionKeysError(MESSAGE, { cause: CAUSE })],
 };
 
 async function answer(error: unknown): Promise<{ status: number; text: string }> {

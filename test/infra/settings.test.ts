@@ -296,6 +296,13 @@ describe('azure.yaml', () => {
     expect(pkg.scripts['package:azure']).toContain('scripts/package-function.mjs');
     expect(readFileSync(join(REPO, 'scripts', 'package-function.mjs'), 'utf8')).toContain("join(root, '.deploy')");
   });
+
+  it('sets the function keys after each deploy, with the CLI the package build compiled', () => {
+    const hook = /\n {6}postdeploy:\n((?: {8}.*\n)+)/.exec(`${yaml}\n`)?.[1] ?? '';
+    expect(hook.match(/run: node bin\/referrals-lake\.js keys\n/g)).toHaveLength(2);
+    expect(readFileSync(join(REPO, 'bin', 'referrals-lake.js'), 'utf8')).toContain('../dist/dev/cli/main.js');
+    expect(readFileSync(join(REPO, 'src', 'cli', 'main.ts'), 'utf8')).toContain('registerKeysCommand(program)');
+  });
 });
 
 describe('local.settings.sample.json', () => {
