@@ -44,10 +44,12 @@ export interface OneEvent {
 export async function showOneEvent(out: Out, event: OneEvent): Promise<string[]> {
   const { sandbox, serve } = event;
   out(
-    'One event, travelling: a flow accepts a lead → Partner Center (the sandbox) → its signed webhook → the receiver → the queue → the worker → the lake → the flows\' trigger',
+    "One event, travelling: a flow accepts a lead → Partner Center (the sandbox) → its signed webhook → the receiver → the queue → the worker → the lake → the flows' trigger",
   );
   await registerReceiver(sandbox, serve.receiverUrl);
-  out(`  \`referrals-lake serve\` (${serve.baseUrl}) hosts the receiver and the worker; its receiver URL,`);
+  out(
+    `  \`referrals-lake serve\` (${serve.baseUrl}) hosts the write routes, the receiver and the worker; its receiver URL,`,
+  );
   out(`  ${serve.receiverUrl}, is registered with the sandbox for ${EVENTS.join(', ')}.`);
 
   // A flow's trigger, started before the change as a flow would have been.
@@ -82,7 +84,11 @@ export async function showOneEvent(out: Out, event: OneEvent): Promise<string[]>
   printTable(
     out,
     [
-      [at(changedAt), 'flow', `POST /api/referrals/${short(id)}/accept answered ${answer}: accepted in Partner Center, audited`],
+      [
+        at(changedAt),
+        'flow',
+        `POST /api/referrals/${short(id)}/accept answered ${answer}: accepted in Partner Center, audited`,
+      ],
       [at(delivery.sentAt), 'webhook', `${delivery.eventName}, RSA-signed, POSTed to the receiver`],
       [at(queued.time), 'receiver', `signature checked, event queued; answered ${delivery.status}`],
       [at(taken.time), 'worker', `${WORKER} took the message (dequeueCount ${String(taken.dequeueCount)})`],
