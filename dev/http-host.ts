@@ -15,8 +15,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import azureFunctions, { type LogHandler } from '@azure/functions';
+import { loadHttpFunctions } from '../src/cli/function-modules.js';
 import type { HttpFunction } from '../src/common/azure-functions.js';
-import { loadHttpFunctions } from '../src/common/function-modules.js';
 import { PROBLEM_CONTENT_TYPE, problemBody } from '../src/live/problem.js';
 
 // The package is CommonJS: from ESM its classes come through the default export.

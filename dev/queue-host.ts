@@ -23,8 +23,8 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import azureFunctions, { type LogHandler } from '@azure/functions';
 import type { DequeuedMessageItem, QueueClient } from '@azure/storage-queue';
+import { loadFunctionExports } from '../src/cli/function-modules.js';
 import type { QueueFunction } from '../src/common/azure-functions.js';
-import { loadFunctionExports } from '../src/common/function-modules.js';
 import { createLogger, type Logger, stderrSink } from '../src/common/log.js';
 import { safeUrl } from '../src/common/redact.js';
 import {

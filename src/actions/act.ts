@@ -5,7 +5,13 @@
  * The answer is the referral after the change, a refusal saying why there was none, or the failure
  * (never thrown: the attempt is audited with the status the caller hears).
  */
-import { BadQueryError, ReferralRefusedError } from '../common/errors.js';
+import {
+  AuthRequiredError,
+  BadQueryError,
+  ReferralRefusedError,
+  ThrottledError,
+  UpstreamError,
+} from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { type Problem, problemFor } from '../common/problems.js';
 import type { StorageTarget } from '../lake/storage/storage.js';
@@ -48,8 +54,12 @@ export interface Refusal {
 export type WriteOutcome =
   | { readonly kind: 'done'; readonly referral: Referral }
   | Refusal
-  /** It broke (Partner Center failed, throttled, the sign-in is gone): the change may or may not have landed. */
-  | { readonly kind: 'failed'; readonly problem: Problem; readonly error: unknown };
+  /**
+   * It broke (Partner Center failed or throttled, the sign-in is gone). `mayHaveLanded`: the change
+   * was sent and Partner Center may have applied it (a 5xx, a lost answer); false when it surely did
+   * not (nothing sent yet, or refused unprocessed: 429, 401, 403).
+   */
+  | { readonly kind: 'failed'; readonly problem: Problem; readonly error: unknown; readonly mayHaveLanded: boolean };
 
 export interface WriteDependencies {
   readonly client: PartnerCenterClient;
@@ -94,6 +104,7 @@ export async function writeReferral(deps: WriteDependencies, request: WriteReque
           'Partner Center sent the referral without an eTag, and a change is never sent unconditionally; nothing was changed.',
       });
     }
+    audit.sent = true;
     const result = await deps.client.patchReferral(request.referralId, audit.operations, { ifMatch: eTag });
     if (result.kind === 'not-found') return audit.end(notFound(request.referralId));
     if (result.kind === 'stale') {
@@ -108,7 +119,7 @@ export async function writeReferral(deps: WriteDependencies, request: WriteReque
     if (!after) return audit.end(notFound(request.referralId));
     return audit.end({ kind: 'done', referral: after });
   } catch (error) {
-    return audit.end(outcomeOfError(error, 'Change refused'));
+    return audit.end(outcomeOfError(error, 'Change refused', audit.sent));
   }
 }
 
@@ -134,10 +145,11 @@ export async function createNewReferral(deps: WriteDependencies, request: Create
   });
   try {
     const body = newReferralBody(request.input);
+    audit.sent = true;
     const referral = (await deps.client.createReferral(body)) as Referral;
     return audit.end({ kind: 'done', referral });
   } catch (error) {
-    return audit.end(outcomeOfError(error, 'Referral refused'));
+    return audit.end(outcomeOfError(error, 'Referral refused', audit.sent));
   }
 }
 
@@ -147,6 +159,8 @@ type AttemptFacts = Omit<AuditRecord, 'time' | 'status' | 'outcome' | 'operation
 class AttemptAudit {
   operations?: JsonPatchOperation[];
   before?: StatusPair;
+  /** Whether the change went to Partner Center. */
+  sent = false;
   private readonly started: Date;
 
   constructor(
@@ -184,7 +198,7 @@ function statusOfOutcome(outcome: WriteOutcome, doneStatus: number): number {
 }
 
 /** A failure as the caller will hear it: its own input or Partner Center's refusal is a 400, anything else failed. */
-function outcomeOfError(error: unknown, refusedTitle: string): WriteOutcome {
+function outcomeOfError(error: unknown, refusedTitle: string, sent: boolean): WriteOutcome {
   if (error instanceof BadQueryError || error instanceof ReferralRefusedError) {
     const ours = error instanceof BadQueryError;
     return {
@@ -196,7 +210,14 @@ function outcomeOfError(error: unknown, refusedTitle: string): WriteOutcome {
       ...(error.target !== undefined ? { target: error.target } : {}),
     };
   }
-  return { kind: 'failed', problem: problemFor(error), error };
+  return { kind: 'failed', problem: problemFor(error), error, mayHaveLanded: sent && !refusedUnprocessed(error) };
+}
+
+/** Partner Center answered without applying anything: throttled, or the sign-in refused. */
+function refusedUnprocessed(error: unknown): boolean {
+  if (error instanceof ThrottledError || error instanceof AuthRequiredError) return true;
+  const status = error instanceof UpstreamError ? error.details.status : undefined;
+  return status === 401 || status === 403 || status === 429;
 }
 
 function stale(detail: string): Refusal {

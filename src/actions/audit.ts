@@ -5,6 +5,7 @@
  * reader takes the folder as one table (`read_json('_audit/date=*\/*.ndjson')`). No token, key or
  * header value is ever in it: the caller is named by a digest of its key.
  */
+import { createHash } from 'node:crypto';
 import type { Logger } from '../common/log.js';
 import { auditRecordPath } from '../lake/layout/paths.js';
 import { type StorageTarget, writeWhole } from '../lake/storage/storage.js';
@@ -47,4 +48,9 @@ export async function appendAudit(target: StorageTarget, record: AuditRecord, lo
   } catch (error) {
     logger.error('the audit record of a referral write could not be written to the lake', { error, record });
   }
+}
+
+/** The audit's name for a caller presenting this key (`referrals-lake keys` prints it for each key it sets). */
+export function keyCaller(key: string): string {
+  return `key:${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
 }

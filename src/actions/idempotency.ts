@@ -4,10 +4,12 @@
  * absent, so two instances racing with one key cannot both write), then stores its answer there.
  * Records live 24 hours. The digest covers the caller too: one caller's key never answers another.
  *
- * Every answer is kept, failures too: a 5xx or a lost connection may come after Partner Center
- * applied the change (a create above all has no condition), so the same key never sends it again.
- * A claim whose request never finished (its instance died) blocks the key until it expires, for the
- * same reason. To try again after a failure, a caller checks the referral and sends a new key.
+ * Every answer is kept, failures too, when the change may have landed: a 5xx or a lost connection
+ * may come after Partner Center applied it (a create above all has no condition), so the same key
+ * never sends it again. A failure that surely changed nothing (nothing was sent, or Partner Center
+ * refused it unprocessed: throttled) releases the key instead, so the caller's retry, with the same
+ * key, is tried afresh. A claim whose request never finished (its instance died) blocks the key
+ * until it expires. To try again after a kept failure, a caller checks the referral and sends a new key.
  */
 import { createHash } from 'node:crypto';
 import { IDEMPOTENCY_FOLDER, idempotencyRecordPath } from '../lake/layout/paths.js';
@@ -31,7 +33,13 @@ interface IdempotencyRecord {
 }
 
 export type Claim =
-  | { readonly kind: 'claimed'; finish(answer: StoredAnswer): Promise<void> }
+  | {
+      readonly kind: 'claimed';
+      /** Keeps the answer for the key's repeats. */
+      finish(answer: StoredAnswer): Promise<void>;
+      /** Frees the key: the request changed nothing, so a repeat may run it afresh. */
+      release(): Promise<void>;
+    }
   | { readonly kind: 'replay'; readonly answer: StoredAnswer }
   | { readonly kind: 'conflict'; readonly status: 409 | 422; readonly detail: string };
 
@@ -80,10 +88,11 @@ export class IdempotencyStore {
    * claim takes an expired one over), so only their space is at stake. Each is judged on what was
    * read and deleted only if unchanged since, so a claim that took one over in between keeps it.
    */
-  async removeExpired(): Promise<number> {
+  async removeExpired(signal?: AbortSignal): Promise<number> {
     const cutoff = this.now() - RECORD_LIFETIME_MS;
     let removed = 0;
     for await (const file of this.target.list(IDEMPOTENCY_FOLDER)) {
+      signal?.throwIfAborted();
       // A record is never older than its file: a file written since the cutoff holds a live record.
       if (file.lastModified.getTime() > cutoff) continue;
       const found = await this.target.read(file.path);
@@ -100,6 +109,9 @@ export class IdempotencyStore {
       kind: 'claimed',
       finish: async (answer) => {
         await this.target.replaceIfMatch(path, encode({ ...mine, answer }), etag, { contentType: 'application/json' });
+      },
+      release: async () => {
+        await this.target.deleteIfMatch(path, etag);
       },
     };
   }

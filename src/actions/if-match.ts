@@ -22,9 +22,12 @@ export function ifMatchTags(header: string): string[] {
   return tags.map(readTag);
 }
 
-/** Whether `eTag` (the referral's, as Partner Center sent it) is one the header names. */
+/**
+ * Whether `eTag` (the referral's, as Partner Center sent it) is one the header names; read by the
+ * header's rule, so a bare eTag from Partner Center still matches the tag a caller sent for it.
+ */
 export function ifMatchAccepts(tags: readonly string[], eTag: string | null | undefined): eTag is string {
-  return typeof eTag === 'string' && tags.includes(eTag);
+  return typeof eTag === 'string' && tags.includes(eTag.startsWith('"') ? eTag : `"${eTag}"`);
 }
 
 function readTag(tag: string): string {

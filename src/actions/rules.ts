@@ -221,7 +221,7 @@ export const NEW_REFERRAL_FIELDS: readonly NewReferralField[] = [
     name: 'customerContact',
     type: 'contact',
     required: false,
-    description: 'The customer contact: { firstName, lastName, email, phoneNumber }.',
+    description: 'The customer contact: { firstName, lastName, email, phoneNumber }; needs consentToContact true.',
   },
   {
     name: 'consentToContact',

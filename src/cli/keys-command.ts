@@ -122,7 +122,7 @@ function required(value: string | undefined, option: string, env: string): strin
  * command's own, so they alone are dropped.
  */
 async function loadDeclarationsQuietly(): Promise<HttpFunction[]> {
-  const { loadHttpFunctions } = await import('../common/function-modules.js');
+  const { loadHttpFunctions } = await import('./function-modules.js');
   const warn = console.warn;
   console.warn = (...args: unknown[]) => {
     if (!/"@azure\/functions" package (?:to|is in) test mode/.test(String(args[0]))) warn(...args);
@@ -178,7 +178,7 @@ export async function settleFunctionKeys(
   }
   const plans = groups.map((group) => planGroup(group, held, options.rotate === group.group));
   checkSeparation(plans, held, target);
-  const { keyCaller } = await import('../live/writes.js');
+  const { keyCaller } = await import('../actions/audit.js');
   const result: Record<string, unknown> = {
     subscription: target.subscription,
     resourceGroup: target.resourceGroup,
@@ -212,7 +212,7 @@ function groupResult(plan: GroupPlan, target: AppTarget, caller: (key: string) =
 function showCommand(plan: GroupPlan, target: AppTarget): string | undefined {
   const [first] = plan.group.functions;
   if (!first) return undefined;
-  return `az functionapp function keys list -g ${target.resourceGroup} -n ${target.app} --function-name ${first} --query ${plan.group.keyName} -o tsv`;
+  return `az functionapp function keys list --subscription ${target.subscription} -g ${target.resourceGroup} -n ${target.app} --function-name ${first} --query ${plan.group.keyName} -o tsv`;
 }
 
 /** Retries a call Azure may answer later (a function a deployment has not brought up yet), up to the wait. */
@@ -346,7 +346,7 @@ function checkSeparation(
         opened
           .map(
             (o) =>
-              `az functionapp function keys delete -g ${target.resourceGroup} -n ${target.app} --function-name ${o.fn} --key-name ${o.name}`,
+              `az functionapp function keys delete --subscription ${target.subscription} -g ${target.resourceGroup} -n ${target.app} --function-name ${o.fn} --key-name ${o.name}`,
           )
           .join('; '),
     );

@@ -36,7 +36,8 @@ const CONDITION_HEADERS = [
     in: 'header',
     required: false,
     type: 'string',
-    description: 'Any unique text: a retry with the same key gets the first answer, with no second change (kept 24 h).',
+    description:
+      'Any unique text: a retry with the same key gets the first answer, with no second change (kept 24 h; a failure that changed nothing, such as throttling, frees the key).',
     'x-ms-summary': 'Idempotency Key',
     'x-ms-visibility': 'advanced',
   },
@@ -48,6 +49,7 @@ const REFUSALS = {
   403: { ...PROBLEM_RESPONSE, description: `Writes are off (${WRITES_SETTING})` },
   409: PROBLEM_RESPONSE,
   422: { ...PROBLEM_RESPONSE, description: 'The Idempotency-Key was used for another request' },
+  500: { ...PROBLEM_RESPONSE, description: 'The function app is misconfigured (its log has the details)' },
   502: PROBLEM_RESPONSE,
   503: PROBLEM_RESPONSE,
 };

@@ -5,11 +5,10 @@
  * src/actions/act.ts, audited there. The answer is the referral after the change as the lake's flat
  * row (as GET /api/referrals/{id} gives it), with its eTag in the ETag header for the next change.
  */
-import { createHash } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { createNewReferral, type WriteOutcome, type WriteRequest, writeReferral } from '../actions/act.js';
-import { type ActionKind, appendAudit } from '../actions/audit.js';
-import { checkIdempotencyKey, IdempotencyStore, type StoredAnswer } from '../actions/idempotency.js';
+import { type ActionKind, appendAudit, keyCaller } from '../actions/audit.js';
+import { type Claim, checkIdempotencyKey, IdempotencyStore, type StoredAnswer } from '../actions/idempotency.js';
 import { contextLogger } from '../common/azure-functions.js';
 import { BadQueryError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
@@ -36,7 +35,13 @@ export const createReferralHandler = writeHandler('create');
 interface WriteJob {
   readonly referralId?: string;
   readonly fingerprint: string;
-  run(idempotencyKey: string | undefined, logger: Logger): Promise<StoredAnswer>;
+  run(idempotencyKey: string | undefined, logger: Logger): Promise<Ran>;
+}
+
+/** A job's answer, and whether its Idempotency-Key keeps it (false: the job surely changed nothing). */
+interface Ran {
+  readonly answer: StoredAnswer;
+  readonly keep: boolean;
 }
 
 function writeHandler(action: ActionKind) {
@@ -49,7 +54,7 @@ function writeHandler(action: ActionKind) {
       if (readSetting(process.env, 'LIVE_WRITES_ENABLED') !== true) return await disabled(attempt);
       const job = await readJob(action, request, caller, correlationId);
       const key = request.headers.get('idempotency-key') ?? undefined;
-      if (key === undefined) return toResponse(await job.run(undefined, logger), correlationId);
+      if (key === undefined) return toResponse((await job.run(undefined, logger)).answer, correlationId);
       return await once(job, key, attempt);
     } catch (error) {
       const problem = problemFor(error);
@@ -119,12 +124,11 @@ async function once(job: WriteJob, key: string, attempt: Attempt): Promise<HttpR
     const headers = { ...claim.answer.headers, 'idempotent-replayed': 'true' };
     return toResponse({ ...claim.answer, headers }, correlationId);
   }
-  let answer: StoredAnswer;
+  let ran: Ran;
   try {
-    answer = await job.run(key, logger);
+    ran = await job.run(key, logger);
   } catch (error) {
-    // The write never started (the app could not reach its lake or its settings); kept as the key's
-    // answer all the same: what the first request heard, the repeats hear (idempotency.ts).
+    // The write never started (the app could not reach its lake or its settings): nothing to keep.
     const problem = problemFor(error);
     logger.error('referral write failed', { action, status: problem.status, error });
     await auditAttempt(attempt, {
@@ -133,10 +137,26 @@ async function once(job: WriteJob, key: string, attempt: Attempt): Promise<HttpR
       detail: problem.detail,
       idempotencyKey: key,
     });
-    answer = storedProblem(problem, correlationId);
+    ran = { answer: storedProblem(problem, correlationId), keep: false };
   }
-  await claim.finish(answer);
-  return toResponse(answer, correlationId);
+  await settleClaim(claim, ran, logger);
+  return toResponse(ran.answer, correlationId);
+}
+
+/**
+ * Keeps the answer for the key's repeats, or frees the key when the job changed nothing. A failure
+ * here is logged, not answered: the change is done (or not) whatever the lake says, and the caller
+ * must hear how it went; the unanswered claim then holds the key until it expires (idempotency.ts).
+ */
+async function settleClaim(claim: Extract<Claim, { kind: 'claimed' }>, ran: Ran, logger: Logger): Promise<void> {
+  try {
+    if (ran.keep) await claim.finish(ran.answer);
+    else await claim.release();
+  } catch (error) {
+    logger.error('the Idempotency-Key record could not be settled; the key stays taken until it expires', {
+      error,
+    });
+  }
 }
 
 async function readJob(
@@ -169,20 +189,27 @@ async function readJob(
 }
 
 /** The outcome as an answer that can be kept for an Idempotency-Key and given again. */
-function answerOf(outcome: WriteOutcome, correlationId: string, doneStatus: 200 | 201, logger: Logger): StoredAnswer {
+function answerOf(outcome: WriteOutcome, correlationId: string, doneStatus: 200 | 201, logger: Logger): Ran {
   if (outcome.kind === 'failed') {
-    logger.error('referral write failed', { status: outcome.problem.status, error: outcome.error });
-    return storedProblem(outcome.problem, correlationId);
+    logger.error('referral write failed', {
+      status: outcome.problem.status,
+      mayHaveLanded: outcome.mayHaveLanded,
+      error: outcome.error,
+    });
+    return { answer: storedProblem(outcome.problem, correlationId), keep: outcome.mayHaveLanded };
   }
   if (outcome.kind === 'refused') {
     const { status, title, detail, target } = outcome;
-    return storedProblem({ status, title, detail, ...(target ? { target } : {}) }, correlationId);
+    return {
+      answer: storedProblem({ status, title, detail, ...(target ? { target } : {}) }, correlationId),
+      keep: true,
+    };
   }
   const row = flatRow(outcome.referral, `live-${correlationId}`, Date.now() * 1000);
   const body = row ? flatLine(row, 1) : JSON.stringify(outcome.referral);
   const headers: Record<string, string> = { 'content-type': CONTENT_TYPES.json };
   if (typeof outcome.referral.eTag === 'string') headers.etag = outcome.referral.eTag;
-  return { status: doneStatus, body, headers };
+  return { answer: { status: doneStatus, body, headers }, keep: true };
 }
 
 function storedProblem(problem: Problem, correlationId: string): StoredAnswer {
@@ -246,11 +273,6 @@ async function readBody(request: HttpRequest): Promise<unknown> {
 function callerOf(request: HttpRequest): string {
   const key = request.headers.get('x-functions-key') ?? request.query.get(KEY_PARAM);
   return key ? keyCaller(key) : 'anonymous';
-}
-
-/** The audit's name for a caller presenting this key (`referrals-lake keys` prints it for each key it sets). */
-export function keyCaller(key: string): string {
-  return `key:${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
 }
 
 function isEmptyObject(value: unknown): boolean {

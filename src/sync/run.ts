@@ -129,7 +129,7 @@ async function runWithIds(
 ): Promise<RunManifest> {
   const { target, client } = deps;
   const timings = new Timings();
-  if (ctx.lease) await keepHouse(target, ctx.lease, ctx);
+  if (ctx.lease) await keepHouse(target, ctx.lease, options.mode, ctx);
   // Tables whose log does not exist yet (their first commit takes over what was there before).
   let newTables = new Set<string>();
   if (!options.dryRun) {
@@ -454,15 +454,20 @@ async function stageVanishedChecked(
 }
 
 /** What the lake gathers that no table's retention covers, cleared under the lease before the run. */
-async function keepHouse(target: StorageTarget, lease: RunLease, ctx: RunContext): Promise<void> {
+async function keepHouse(target: StorageTarget, lease: RunLease, mode: SyncMode, ctx: RunContext): Promise<void> {
   await sweepTemporaryFiles(target, lease, ctx.logger);
-  await removeExpiredIdempotencyRecords(target, ctx);
+  // Not on the events' path, which a listing would only slow: the scheduled runs keep up with a day's lifetime.
+  if (mode !== 'event') await removeExpiredIdempotencyRecords(target, lease.signal, ctx);
 }
 
 /** The write routes' Idempotency-Key records live a day; past it they only take space. */
-async function removeExpiredIdempotencyRecords(target: StorageTarget, ctx: RunContext): Promise<void> {
+async function removeExpiredIdempotencyRecords(
+  target: StorageTarget,
+  signal: AbortSignal,
+  ctx: RunContext,
+): Promise<void> {
   try {
-    const removed = await new IdempotencyStore(target, () => ctx.now().getTime()).removeExpired();
+    const removed = await new IdempotencyStore(target, () => ctx.now().getTime()).removeExpired(signal);
     if (removed > 0) ctx.logger.info('deleted expired Idempotency-Key records', { records: removed });
   } catch (error) {
     ctx.logger.warn('could not delete expired Idempotency-Key records', { error });

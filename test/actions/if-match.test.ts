@@ -16,6 +16,10 @@ describe('If-Match', () => {
     expect(ifMatchAccepts(ifMatchTags('"a"'), ETAG)).toBe(false);
     expect(ifMatchAccepts(ifMatchTags(ETAG), null)).toBe(false);
     expect(ifMatchAccepts(ifMatchTags(ETAG.toUpperCase()), ETAG)).toBe(false);
+    // Should Partner Center send an eTag without its quotes, a caller's tag for it still matches.
+    const bare = ETAG.slice(1, -1);
+    expect(ifMatchAccepts(ifMatchTags(bare), bare)).toBe(true);
+    expect(ifMatchAccepts(ifMatchTags(ETAG), bare)).toBe(true);
   });
 
   it.each([

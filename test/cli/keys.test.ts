@@ -13,7 +13,7 @@ import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { maskKeyLike } from '../../src/cli/azure-cli.js';
 import { EXIT } from '../../src/cli/exit.js';
-import { loadFunctionExports } from '../../src/common/function-modules.js';
+import { loadFunctionExports } from '../../src/cli/function-modules.js';
 import { type CliRun, runCli } from '../helpers/cli.js';
 
 const SUBSCRIPTION = '00000000-1111-2222-3333-444444444444';
@@ -233,7 +233,7 @@ describe('referrals-lake keys', { timeout: 60_000 }, () => {
       write: { key: 'writers', functions: declared.write, action: 'created', audit: caller(write) },
     });
     expect(run.result.read).toMatchObject({
-      show: `az functionapp function keys list -g ${RESOURCE_GROUP} -n ${APP} --function-name ${declared.read[0]} --query flows -o tsv`,
+      show: `az functionapp function keys list --subscription ${SUBSCRIPTION} -g ${RESOURCE_GROUP} -n ${APP} --function-name ${declared.read[0]} --query flows -o tsv`,
     });
     for (const fn of declared.read) expect(run.stderr).toContain(`read key "flows": ${fn} created`);
     for (const fn of declared.write) expect(run.stderr).toContain(`write key "writers": ${fn} created`);

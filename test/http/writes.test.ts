@@ -169,15 +169,16 @@ describe('the write routes', () => {
       delete process.env.PARTNER_CENTER_MAX_ATTEMPTS;
       resetLiveInstance();
     }
-    // The key keeps the failure: the same request is not sent again (it may have landed).
-    const replayed = await call('POST', `referrals/${target.id}/accept`, { headers: { 'idempotency-key': key } });
-    expect(replayed.status).toBe(503);
-    expect(replayed.headers.get('idempotent-replayed')).toBe('true');
+    // Throttled, nothing was changed: the key is free again, and the flow's retry with it goes through.
     expect(book(target.id).status).toBe('New');
+    const retried = await call('POST', `referrals/${target.id}/accept`, { headers: { 'idempotency-key': key } });
+    expect(retried.status).toBe(200);
+    expect(retried.headers.get('idempotent-replayed')).toBeNull();
+    expect(book(target.id).status).toBe('Active');
     const records = (await auditRecords()).filter((r) => r.referralId === target.id);
     expect(records.map((r) => [r.outcome, r.status])).toEqual([
       ['failed', 503],
-      ['replayed', 503],
+      ['done', 200],
     ]);
   });
 

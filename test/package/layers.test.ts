@@ -19,6 +19,16 @@ const RULES: readonly (readonly [folder: string, forbidden: readonly string[], w
   ['src/lake', ['src/sync', 'src/live', 'src/functions', 'src/cli'], 'the lake does not know who writes it'],
   ['src/live', ['src/functions', 'src/sync', 'src/cli'], 'the live list does not know its entry points'],
   ['src/sync', ['src/live', 'src/functions', 'src/cli'], 'a run does not know its entry points'],
+  [
+    'src/common',
+    ['src/source', 'src/normalize', 'src/lake', 'src/sync', 'src/live', 'src/actions', 'src/functions', 'src/cli'],
+    'the shared helpers know no layer above them',
+  ],
+  [
+    'src/actions',
+    ['src/sync', 'src/live', 'src/functions', 'src/cli'],
+    'a write to Partner Center does not know who asks for it',
+  ],
   ['src/lake/storage', ['src/lake/formats', 'src/lake/layout'], 'storage moves bytes, whatever they encode'],
   ['src/lake/formats', ['src/lake/layout'], 'a file format does not know where files go'],
 ];
@@ -31,7 +41,9 @@ function sourceFiles(folder: string): string[] {
 
 function importedPaths(file: string): string[] {
   const code = readFileSync(file, 'utf8');
-  return [...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)['"](\.{1,2}\/[^'"]+)['"]/g)].map(([, spec]) =>
+  // Static and dynamic imports, and a folder a module loads from by URL (`new URL('../x/', import.meta.url)`).
+  const specifiers = /(?:\bfrom\s*|\bimport\s*\(?\s*|\bnew URL\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g;
+  return [...code.matchAll(specifiers)].map(([, spec]) =>
     relative(REPO, resolve(dirname(file), spec as string))
       .split(sep)
       .join('/'),

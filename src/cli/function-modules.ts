@@ -9,7 +9,7 @@
 import { readdir } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { HttpFunction } from './azure-functions.js';
+import type { HttpFunction } from '../common/azure-functions.js';
 
 export async function loadFunctionExports(): Promise<unknown[]> {
   const folder = new URL('../functions/', import.meta.url);
