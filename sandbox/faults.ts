@@ -13,7 +13,9 @@
  *   token-expiry(every=20)              every 20th API request, all access tokens issued so far expire
  *   mutate(updates=5,creates=1)         after each page, 5 referrals are updated and 1 created
  *   webhook-delay(ms=500,jitter=100)    each webhook event waits before its first delivery attempt
- *   webhook-duplicate(rate=0.2)         an event is delivered twice (or every=3: every third event)
+ *   webhook-duplicate(rate=0.2)         an event is delivered twice (or every=3: every third event);
+ *                                       late=3000: the copy follows 3 s after its original, as
+ *                                       Partner Center's retry after a lost answer would
  *   webhook-reorder(hold=3,ms=1000)     events are held until 3 wait (or 1 s passed), then sent newest first
  *   webhook-drop(rate=0.1)              an event is never sent (lost, as to Partner Center's offline queue)
  * `max=N` on any rate fault caps how many times it fires in the run.
@@ -44,7 +46,13 @@ export const faultPlanSchema = z
     mutate: z.object({ updates: count.default(1), creates: count.default(0) }).optional(),
     webhookDelay: z.object({ ms: z.number().min(0), jitter: z.number().min(0).default(0) }).optional(),
     webhookDuplicate: z
-      .object({ rate: rate.optional(), every: z.number().int().min(1).optional(), max })
+      .object({
+        rate: rate.optional(),
+        every: z.number().int().min(1).optional(),
+        max,
+        /** The copy is released this many ms after its original (0: with it). */
+        late: z.number().min(0).default(0),
+      })
       .refine((d) => d.rate !== undefined || d.every !== undefined, 'give rate or every')
       .optional(),
     webhookReorder: z
@@ -232,16 +240,16 @@ export class FaultInjector {
     return true;
   }
 
-  /** Whether webhook event n is delivered twice. */
-  duplicatesWebhook(n: number): boolean {
+  /** Whether webhook event n is delivered twice: if so, how many ms after the original its copy is released. */
+  duplicatesWebhook(n: number): { readonly lateMs: number } | undefined {
     const duplicate = this.plan.webhookDuplicate;
-    if (!duplicate) return false;
-    if (duplicate.max !== undefined && this.counts.webhookDuplicated >= duplicate.max) return false;
+    if (!duplicate) return undefined;
+    if (duplicate.max !== undefined && this.counts.webhookDuplicated >= duplicate.max) return undefined;
     const every = duplicate.every !== undefined && n % duplicate.every === 0;
     const byRate = duplicate.rate !== undefined && hashUnit(this.seed, 'webhookDuplicate', n) < duplicate.rate;
-    if (!every && !byRate) return false;
+    if (!every && !byRate) return undefined;
     this.counts.webhookDuplicated++;
-    return true;
+    return { lateMs: duplicate.late };
   }
 
   /** Delay before webhook event n's first attempt. */

@@ -125,9 +125,17 @@ export class WebhookDelivery {
       this.settle(first, 'dropped');
       return [first];
     }
-    const records = this.faults.duplicatesWebhook(n) ? [first, this.duplicate(first)] : [first];
-    for (const record of records) this.release(record, n);
-    return records;
+    const duplicate = this.faults.duplicatesWebhook(n);
+    if (!duplicate) {
+      this.release(first, n);
+      return [first];
+    }
+    const copy = this.duplicate(first);
+    this.release(first, n);
+    // A late copy is Partner Center's retry of a delivery whose answer it lost; close() cancels it.
+    if (duplicate.lateMs > 0) this.later(duplicate.lateMs, () => this.release(copy, n));
+    else this.release(copy, n);
+    return [first, copy];
   }
 
   /** Every event so far, oldest first (copies: the log keeps changing). */

@@ -2,9 +2,14 @@
  * Events into event runs, at most one run per flush interval. The Node queue trigger hands the
  * worker one message per invocation (there is no batch mode); each invocation submits its referral
  * and waits. The batcher runs one event run for every referral waiting:
- * - at once when the previous run started at least an interval ago (a lone event lands fast),
+ * - at once when the previous run started at least an interval ago (a lone event lands fast), after
+ *   a short gather (`gatherMs`, default a tenth of the interval, at most 1 s),
  * - else when the interval since that start is over (a burst of 1,000 events makes a few runs);
  * events that arrive while a run works wait for the next one.
+ * The gather is for backlogs: when a run took longer than the interval, the host fetches the next
+ * messages together but hands them over one invocation at a time, milliseconds apart. Without it the
+ * first would start a run alone and the rest wait a whole interval behind it (runs of 1, ~230, 1,
+ * ~230…: half the throughput); with it they join the first one's run.
  * Each submission settles with the run that took it: resolved once that run has published, rejected
  * with its error (the host then retries the message, and after maxDequeueCount parks it in the poison
  * queue). A run that published all but a few referrals (Partner Center kept failing for those)
@@ -22,6 +27,11 @@ export interface BatcherOptions {
   readonly run: (referralIds: string[], logger: Logger | undefined) => Promise<ReadonlyMap<string, Error> | undefined>;
   /** EVENTS_FLUSH_SECONDS, in ms. */
   readonly intervalMs: number;
+  /**
+   * How long a run that could start at once waits for more events first, so that those the host
+   * hands over just after the first join its run; default `min(1000, intervalMs / 10)`.
+   */
+  readonly gatherMs?: number;
   /** How long a run may wait for a busy lake before its events fail (then the host retries them). */
   readonly maxWaitMs: number;
   readonly logger?: Logger;
@@ -60,13 +70,17 @@ export class EventBatcher {
     });
   }
 
-  /** Runs until nothing waits: each turn waits out the interval, then takes everything waiting. */
+  /**
+   * Runs until nothing waits: each turn waits out the interval (or, when it is over already, the
+   * gather), then takes everything waiting.
+   */
   private async drain(): Promise<void> {
     const now = this.options.now ?? Date.now;
     const sleep = this.options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    const gatherMs = this.options.gatherMs ?? Math.min(1000, this.options.intervalMs / 10);
     while (this.waiting.length > 0) {
       const due = this.lastStart + this.options.intervalMs - now();
-      if (due > 0) await sleep(due);
+      await sleep(due > 0 ? due : gatherMs);
       const batch = this.waiting;
       this.waiting = [];
       this.lastStart = now();

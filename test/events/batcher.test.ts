@@ -1,6 +1,7 @@
 /**
- * The worker's batcher (issue 20): one event run per flush interval at most, a lone event at once,
- * each event settled by the run that took it, a busy lake waited for within a limit.
+ * The worker's batcher (issue 20): one event run per flush interval at most, a lone event at once
+ * (after a short gather that events handed over just after it join), each event settled by the run
+ * that took it, a busy lake waited for within a limit.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
@@ -41,6 +42,20 @@ describe('EventBatcher', () => {
     // A run names a referral once; one named again after its run started goes in the next run.
     for (const ids of after) expect(ids.length).toBe(new Set(ids).size);
     expect(new Set(after.flat()).size).toBe(250);
+  });
+
+  it('gathers: events handed over a few ms after a lone one join its run, not the next', async () => {
+    // A backlog's messages come one invocation at a time, milliseconds apart, once the previous
+    // interval is over; without the gather the first would run alone and the rest wait an interval.
+    const { runs, run } = recorder();
+    const interval = 1_000;
+    const batcher = new EventBatcher({ run, intervalMs: interval, gatherMs: 40, maxWaitMs: 10_000 });
+    const started = Date.now();
+    const first = batcher.submit('a');
+    await sleep(5);
+    await Promise.all([first, batcher.submit('b'), batcher.submit('c')]);
+    expect(runs).toEqual([['a', 'b', 'c']]);
+    expect(Date.now() - started).toBeLessThan(interval / 2);
   });
 
   it('rejects every event of a failed run with its error, and goes on with the next', async () => {

@@ -422,6 +422,17 @@ describe('sandbox webhooks', () => {
       expect(a.headers.authorization).toBe(b.headers.authorization);
     });
 
+    it('duplicate late: the copy follows its original by the given ms, as a retry after a lost answer', async () => {
+      await faults('webhook-duplicate(every=1,late=300)');
+      const [original, copy] = await deliver(['referral-updated'], 2, () => sandbox.mutate(1));
+      expect(copy?.duplicateOf).toBe(original?.id);
+      expect(copy?.sentOrder).toBeGreaterThan(original?.sentOrder ?? 0);
+      const lag = Date.parse(copy?.attempts[0]?.at ?? '') - Date.parse(original?.attempts[0]?.at ?? '');
+      // Timers may fire a millisecond or so early against the wall clock, as the delay check allows.
+      expect(lag).toBeGreaterThanOrEqual(290);
+      expect(receiver.received).toHaveLength(2);
+    });
+
     it('reorder: held events go out newest first', async () => {
       await faults('webhook-reorder(hold=3,ms=5000)');
       const log = await deliver(['referral-created'], 3, () => sandbox.mutate(0, 3));
@@ -444,11 +455,12 @@ describe('sandbox webhooks', () => {
       );
       expect(res.json()).toEqual({
         webhookDelay: { ms: 5, jitter: 2 },
-        webhookDuplicate: { rate: 0.5, max: 2 },
+        webhookDuplicate: { rate: 0.5, max: 2, late: 0 },
         webhookReorder: { hold: 2, ms: 1000 },
         webhookDrop: { rate: 0.1 },
       });
       expect((await faults('webhook-duplicate(max=2)')).status).toBe(400);
+      expect((await faults('webhook-duplicate(every=1,late=-1)')).status).toBe(400);
     });
   });
 });
