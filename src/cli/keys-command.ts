@@ -12,8 +12,10 @@
  * printed, logged, put in an error or on a command line: az gets a value in a file only this user
  * reads, and every value read or made is registered with redact() before anything could print it.
  */
+
 import { randomBytes } from 'node:crypto';
 import { type Command, Option } from 'commander';
+import { keyCaller } from '../actions/audit.js';
 import type { HttpFunction } from '../common/azure-functions.js';
 import { AzureCliError, ConfigError, FunctionKeysError } from '../common/errors.js';
 import { registerSecret } from '../common/redact.js';
@@ -178,7 +180,6 @@ export async function settleFunctionKeys(
   }
   const plans = groups.map((group) => planGroup(group, held, options.rotate === group.group));
   checkSeparation(plans, held, target);
-  const { keyCaller } = await import('../actions/audit.js');
   const result: Record<string, unknown> = {
     subscription: target.subscription,
     resourceGroup: target.resourceGroup,
@@ -189,7 +190,7 @@ export async function settleFunctionKeys(
       if (fn.action !== 'kept') await untilUp(() => setFunctionKey(az, target, fn.name, plan), fn.name, options);
       options.say(`${plan.group.group} key "${plan.group.keyName}": ${fn.name} ${fn.action}`);
     }
-    result[plan.group.group] = groupResult(plan, target, keyCaller);
+    result[plan.group.group] = groupResult(plan, target);
   }
   for (const plan of plans) {
     const show = showCommand(plan, target);
@@ -198,13 +199,13 @@ export async function settleFunctionKeys(
   return result;
 }
 
-function groupResult(plan: GroupPlan, target: AppTarget, caller: (key: string) => string): Record<string, unknown> {
+function groupResult(plan: GroupPlan, target: AppTarget): Record<string, unknown> {
   return {
     key: plan.group.keyName,
     functions: plan.functions.map((fn) => fn.name),
     action: plan.action,
     // How the write routes' audit names a caller presenting this key: a digest, never the key.
-    ...(plan.value ? { audit: caller(plan.value) } : {}),
+    ...(plan.value ? { audit: keyCaller(plan.value) } : {}),
     ...(plan.value ? { show: showCommand(plan, target) } : {}),
   };
 }
