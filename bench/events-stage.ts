@@ -10,13 +10,19 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { AZURITE_ACCOUNT, AZURITE_KEY } from '../dev/azurite.js';
 import { type ServeChild, startServeChild } from '../dev/cli/serve-child.js';
+import type { RunManifest } from '../src/sync/manifest.js';
 import { runCli, runCliSync } from './cli-process.js';
+import { LatestWatch } from './latest-watch.js';
 import { type SandboxProcess, spawnSandbox } from './sandbox-process.js';
 
 /** serve's lake container when LAKE_CONTAINER is not set (src/config.ts). */
 export const LAKE_CONTAINER = 'referrals-lake';
+
+/** The book the events-into-the-lake scenarios sync first and then change, by run size. */
+export const EVENTS_BOOK = { quick: 2000, full: 20_000 } as const;
 
 export interface EventsStageOptions {
   /** Referrals in the sandbox's book, all synced into the lake before anything is measured. */
@@ -95,4 +101,73 @@ export async function deliveryLog(
   timeoutMs = 0,
 ): Promise<{ reached: boolean; events: DeliveredEvent[] }> {
   return sandbox.control(`/_sandbox/webhooks/events?settled=${settled}&timeoutMs=${timeoutMs}`, 'GET');
+}
+
+/**
+ * The `ResourceChangeUtcDate` (epoch ms) of the newest event the sandbox sent for each referral: the
+ * version of it a reader of the lake waits for. Throws when one of them has no such event.
+ */
+export async function changeDates(sandbox: SandboxProcess, ids: readonly string[]): Promise<Map<string, number>> {
+  const { events } = await deliveryLog(sandbox);
+  const newest = new Map<string, DeliveredEvent>();
+  for (const event of events) newest.set(event.resourceUri.slice(event.resourceUri.lastIndexOf('/') + 1), event);
+  const dates = new Map<string, number>();
+  for (const id of ids) {
+    const body = newest.get(id)?.body;
+    const changed = body && (JSON.parse(body) as { ResourceChangeUtcDate?: string }).ResourceChangeUtcDate;
+    const updatedMs = changed ? Date.parse(changed) : Number.NaN;
+    if (Number.isNaN(updatedMs)) throw new Error(`no event with a change date for referral ${id}`);
+    dates.set(id, updatedMs);
+  }
+  return dates;
+}
+
+/** `work`, or an error naming what did not land (with `context()`, e.g. serve's last lines) after `ms`. */
+export async function withTimeout<T>(work: Promise<T>, ms: number, context: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not every change landed within ${ms} ms; serve:\n${context()}`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * An outside reader of the stage's referrals_latest (bench/latest-watch.ts), polling every
+ * `intervalMs`; its first version is the seeding sync's, so versions past it are event runs.
+ */
+export async function watchLatest(stage: EventsStage, intervalMs: number): Promise<LatestWatch> {
+  const watch = await LatestWatch.start({
+    connectionString: stage.lakeConnectionString,
+    container: LAKE_CONTAINER,
+    dir: join(stage.work, 'reader'),
+    intervalMs,
+  });
+  if (watch.currentVersion < 0) {
+    await watch.stop();
+    throw new Error('referrals_latest has no version after the seeding sync');
+  }
+  return watch;
+}
+
+/**
+ * The manifests of the event runs serve has logged ("event run summary" lines), oldest first, once
+ * there are `atLeast` of them: a run's commit can be read in the lake a moment before its summary is
+ * logged. Throws when they are not there within `timeoutMs`.
+ */
+export async function eventRuns(serve: ServeChild, atLeast: number, timeoutMs = 30_000): Promise<RunManifest[]> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const runs = serve
+      .logged((line) => line.message === 'event run summary')
+      .map((line) => line.summary as RunManifest);
+    if (runs.length >= atLeast) return runs;
+    if (performance.now() > deadline) {
+      throw new Error(`serve logged ${runs.length} event run summaries, ${atLeast} expected; serve:\n${serve.tail()}`);
+    }
+    await delay(100);
+  }
 }

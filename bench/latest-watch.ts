@@ -35,6 +35,8 @@ export class LatestWatch {
   /** Listings and reads, one at a time (one DuckDB connection, one local copy). */
   private serial: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** A re-check of the newest version seen is queued and has not started: waiters added now join it. */
+  private recheckQueued = false;
   private loop: Promise<void> | undefined;
   private failure: unknown;
 
@@ -72,7 +74,14 @@ export class LatestWatch {
     if (this.failure) return Promise.reject(this.failure);
     const landed = new Promise<number>((resolve, reject) => this.waiting.add({ id, updatedMs, resolve, reject }));
     const seen = this.versions.at(-1);
-    if (seen) void this.exclusive(() => this.check(seen.version, seen.seenAt));
+    // One re-check serves every waiter added before it starts (a burst adds a thousand at once).
+    if (seen && !this.recheckQueued) {
+      this.recheckQueued = true;
+      void this.exclusive(() => {
+        this.recheckQueued = false;
+        return this.check(seen.version, seen.seenAt);
+      });
+    }
     return landed;
   }
 

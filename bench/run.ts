@@ -14,6 +14,7 @@ import { type DocSection, mergeIntoDoc, targetValues } from './doc.js';
 import { clientStreamingScenario } from './scenarios/client-streaming.js';
 import { deltaLogReadScenario } from './scenarios/delta-log-read.js';
 import { deltaStageScenario } from './scenarios/delta-stage.js';
+import { eventsBurstScenario } from './scenarios/events-burst.js';
 import { eventsReceiverScenario } from './scenarios/events-receiver.js';
 import { eventsToLakeScenario } from './scenarios/events-to-lake.js';
 import { fullSyncScenario } from './scenarios/full-sync.js';
@@ -49,6 +50,7 @@ const SCENARIOS: readonly Scenario[] = [
   httpLiveListScenario,
   eventsReceiverScenario,
   eventsToLakeScenario,
+  eventsBurstScenario,
 ];
 
 async function main(): Promise<void> {

@@ -3,15 +3,21 @@
  * made through `/_sandbox/mutate`, the lake read by another reader (bench/latest-watch.ts) polling
  * referrals_latest in the Azurite that `referrals-lake serve` started.
  */
-import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createRandom } from '../../sandbox/random.js';
-import { deliveryLog, type EventsStage, LAKE_CONTAINER, startEventsStage } from '../events-stage.js';
-import { LatestWatch } from '../latest-watch.js';
+import {
+  changeDates,
+  EVENTS_BOOK,
+  type EventsStage,
+  eventRuns,
+  startEventsStage,
+  watchLatest,
+  withTimeout,
+} from '../events-stage.js';
+import type { LatestWatch } from '../latest-watch.js';
 import type { Scenario } from '../run.js';
 import { quantile, round2 } from '../run-workers.js';
 
-const REFERRALS = { quick: 2000, full: 20_000 } as const;
 const CHANGES = { quick: 10, full: 50 } as const;
 /** Mean gap between changes (exponential gaps: a Poisson stream), seconds. */
 const MEAN_GAP_SECONDS = { quick: 3, full: 6 } as const;
@@ -34,8 +40,8 @@ export const eventsToLakeScenario: Scenario = {
   title: 'Events: from a change in the sandbox to its row in the lake',
   description:
     'The stage of the receiver scenario (serve as a child process starting its own Azurite, the sandbox as another, ' +
-    `a full sync of the sandbox's book into the lake first: ${REFERRALS.full} referrals, a quick run ` +
-    `${REFERRALS.quick}), with the webhook registered straight to serve's receiver. The bench makes ` +
+    `a full sync of the sandbox's book into the lake first: ${EVENTS_BOOK.full} referrals, a quick run ` +
+    `${EVENTS_BOOK.quick}), with the webhook registered straight to serve's receiver. The bench makes ` +
     `${CHANGES.full} changes (a quick run: ${CHANGES.quick}), one update each through \`POST /_sandbox/mutate\`, ` +
     `spaced by exponential gaps from a fixed seed (a Poisson stream, mean ${MEAN_GAP_SECONDS.full} s: a busy tenant, ` +
     `some 600 changes an hour; a quick run: mean ${MEAN_GAP_SECONDS.quick} s). For each, the clock starts when the ` +
@@ -73,17 +79,11 @@ function passFigures(suffix: string, pass: Pass): Record<string, number> {
 }
 
 async function runPass(size: 'quick' | 'full', flushSeconds?: number): Promise<Pass> {
-  const stage = await startEventsStage({ referrals: REFERRALS[size], flushSeconds });
+  const stage = await startEventsStage({ referrals: EVENTS_BOOK[size], flushSeconds });
   let watch: LatestWatch | undefined;
   try {
-    watch = await LatestWatch.start({
-      connectionString: stage.lakeConnectionString,
-      container: LAKE_CONTAINER,
-      dir: join(stage.work, 'reader'),
-      intervalMs: WATCH_INTERVAL_MS,
-    });
+    watch = await watchLatest(stage, WATCH_INTERVAL_MS);
     const seeded = watch.currentVersion;
-    if (seeded < 0) throw new Error('referrals_latest has no version after the seeding sync');
     const random = createRandom(20);
     const gaps: number[] = [];
     const landings: Promise<number>[] = [];
@@ -95,10 +95,9 @@ async function runPass(size: 'quick' | 'full', flushSeconds?: number): Promise<P
       landings.push(watch.landed(id, updatedMs).then((seenAt) => seenAt - answeredAt));
     }
     const latencies = await withTimeout(Promise.all(landings), LAND_TIMEOUT_MS, () => stage.serve.tail());
-    const runSeconds = stage.serve
-      .logged((line) => line.message === 'event run summary')
-      .map((line) => (line.summary as { durationSeconds: number }).durationSeconds);
-    return { latencies, gaps, runs: watch.currentVersion - seeded, runSeconds };
+    const runs = watch.currentVersion - seeded;
+    const runSeconds = (await eventRuns(stage.serve, runs)).map((run) => run.durationSeconds);
+    return { latencies, gaps, runs, runSeconds };
   } finally {
     await watch?.stop();
     await stage.close();
@@ -111,21 +110,6 @@ async function change(stage: EventsStage): Promise<{ id: string; updatedMs: numb
   const answeredAt = performance.now();
   const [id] = result.updated;
   if (!id) throw new Error('the sandbox changed nothing');
-  const event = (await deliveryLog(stage.sandbox)).events.findLast((e) => e.resourceUri.endsWith(`/${id}`));
-  const changed = event && (JSON.parse(event.body) as { ResourceChangeUtcDate?: string }).ResourceChangeUtcDate;
-  const updatedMs = changed ? Date.parse(changed) : Number.NaN;
-  if (Number.isNaN(updatedMs)) throw new Error(`no event with a change date for referral ${id}`);
+  const updatedMs = (await changeDates(stage.sandbox, [id])).get(id) as number;
   return { id, updatedMs, answeredAt };
-}
-
-async function withTimeout<T>(work: Promise<T>, ms: number, context: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`not every change landed within ${ms} ms; serve:\n${context()}`)), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
