@@ -64,9 +64,6 @@ function compileRoute(fn: HttpFunction): CompiledRoute {
   return { fn, pattern: new RegExp(`^/api/${source}$`), names };
 }
 
-// The tests and dev/local-app.ts find the declarations here, beside the host that serves them.
-export { loadHttpFunctions };
-
 const stderrLog: LogHandler = (_level, ...args) => {
   process.stderr.write(`${args.map(String).join(' ')}\n`);
 };

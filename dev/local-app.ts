@@ -7,12 +7,14 @@
  * The functions read their app settings from the process environment, as under the Functions host,
  * so Azurite's connection strings are added to it here.
  */
+
+import { loadHttpFunctions } from '../src/cli/function-modules.js';
 import type { HttpFunction } from '../src/common/azure-functions.js';
 import { loadEventsConfig, loadLakeConfig } from '../src/config.js';
 import { createEventQueue } from '../src/events/queue.js';
 import { partnerCenterEvents } from '../src/functions/partner-center-events.js';
 import { createStorageTarget } from '../src/lake/storage/create-target.js';
-import { type HttpHost, loadHttpFunctions, startHttpHost } from './http-host.js';
+import { type HttpHost, startHttpHost } from './http-host.js';
 import { type QueueHost, startQueueHost } from './queue-host.js';
 import { prepareServeStorage, type ServeStorage } from './serve-storage.js';
 

@@ -23,7 +23,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import azureFunctions, { type LogHandler } from '@azure/functions';
 import type { DequeuedMessageItem, QueueClient } from '@azure/storage-queue';
-import { loadFunctionExports } from '../src/cli/function-modules.js';
+import { loadQueueFunctions } from '../src/cli/function-modules.js';
 import type { QueueFunction } from '../src/common/azure-functions.js';
 import { createLogger, type Logger, stderrSink } from '../src/common/log.js';
 import { safeUrl } from '../src/common/redact.js';
@@ -98,24 +98,6 @@ export function timeSpanMs(value: unknown): number | undefined {
   if (!match) throw new Error(`not a TimeSpan: ${String(value)}`);
   const [, days = '0', hours, minutes, seconds] = match;
   return Math.round(((Number(days) * 24 + Number(hours)) * 3600 + Number(minutes) * 60 + Number(seconds)) * 1000);
-}
-
-/** An export of a function file that declares a Storage-queue-triggered function. */
-export function isQueueFunction(value: unknown): value is QueueFunction {
-  const fn = value as Partial<QueueFunction> | null;
-  return (
-    typeof fn === 'object' &&
-    fn !== null &&
-    typeof fn.name === 'string' &&
-    typeof fn.queueName === 'string' &&
-    typeof fn.connection === 'string' &&
-    typeof fn.handler === 'function'
-  );
-}
-
-/** Every queue-triggered function the app declares (src/common/function-modules.ts says how they are found). */
-export async function loadQueueFunctions(): Promise<QueueFunction[]> {
-  return (await loadFunctionExports()).filter(isQueueFunction);
 }
 
 /** `%NAME%` as the host resolves it, from the app settings (or this app's default for the setting). */

@@ -9,7 +9,7 @@
 import { readdir } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { HttpFunction } from '../common/azure-functions.js';
+import type { HttpFunction, QueueFunction } from '../common/azure-functions.js';
 
 export async function loadFunctionExports(): Promise<unknown[]> {
   const folder = new URL('../functions/', import.meta.url);
@@ -37,6 +37,24 @@ export function isHttpFunction(value: unknown): value is HttpFunction {
     fn !== null &&
     typeof fn.name === 'string' &&
     typeof fn.route === 'string' &&
+    typeof fn.handler === 'function'
+  );
+}
+
+/** Every Storage-queue-triggered function the app declares. */
+export async function loadQueueFunctions(): Promise<QueueFunction[]> {
+  return (await loadFunctionExports()).filter(isQueueFunction);
+}
+
+/** An export of a function file that declares a Storage-queue-triggered function. */
+export function isQueueFunction(value: unknown): value is QueueFunction {
+  const fn = value as Partial<QueueFunction> | null;
+  return (
+    typeof fn === 'object' &&
+    fn !== null &&
+    typeof fn.name === 'string' &&
+    typeof fn.queueName === 'string' &&
+    typeof fn.connection === 'string' &&
     typeof fn.handler === 'function'
   );
 }

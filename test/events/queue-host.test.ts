@@ -8,13 +8,8 @@
 import type { InvocationContext } from '@azure/functions';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  loadQueueFunctions,
-  type QueueHost,
-  readQueueTriggerSettings,
-  startQueueHost,
-  timeSpanMs,
-} from '../../dev/queue-host.js';
+import { type QueueHost, readQueueTriggerSettings, startQueueHost, timeSpanMs } from '../../dev/queue-host.js';
+import { loadQueueFunctions } from '../../src/cli/function-modules.js';
 import type { QueueFunction } from '../../src/common/azure-functions.js';
 import { createLogger } from '../../src/common/log.js';
 import { encodeEventMessage } from '../../src/events/queue.js';

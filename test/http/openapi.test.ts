@@ -8,7 +8,7 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import type { OpenAPIV2 } from 'openapi-types';
 import { describe, expect, it } from 'vitest';
-import { loadHttpFunctions } from '../../dev/http-host.js';
+import { loadHttpFunctions } from '../../src/cli/function-modules.js';
 import { buildOpenApi, OPENAPI_PATH, renderOpenApi } from '../../src/live/openapi.js';
 import { buildWritesOpenApi, OPENAPI_WRITES_PATH, renderWritesOpenApi } from '../../src/live/openapi-writes.js';
 import { FRIENDLY_PARAMS, KEY_PARAM, LIST_PARAM_NAMES } from '../../src/live/params.js';
