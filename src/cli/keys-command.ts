@@ -213,7 +213,7 @@ function groupResult(plan: GroupPlan, target: AppTarget): Record<string, unknown
 function showCommand(plan: GroupPlan, target: AppTarget): string | undefined {
   const [first] = plan.group.functions;
   if (!first) return undefined;
-  return `az functionapp function keys list --subscription ${target.subscription} -g ${target.resourceGroup} -n ${target.app} --function-name ${first} --query ${plan.group.keyName} -o tsv`;
+  return `az functionapp function keys list ${appArguments(target).join(' ')} --function-name ${first} --query ${plan.group.keyName} -o tsv`;
 }
 
 /** Retries a call Azure may answer later (a function a deployment has not brought up yet), up to the wait. */
@@ -347,7 +347,7 @@ function checkSeparation(
         opened
           .map(
             (o) =>
-              `az functionapp function keys delete --subscription ${target.subscription} -g ${target.resourceGroup} -n ${target.app} --function-name ${o.fn} --key-name ${o.name}`,
+              `az functionapp function keys delete ${appArguments(target).join(' ')} --function-name ${o.fn} --key-name ${o.name}`,
           )
           .join('; '),
     );

@@ -5,7 +5,7 @@
  * handlers check (rules.ts: the patchable fields, the decline reasons) and the lake's referrals row
  * (the answer). Served at /api/openapi-writes.json, kept as docs/openapi-writes.json.
  */
-import { NEW_REFERRAL_FIELDS, PATCH_FIELDS } from '../actions/rules.js';
+import { NEW_REFERRAL_FIELDS, type NewReferralField, PATCH_FIELDS, type PatchField } from '../actions/rules.js';
 import { DECLINE_REASONS } from '../schema/referral-resource.js';
 import { FLAT_COLUMNS } from './encode.js';
 import {
@@ -89,18 +89,30 @@ function bodyParameter(definition: string, summary: string, description: string)
   };
 }
 
-const PATCH_TYPES: Readonly<Record<(typeof PATCH_FIELDS)[number]['type'], Record<string, unknown>>> = {
+/** The body schema of each declared field type, the patch's and the create's. */
+const FIELD_TYPES: Readonly<Record<NewReferralField['type'] | PatchField['type'], Record<string, unknown>>> = {
   string: { type: 'string' },
   number: { type: 'number', format: 'double' },
   'date-time': { type: 'string', format: 'date-time' },
   team: { type: 'array', items: PERSON },
-};
-
-const NEW_TYPES: Readonly<Record<(typeof NEW_REFERRAL_FIELDS)[number]['type'], Record<string, unknown>>> = {
-  ...PATCH_TYPES,
   boolean: { type: 'boolean' },
   contact: PERSON,
 };
+
+/** A body's properties from declared fields (PATCH_FIELDS, NEW_REFERRAL_FIELDS): type, values, description, label. */
+function fieldProperties(fields: readonly (NewReferralField | PatchField)[]): Record<string, unknown> {
+  return Object.fromEntries(
+    fields.map((f) => [
+      f.name,
+      {
+        ...FIELD_TYPES[f.type],
+        ...(f.values ? { enum: [...f.values] } : {}),
+        description: f.description,
+        'x-ms-summary': fieldLabel(f.name),
+      },
+    ]),
+  );
+}
 
 export function buildWritesOpenApi(host: string = PLACEHOLDER_HOST): Record<string, unknown> {
   return {
@@ -199,31 +211,11 @@ export function buildWritesOpenApi(host: string = PLACEHOLDER_HOST): Record<stri
       NewReferral: {
         type: 'object',
         required: NEW_REFERRAL_FIELDS.filter((f) => f.required).map((f) => f.name),
-        properties: Object.fromEntries(
-          NEW_REFERRAL_FIELDS.map((f) => [
-            f.name,
-            {
-              ...NEW_TYPES[f.type],
-              ...(f.values ? { enum: [...f.values] } : {}),
-              description: f.description,
-              'x-ms-summary': fieldLabel(f.name),
-            },
-          ]),
-        ),
+        properties: fieldProperties(NEW_REFERRAL_FIELDS),
       },
       ReferralChanges: {
         type: 'object',
-        properties: Object.fromEntries(
-          PATCH_FIELDS.map((f) => [
-            f.name,
-            {
-              ...PATCH_TYPES[f.type],
-              ...(f.values ? { enum: [...f.values] } : {}),
-              description: f.description,
-              'x-ms-summary': fieldLabel(f.name),
-            },
-          ]),
-        ),
+        properties: fieldProperties(PATCH_FIELDS),
       },
       FlatReferral: {
         type: 'object',

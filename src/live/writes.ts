@@ -57,21 +57,27 @@ function writeHandler(action: ActionKind) {
       if (key === undefined) return toResponse((await job.run(undefined, logger)).answer, correlationId);
       return await once(job, key, attempt);
     } catch (error) {
-      const problem = problemFor(error);
-      (problem.status >= 500 ? logger.error : logger.warn)('referral write failed', {
-        action,
-        status: problem.status,
-        error,
-      });
       // Every attempt is audited: one refused before it was read (bad id, body, header) too.
-      await auditAttempt(attempt, {
-        status: problem.status,
-        outcome: problem.status >= 500 ? 'failed' : 'refused',
-        detail: problem.detail ?? problem.title,
-      });
-      return problemResponse(problem, correlationId);
+      return problemResponse(await endedEarly(attempt, error), correlationId);
     }
   };
+}
+
+/** Logs and audits an attempt that failed before src/actions/act.ts took it; the problem to answer. */
+async function endedEarly(attempt: Attempt, error: unknown, idempotencyKey?: string): Promise<Problem> {
+  const problem = problemFor(error);
+  (problem.status >= 500 ? attempt.logger.error : attempt.logger.warn)('referral write failed', {
+    action: attempt.action,
+    status: problem.status,
+    error,
+  });
+  await auditAttempt(attempt, {
+    status: problem.status,
+    outcome: problem.status >= 500 ? 'failed' : 'refused',
+    detail: problem.detail,
+    ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+  });
+  return problem;
 }
 
 /** Who asked for which write: what every audit record of the attempt names. */
@@ -103,7 +109,7 @@ async function auditAttempt(
 
 /** The job under an Idempotency-Key: run by the first request, its answer given to the repeats. */
 async function once(job: WriteJob, key: string, attempt: Attempt): Promise<HttpResponseInit> {
-  const { action, caller, correlationId, logger } = attempt;
+  const { caller, correlationId, logger } = attempt;
   const problem = checkIdempotencyKey(key);
   if (problem) throw new BadQueryError('Idempotency-Key', problem);
   const claim = await new IdempotencyStore(await liveLake()).claim(key, caller, job.fingerprint);
@@ -129,15 +135,7 @@ async function once(job: WriteJob, key: string, attempt: Attempt): Promise<HttpR
     ran = await job.run(key, logger);
   } catch (error) {
     // The write never started (the app could not reach its lake or its settings): nothing to keep.
-    const problem = problemFor(error);
-    logger.error('referral write failed', { action, status: problem.status, error });
-    await auditAttempt(attempt, {
-      status: problem.status,
-      outcome: 'failed',
-      detail: problem.detail,
-      idempotencyKey: key,
-    });
-    ran = { answer: storedProblem(problem, correlationId), keep: false };
+    ran = { answer: storedProblem(await endedEarly(attempt, error, key), correlationId), keep: false };
   }
   await settleClaim(claim, ran, logger);
   return toResponse(ran.answer, correlationId);
